@@ -1,0 +1,96 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+#include "exitcodes.h"
+
+int
+cli_version(void)
+{
+	printf("%s (%s) %s\n", diag_progname(), PACKAGE_NAME,
+	    PACKAGE_VERSION);
+	return EXIT_DONE;
+}
+
+int
+cli_usage(const char *usage, int help)
+{
+	fputs(usage, help ? stdout : stderr);
+	if (!help)
+		fprintf(stderr, "Try '%s --help' or man %s.\n",
+		    diag_progname(), diag_progname());
+	return help ? EXIT_DONE : EXIT_USAGE;
+}
+
+int
+cli_finish(int status)
+{
+	int failed = fflush(stdout) != 0 || ferror(stdout);
+
+	if (fclose(stdout) != 0)
+		failed = 1;
+	if (failed && status == 0) {
+		diag_warn("standard output: write error: %s",
+		    strerror(errno ? errno : EIO));
+		status = EXIT_IOERR;
+	}
+	return status;
+}
+
+const char *
+cli_setting(const char *option, const char *envvar)
+{
+	const char *v;
+
+	if (option != NULL)
+		return option;
+	v = getenv(envvar);
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+int
+cli_number(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+cli_status(int *status, int rc)
+{
+	if (*status == 0 && rc != 0)
+		*status = rc;
+	return *status;
+}
+
+int
+cli_load_agreement(const char *path, int64_t now, struct agreement **out)
+{
+	struct ierr e = IERR_INIT;
+	int rc;
+
+	if ((rc = agreement_load(path, out, &e)) != 0) {
+		diag_err(&e);
+		return rc;
+	}
+	if ((rc = agreement_check_window(*out, now, &e)) != 0) {
+		diag_err(&e);
+		agreement_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}

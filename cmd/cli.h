@@ -1,0 +1,33 @@
+/*
+ * What the five commands share at their surface: usage, version, the end
+ * of a run (closing standard output), and settings taken from the
+ * environment (SPEC 9).  Linked into every binary from cmd/libcli.a.
+ */
+#ifndef INTEL_CLI_H
+#define INTEL_CLI_H
+
+#include <stdint.h>
+
+#include "agreement.h"
+
+/* Prints "PROG (intel-share) VERSION" to stdout; returns 0. */
+int cli_version(void);
+/* Prints usage to stdout (help: returns 0) or stderr (returns 64). */
+int cli_usage(const char *usage, int help);
+/* Flushes and closes standard output; a write error turns a status of 0
+ * into 74 with a message.  Returns the final status. */
+int cli_finish(int status);
+/* The value of an option, else of the environment variable, else NULL. */
+const char *cli_setting(const char *option, const char *envvar);
+/* Reads a decimal option value in [min, max]; -1 if it is not one. */
+int cli_number(const char *s, long long min, long long max, long long *out);
+/* Keeps the first failure's status (SPEC 9): returns *status. */
+int cli_status(int *status, int rc);
+
+/*
+ * Loads the agreement named by -a or INTEL_AGREEMENT, checks its window at
+ * now, and reports any failure on stderr.  Returns 0 or the status.
+ */
+int cli_load_agreement(const char *path, int64_t now, struct agreement **out);
+
+#endif

@@ -1,0 +1,220 @@
+/*
+ * intel-pack: turn raw input (NDJSON, a JSON document, CSV) into
+ * well-formed records with an envelope (SPEC 4).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agreement.h"
+#include "buf.h"
+#include "cli.h"
+#include "err.h"
+#include "exitcodes.h"
+#include "input.h"
+#include "jsonio.h"
+#include "output.h"
+#include "pack.h"
+#include "secmem.h"
+#include "timeutil.h"
+
+static const char usage_text[] =
+    "usage: intel-pack [-f ndjson|json|csv] [-a AGREEMENT] [--origin PARTY]\n"
+    "                  [--type T] [--classification C] [--purpose P]...\n"
+    "                  [--skip-bad] [-o FILE] [-q] [-v] [FILE...]\n";
+
+struct run {
+	struct pack_opts opts;
+	struct output *out;
+	struct buf line;
+	int skip_bad, quiet, verbose;
+	unsigned long read, written, skipped;
+	int status;
+};
+
+static int
+bad_object(struct run *r, const char *name, unsigned long line,
+    const struct ierr *why)
+{
+	diag_warn("%s:%lu: %s%s", name, line, why->msg,
+	    r->skip_bad ? " (skipped)" : "");
+	if (r->skip_bad) {
+		r->skipped++;
+		return 0;
+	}
+	return cli_status(&r->status, EXIT_DATAERR);
+}
+
+static int
+on_object(void *arg, const char *name, unsigned long line, json_t *obj,
+    const struct ierr *bad)
+{
+	struct run *r = arg;
+	struct ierr e = IERR_INIT;
+	json_t *rec;
+
+	r->read++;
+	if (obj == NULL)
+		return bad_object(r, name, line, bad);
+	if (pack_record(&r->opts, obj, &rec, &e) != 0)
+		return bad_object(r, name, line, &e);
+	buf_reset(&r->line);
+	if (jsonio_canon(&r->line, rec, &e) != 0) {
+		json_decref(rec);
+		return bad_object(r, name, line, &e);
+	}
+	json_decref(rec);
+	buf_addc(&r->line, '\n');
+	if (output_write(r->out, r->line.data, r->line.len, &e) != 0) {
+		diag_err(&e);
+		return cli_status(&r->status, e.status);
+	}
+	r->written++;
+	return 0;
+}
+
+static int
+pack_file(struct run *r, const char *path, const char *format)
+{
+	struct ierr e = IERR_INIT;
+	enum input_format fmt;
+	int rc;
+
+	if (format == NULL)
+		fmt = input_format_guess(path);
+	else
+		input_format_parse(format, &fmt);
+	rc = input_read(path, fmt, on_object, r, &e);
+	if (rc == EXIT_NOINPUT || rc == EXIT_IOERR) {
+		diag_err(&e);
+		cli_status(&r->status, rc);
+		return rc == EXIT_IOERR ? rc : 0;	/* go on after 66 */
+	}
+	return rc;
+}
+
+static int
+finish(struct run *r)
+{
+	struct ierr e = IERR_INIT;
+
+	/* With -o, a run that failed leaves no file (fail closed). */
+	if (r->status != 0)
+		output_abort(r->out);
+	else if (output_close(r->out, &e) != 0) {
+		diag_err(&e);
+		cli_status(&r->status, e.status);
+	}
+	if (!r->quiet)
+		diag_warn("%lu read, %lu written, %lu skipped", r->read,
+		    r->written, r->skipped);
+	buf_free(&r->line);
+	return r->status;
+}
+
+enum { OPT_ORIGIN = 256, OPT_TYPE, OPT_CLASS, OPT_PURPOSE, OPT_SKIP,
+	OPT_VERSION };
+
+static const struct option longopts[] = {
+	{ "format", required_argument, NULL, 'f' },
+	{ "agreement", required_argument, NULL, 'a' },
+	{ "origin", required_argument, NULL, OPT_ORIGIN },
+	{ "type", required_argument, NULL, OPT_TYPE },
+	{ "classification", required_argument, NULL, OPT_CLASS },
+	{ "purpose", required_argument, NULL, OPT_PURPOSE },
+	{ "skip-bad", no_argument, NULL, OPT_SKIP },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Checks the command-line fill-ins against the agreement, as input is. */
+static int
+check_fillins(const struct pack_opts *o)
+{
+	const struct agreement *a = o->agreement;
+
+	if (a == NULL)
+		return 0;
+	if (o->classification != NULL &&
+	    agreement_class_rank(a, o->classification) < 0) {
+		diag_warn("--classification %s is not in the scale of "
+		    "agreement %s", o->classification, a->id);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < o->npurposes; i++)
+		if (!agreement_has_purpose(a, o->purposes[i])) {
+			diag_warn("--purpose %s is not among the purposes of "
+			    "agreement %s", o->purposes[i], a->id);
+			return EXIT_USAGE;
+		}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct run r = { .line = BUF_INIT };
+	const char *format = NULL, *agreement = NULL, *output = NULL;
+	const char **purposes = xcalloc((size_t)argc, sizeof *purposes);
+	struct agreement *ag = NULL;
+	struct ierr e = IERR_INIT;
+	enum input_format fmt;
+	int c, rc;
+
+	diag_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "f:a:o:qvh", longopts, NULL)) != -1)
+		switch (c) {
+		case 'f': format = optarg; break;
+		case 'a': agreement = optarg; break;
+		case 'o': output = optarg; break;
+		case 'q': r.quiet = 1; break;
+		case 'v': r.verbose = 1; break;
+		case OPT_ORIGIN: r.opts.origin = optarg; break;
+		case OPT_TYPE: r.opts.type = optarg; break;
+		case OPT_CLASS: r.opts.classification = optarg; break;
+		case OPT_PURPOSE: purposes[r.opts.npurposes++] = optarg; break;
+		case OPT_SKIP: r.skip_bad = 1; break;
+		case 'h': rc = cli_usage(usage_text, 1); goto out;
+		case OPT_VERSION: rc = cli_version(); goto out;
+		default: rc = cli_usage(usage_text, 0); goto out;
+		}
+	r.opts.purposes = purposes;
+	if (format != NULL && input_format_parse(format, &fmt) != 0) {
+		diag_warn("unknown input format \"%s\" (ndjson, json or csv)",
+		    format);
+		rc = cli_usage(usage_text, 0);
+		goto out;
+	}
+	if ((rc = secmem_init(&e)) != 0 ||
+	    (rc = timeutil_now(&r.opts.now, &e)) != 0) {
+		diag_err(&e);
+		goto out;
+	}
+	agreement = cli_setting(agreement, "INTEL_AGREEMENT");
+	if (agreement != NULL &&
+	    (rc = cli_load_agreement(agreement, r.opts.now, &ag)) != 0)
+		goto out;
+	r.opts.agreement = ag;
+	if ((rc = check_fillins(&r.opts)) != 0)
+		goto out;
+	if ((rc = output_open(output, &r.out, &e)) != 0) {
+		diag_err(&e);
+		goto out;
+	}
+	if (optind == argc)
+		rc = pack_file(&r, NULL, format);
+	for (int i = optind; i < argc && rc == 0; i++)
+		rc = pack_file(&r, argv[i], format);
+	rc = finish(&r);
+out:
+	agreement_free(ag);
+	free(purposes);
+	return cli_finish(rc);
+}

@@ -1,0 +1,219 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "buf.h"
+#include "exitcodes.h"
+
+struct atomic {
+	FILE *f;
+	char *path;		/* the target */
+	char *tmp;		/* the temporary file beside it; NULL when
+				 * the target is a device or a pipe */
+	int slot;
+};
+
+/*
+ * Temporary files still open, removed by the signal handler.  A fixed
+ * table: a process has only a handful of outputs at once.
+ */
+#define SLOTS 16
+static char *volatile pending[SLOTS];
+static volatile sig_atomic_t handlers_set;
+
+static void
+on_signal(int sig)
+{
+	for (int i = 0; i < SLOTS; i++)
+		if (pending[i] != NULL)
+			unlink(pending[i]);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+set_handlers(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction sa;
+
+	if (handlers_set)
+		return;
+	handlers_set = 1;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		struct sigaction old;
+
+		/* Respect a signal the caller's parent chose to ignore. */
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+static int
+claim_slot(char *tmp)
+{
+	for (int i = 0; i < SLOTS; i++)
+		if (__sync_bool_compare_and_swap(&pending[i], NULL, tmp))
+			return i;
+	return -1;
+}
+
+static void
+release_slot(int slot)
+{
+	if (slot >= 0)
+		pending[slot] = NULL;
+}
+
+int
+atomic_open(const char *path, mode_t mode, struct atomic **out,
+    struct ierr *e)
+{
+	struct atomic *a;
+	char *copy, *dir, *base;
+	struct stat st;
+	mode_t mask;
+	int fd;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return err_set(e, EXIT_CANTCREAT, "%s: is a directory", path);
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* A device or a pipe (/dev/null, a FIFO): nothing to rename
+		 * over, and replacing it would be wrong.  Write to it. */
+		FILE *f = fopen(path, "w");
+
+		if (f == NULL)
+			return err_errno(e, EXIT_CANTCREAT, path);
+		a = xcalloc(1, sizeof *a);
+		a->f = f;
+		a->path = xstrdup(path);
+		a->slot = -1;
+		*out = a;
+		return 0;
+	}
+	copy = xstrdup(path);
+	dir = xstrdup(dirname(copy));
+	free(copy);
+	copy = xstrdup(path);
+	base = basename(copy);
+
+	a = xcalloc(1, sizeof *a);
+	a->slot = -1;
+	a->path = xstrdup(path);
+	a->tmp = xmalloc(strlen(dir) + strlen(base) + 16);
+	sprintf(a->tmp, "%s/.%s.XXXXXX", dir, base);
+	free(copy);
+	free(dir);
+
+	set_handlers();
+	if ((fd = mkstemp(a->tmp)) < 0) {
+		err_errno(e, EXIT_CANTCREAT, path);
+		free(a->tmp);
+		free(a->path);
+		free(a);
+		return EXIT_CANTCREAT;
+	}
+	a->slot = claim_slot(a->tmp);
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, mode & ~mask) != 0 ||
+	    (a->f = fdopen(fd, "w")) == NULL) {
+		err_errno(e, EXIT_CANTCREAT, path);
+		close(fd);
+		atomic_abort(a);
+		return EXIT_CANTCREAT;
+	}
+	*out = a;
+	return 0;
+}
+
+FILE *
+atomic_file(struct atomic *a)
+{
+	return a->f;
+}
+
+int
+atomic_sync_dir(const char *path, struct ierr *e)
+{
+	char *copy = xstrdup(path);
+	int fd, rc = 0;
+
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+	if (fd < 0 || fsync(fd) != 0)
+		rc = err_errno(e, EXIT_IOERR, path);
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return rc;
+}
+
+int
+atomic_commit(struct atomic *a, struct ierr *e)
+{
+	FILE *f = a->f;
+	int rc;
+
+	a->f = NULL;
+	if (a->tmp == NULL) {
+		rc = 0;
+		if (fflush(f) != 0 || ferror(f))
+			rc = err_errno(e, EXIT_IOERR, a->path);
+		if (fclose(f) != 0 && rc == 0)
+			rc = err_errno(e, EXIT_IOERR, a->path);
+		free(a->path);
+		free(a);
+		return rc;
+	}
+	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
+		err_errno(e, EXIT_IOERR, a->path);
+		fclose(f);
+		atomic_abort(a);
+		return EXIT_IOERR;
+	}
+	if (fclose(f) != 0) {
+		err_errno(e, EXIT_IOERR, a->path);
+		atomic_abort(a);
+		return EXIT_IOERR;
+	}
+	if (rename(a->tmp, a->path) != 0) {
+		err_errno(e, EXIT_IOERR, a->path);
+		atomic_abort(a);
+		return EXIT_IOERR;
+	}
+	release_slot(a->slot);
+	rc = atomic_sync_dir(a->path, e);
+	free(a->tmp);
+	free(a->path);
+	free(a);
+	return rc;
+}
+
+void
+atomic_abort(struct atomic *a)
+{
+	if (a == NULL)
+		return;
+	if (a->f != NULL)
+		fclose(a->f);
+	if (a->tmp != NULL)
+		unlink(a->tmp);
+	release_slot(a->slot);
+	free(a->tmp);
+	free(a->path);
+	free(a);
+}

@@ -1,0 +1,26 @@
+/*
+ * Where a tool writes its records: standard output, or with -o FILE a file
+ * written atomically (atomic.h).  Write errors (a full disk, a closed pipe)
+ * are reported as EXIT_IOERR; on failure nothing is left under FILE.
+ */
+#ifndef INTEL_OUTPUT_H
+#define INTEL_OUTPUT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "err.h"
+
+struct output;
+
+/* path NULL or "-": standard output. */
+int output_open(const char *path, struct output **out, struct ierr *e);
+FILE *output_file(struct output *o);
+/* Writes n bytes; EXIT_IOERR on failure. */
+int output_write(struct output *o, const void *p, size_t n, struct ierr *e);
+/* Flushes and, for a file, commits it; frees o.  EXIT_IOERR on failure. */
+int output_close(struct output *o, struct ierr *e);
+/* Discards: a file is removed, standard output is flushed; frees o. */
+void output_abort(struct output *o);
+
+#endif
