@@ -11,6 +11,7 @@
 
 static int tap_count, tap_failed;
 
+__attribute__((format(printf, 2, 0)))
 static void tap_vok(int pass, const char *fmt, va_list ap)
 {
 	tap_count++;
