@@ -1,0 +1,625 @@
+/*
+ * common/keys.c: key generation (plain and sealed), file modes, refusal to
+ * overwrite, load + sign + verify, wrong passphrase, tampering, permission
+ * checks, malformed files, passphrase files, .pub files, the prompt.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "exitcodes.h"
+#include "keys.h"
+#include "secmem.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/test-keys.XXXXXX";
+
+static char *
+path_in(const char *name)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s/%s", dir, name);
+	return b.data;
+}
+
+static void
+put_file(const char *name, mode_t mode, const char *text)
+{
+	char *p = path_in(name);
+	FILE *f;
+
+	unlink(p);
+	f = fopen(p, "w");
+	if (f == NULL) {
+		diag("cannot write %s", p);
+		exit(99);
+	}
+	fputs(text, f);
+	fclose(f);
+	chmod(p, mode);
+	free(p);
+}
+
+static char *
+get_file(const char *name)
+{
+	char *p = path_in(name);
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(p, "r");
+
+	free(p);
+	if (f == NULL)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	fclose(f);
+	if (b.data == NULL)
+		buf_adds(&b, "");
+	return b.data;
+}
+
+static int
+file_mode(const char *name)
+{
+	char *p = path_in(name);
+	struct stat st;
+	int rv;
+
+	rv = stat(p, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+	free(p);
+	return rv;
+}
+
+static int
+exists(const char *name)
+{
+	return file_mode(name) != -1;
+}
+
+static int
+count_entries(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Replaces the first occurrence of from by to in s (same length). */
+static void
+patch(char *s, const char *from, const char *to)
+{
+	char *p = strstr(s, from);
+
+	if (p != NULL)
+		memcpy(p, to, strlen(to));
+}
+
+/* Loads name from the temp dir; returns the status, fills *e. */
+static int
+load(const char *name, const char *pass, struct ierr *e)
+{
+	struct keys_secret *k = NULL;
+	char *p = path_in(name);
+	int rv;
+
+	err_clear(e);
+	rv = keys_load_secret(p, pass, &k, e);
+	keys_free_secret(k);
+	free(p);
+	return rv;
+}
+
+static int
+has(const struct ierr *e, const char *what)
+{
+	if (strstr(e->msg, what) != NULL)
+		return 1;
+	diag("message: %s", e->msg);
+	return 0;
+}
+
+static void
+test_generate_plain(void)
+{
+	struct ierr e = IERR_INIT;
+	struct keys_secret *k = NULL;
+	char *name = path_in("plain"), *pubpath = path_in("plain.pub");
+	char *keypath = path_in("plain.key"), *before, *after, *party = NULL;
+	unsigned char pub[32], sig[64];
+	char id[17];
+
+	is_int(keys_generate("DE-BKA", NULL, name, &e), 0, "generate plain");
+	is_int(file_mode("plain.key"), 0600, "plain.key has mode 0600");
+	is_int(file_mode("plain.pub"), 0644, "plain.pub has mode 0644");
+	ok(count_entries() == 2, "no temporary file left behind");
+	before = get_file("plain.key");
+	ok(before != NULL && strncmp(before, "intel-secret-key 1\nparty DE-BKA\n"
+	    "public ed25519:", 47) == 0, "key file starts as documented");
+	ok(before != NULL && strstr(before, "\nsecret ed25519:") != NULL,
+	    "plain key holds a secret line");
+
+	is_int(keys_generate("DE-BKA", NULL, name, &e), EXIT_CANTCREAT,
+	    "second generate refused (73)");
+	ok(has(&e, "exists"), "saying the file exists");
+	after = get_file("plain.key");
+	ok(before && after && strcmp(before, after) == 0,
+	    "existing key untouched");
+	free(before);
+	free(after);
+
+	is_int(keys_load_public(pubpath, &party, pub, &e), 0, "load plain.pub");
+	is_str(party, "DE-BKA", ".pub names the party");
+	is_int(keys_load_secret(keypath, NULL, &k, &e), 0, "load plain.key");
+	if (k == NULL) {
+		free(party);
+		free(name);
+		free(pubpath);
+		free(keypath);
+		return;
+	}
+	is_str(keys_party(k), "DE-BKA", "secret key's party");
+	ok(memcmp(keys_public(k), pub, 32) == 0, "same public key as .pub");
+	crypto_key_id(pub, id);
+	is_str(keys_key_id(k), id, "key id is SHA-256 prefix of the public key");
+	is_int((long long)strlen(keys_key_id(k)), 16, "key id has 16 digits");
+	is_int(keys_sign(k, "trailer", 7, sig, &e), 0, "sign");
+	ok(crypto_ed25519_verify(pub, "trailer", 7, sig),
+	    "signature verifies with the .pub key");
+	keys_free_secret(k);
+	k = NULL;
+	is_int(keys_load_secret(keypath, "ignored", &k, &e), 0,
+	    "a passphrase given for a plain key is ignored");
+	keys_free_secret(k);
+	free(party);
+	free(name);
+	free(pubpath);
+	free(keypath);
+}
+
+static void
+test_half_pair(void)
+{
+	struct ierr e = IERR_INIT;
+	char *name = path_in("half");
+
+	put_file("half.pub", 0644, "something\n");
+	is_int(keys_generate("DE-BKA", NULL, name, &e), EXIT_CANTCREAT,
+	    "generate refused when only NAME.pub exists");
+	ok(!exists("half.key"), "and no NAME.key was written");
+	is_int(keys_generate("DE BKA", NULL, name, &e), EXIT_USAGE,
+	    "party with a space refused");
+	ok(!exists("half.key"), "and nothing written");
+	is_int(keys_generate("DE-BKA", "", name, &e), EXIT_CONFIG,
+	    "empty passphrase refused");
+	ok(keys_party_valid("DE-BKA", 6), "DE-BKA is a party code");
+	ok(keys_party_valid("de_bka.2", 8), "de_bka.2 is a party code");
+	ok(!keys_party_valid("-DE", 3), "-DE is not (starts with -)");
+	ok(!keys_party_valid("", 0), "empty is not");
+	ok(!keys_party_valid("DE/BKA", 6), "DE/BKA is not");
+	ok(keys_party_valid("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	    64), "64 characters are");
+	ok(!keys_party_valid("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	    65), "65 are not");
+	free(name);
+}
+
+static void
+test_sealed(void)
+{
+	struct ierr e = IERR_INIT;
+	struct keys_secret *k = NULL;
+	char *name = path_in("sealed"), *keypath = path_in("sealed.key");
+	char *text, *copy;
+	unsigned char sig[64];
+
+	is_int(keys_generate("FR-DGSI", "correct horse", name, &e), 0,
+	    "generate sealed");
+	is_int(file_mode("sealed.key"), 0600, "sealed.key has mode 0600");
+	text = get_file("sealed.key");
+	if (!ok(text != NULL, "sealed.key readable")) {
+		free(name);
+		free(keypath);
+		return;
+	}
+	ok(strstr(text, "\nkdf argon2id t=1 m=64 p=1 salt=") != NULL,
+	    "kdf line (test parameters)");
+	ok(strstr(text, "\ncipher chacha20-poly1305 nonce=") != NULL,
+	    "cipher line");
+	ok(strstr(text, "\nsealed ") != NULL &&
+	    strstr(text, "\nsecret ") == NULL,
+	    "secret only in sealed form");
+
+	is_int(keys_load_secret(keypath, "correct horse", &k, &e), 0,
+	    "load with the passphrase");
+	if (k != NULL) {
+		is_str(keys_party(k), "FR-DGSI", "party");
+		keys_sign(k, "x", 1, sig, &e);
+		ok(crypto_ed25519_verify(keys_public(k), "x", 1, sig),
+		    "sealed key signs");
+		keys_free_secret(k);
+	}
+	is_int(load("sealed.key", NULL, &e), EXIT_CONFIG, "no passphrase: 78");
+	ok(has(&e, "key is sealed: a passphrase is needed"), "says so");
+	is_int(load("sealed.key", "correct horsE", &e), EXIT_CONFIG,
+	    "wrong passphrase: 78");
+	ok(has(&e, "wrong passphrase or damaged key file"), "says so");
+	ok(strstr(e.msg, "horse") == NULL, "message holds no passphrase");
+
+	copy = xstrdup(text);
+	patch(copy, "party FR-DGSI", "party FR-DGSX");
+	put_file("t1.key", 0600, copy);
+	is_int(load("t1.key", "correct horse", &e), EXIT_CONFIG,
+	    "changed party line: 78");
+	ok(has(&e, "wrong passphrase or damaged key file"), "as damaged");
+	free(copy);
+
+	copy = xstrdup(text);
+	patch(copy, "t=1 m=64", "t=2 m=64");
+	put_file("t2.key", 0600, copy);
+	is_int(load("t2.key", "correct horse", &e), EXIT_CONFIG,
+	    "changed KDF parameters: 78");
+	free(copy);
+
+	copy = xstrdup(text);
+	{
+		char *s = strstr(copy, "\nsealed ") + 8;
+
+		*s = *s == 'A' ? 'B' : 'A';
+	}
+	put_file("t3.key", 0600, copy);
+	is_int(load("t3.key", "correct horse", &e), EXIT_CONFIG,
+	    "changed ciphertext: 78");
+	ok(has(&e, "wrong passphrase or damaged key file"), "as damaged");
+	free(copy);
+
+	copy = xstrdup(text);
+	{
+		/* Another public key: the first base64 digit changed. */
+		char *s = strstr(copy, "public ed25519:") + 15;
+
+		*s = *s == 'A' ? 'B' : 'A';
+	}
+	put_file("t4.key", 0600, copy);
+	is_int(load("t4.key", "correct horse", &e), EXIT_CONFIG,
+	    "changed public line: 78");
+	free(copy);
+
+	chmod(keypath, 0640);
+	is_int(load("sealed.key", "correct horse", &e), EXIT_NOPERM,
+	    "group-readable sealed key: 77");
+	chmod(keypath, 0600);
+	free(text);
+	free(name);
+	free(keypath);
+}
+
+static void
+test_perms(void)
+{
+	struct ierr e = IERR_INIT;
+	char *keypath = path_in("plain.key");
+
+	chmod(keypath, 0640);
+	is_int(load("plain.key", NULL, &e), EXIT_NOPERM,
+	    "group-readable key: 77");
+	ok(has(&e, "too open"), "says the permissions are too open");
+	chmod(keypath, 0604);
+	is_int(load("plain.key", NULL, &e), EXIT_NOPERM,
+	    "world-readable key: 77");
+	chmod(keypath, 0620);
+	is_int(load("plain.key", NULL, &e), EXIT_NOPERM,
+	    "group-writable key: 77");
+	chmod(keypath, 0400);
+	is_int(load("plain.key", NULL, &e), 0, "mode 0400 is fine");
+	chmod(keypath, 0600);
+	is_int(load("missing.key", NULL, &e), EXIT_NOINPUT,
+	    "missing key file: 66");
+	is_int(load(".", NULL, &e), EXIT_NOINPUT, "a folder: 66");
+	free(keypath);
+}
+
+struct bad {
+	const char *text;
+	const char *where;	/* ":LINE:" expected in the message */
+	const char *why;
+};
+
+static void
+test_malformed(void)
+{
+	struct ierr e = IERR_INIT;
+	char *good = get_file("plain.key"), *sealed = get_file("sealed.key");
+	char *pub = NULL, *secret = NULL, *kdf = NULL, *cipher, *p;
+	struct buf b = BUF_INIT;
+	size_t i;
+	char orig;
+
+	if (!ok(good != NULL && sealed != NULL, "fixtures for malformed tests"))
+		return;
+	/* Split the generated files into their lines. */
+	pub = strstr(good, "public ");
+	secret = strstr(good, "secret ");
+	kdf = strstr(sealed, "kdf ");
+	cipher = strstr(sealed, "cipher ");
+	pub[strcspn(pub, "\n")] = '\0';
+	secret[strcspn(secret, "\n")] = '\0';
+	kdf[strcspn(kdf, "\n")] = '\0';
+	cipher[strcspn(cipher, "\n")] = '\0';
+
+	{
+		struct bad cases[] = {
+			{ "", ":1:", "empty file" },
+			{ "intel-secret-key 2\n", ":1:", "version 2" },
+			{ "-----BEGIN PRIVATE KEY-----\n", ":1:", "PEM" },
+			{ "intel-secret-key 1\n", ":2:", "no party" },
+			{ "intel-secret-key 1\nparty \n", ":2:", "empty party" },
+			{ "intel-secret-key 1\nparty DE-BKA\npublic ed25519:AAAA\n",
+			  ":3:", "short public key" },
+			{ NULL, ":4:", "no secret" },
+			{ NULL, ":4:", "bad secret base64" },
+			{ NULL, ":5:", "line after the secret" },
+			{ NULL, ":4:", "unknown kdf" },
+			{ NULL, ":5:", "24-byte nonce" },
+			{ NULL, ":6:", "no sealed line" },
+			{ NULL, ":4:", "Windows line ends" },
+		};
+		char *texts[sizeof cases / sizeof cases[0]] = { 0 };
+		const char *head = "intel-secret-key 1\nparty DE-BKA\n";
+
+		buf_printf(&b, "%s%s\n", head, pub);
+		texts[6] = xstrdup(b.data);
+		buf_reset(&b);
+		buf_printf(&b, "%s%s\nsecret ed25519:!!!!\n", head, pub);
+		texts[7] = xstrdup(b.data);
+		buf_reset(&b);
+		buf_printf(&b, "%s%s\n%s\n\n", head, pub, secret);
+		texts[8] = xstrdup(b.data);
+		buf_reset(&b);
+		buf_printf(&b, "%s%s\nkdf scrypt n=1\n", head, pub);
+		texts[9] = xstrdup(b.data);
+		buf_reset(&b);
+		buf_printf(&b, "%s%s\n%s\ncipher chacha20-poly1305 nonce="
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\nsealed AAAA\n", head,
+		    pub, kdf);
+		texts[10] = xstrdup(b.data);
+		buf_reset(&b);
+		buf_printf(&b, "%s%s\n%s\n%s\n", head, pub, kdf, cipher);
+		texts[11] = xstrdup(b.data);
+		buf_reset(&b);
+		buf_printf(&b, "intel-secret-key 1\nparty DE-BKA\n%s\n%s\r\n",
+		    pub, secret);
+		texts[12] = xstrdup(b.data);
+		buf_reset(&b);
+		for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			put_file("bad.key", 0600,
+			    cases[i].text ? cases[i].text : texts[i]);
+			is_int(load("bad.key", NULL, &e), EXIT_CONFIG,
+			    "malformed (%s): 78", cases[i].why);
+			ok(has(&e, cases[i].where), "names bad.key%s",
+			    cases[i].where);
+			free(texts[i]);
+		}
+	}
+
+	/* A secret that does not belong to the public key. */
+	p = strstr(secret, "ed25519:") + 8;
+	orig = *p;
+	*p = *p == 'A' ? 'B' : 'A';
+	buf_printf(&b, "intel-secret-key 1\nparty DE-BKA\n%s\n%s\n", pub,
+	    secret);
+	put_file("bad.key", 0600, b.data);
+	is_int(load("bad.key", NULL, &e), EXIT_CONFIG,
+	    "secret not matching the public key: 78");
+	ok(has(&e, "does not match"), "says so");
+	/* The file as generated but without its last newline still loads. */
+	*p = orig;
+	buf_reset(&b);
+	buf_printf(&b, "intel-secret-key 1\nparty DE-BKA\n%s\n%s", pub, secret);
+	put_file("bad.key", 0600, b.data);
+	if (!is_int(load("bad.key", NULL, &e), 0, "no final newline: loads"))
+		diag("%s", e.msg);
+	buf_free(&b);
+	free(good);
+	free(sealed);
+}
+
+static void
+test_passphrase_file(void)
+{
+	struct ierr e = IERR_INIT;
+	char *p = path_in("pass"), *pass = NULL;
+
+	put_file("pass", 0600, "s3cret phrase\nsecond line\n");
+	is_int(keys_read_passphrase_file(p, &pass, &e), 0, "passphrase file");
+	is_str(pass, "s3cret phrase", "first line without the newline");
+	keys_free_passphrase(pass);
+	put_file("pass", 0600, "no newline");
+	keys_read_passphrase_file(p, &pass, &e);
+	is_str(pass, "no newline", "a file without a newline");
+	keys_free_passphrase(pass);
+	put_file("pass", 0600, " spaces kept \n");
+	keys_read_passphrase_file(p, &pass, &e);
+	is_str(pass, " spaces kept ", "spaces are part of the passphrase");
+	keys_free_passphrase(pass);
+	put_file("pass", 0640, "s3cret phrase\n");
+	is_int(keys_read_passphrase_file(p, &pass, &e), EXIT_NOPERM,
+	    "group-readable passphrase file: 77");
+	ok(pass == NULL, "no passphrase returned");
+	put_file("pass", 0600, "\nsecond\n");
+	is_int(keys_read_passphrase_file(p, &pass, &e), EXIT_CONFIG,
+	    "empty first line: 78");
+	put_file("pass", 0600, "");
+	is_int(keys_read_passphrase_file(p, &pass, &e), EXIT_CONFIG,
+	    "empty file: 78");
+	free(p);
+	p = path_in("nopass");
+	is_int(keys_read_passphrase_file(p, &pass, &e), EXIT_NOINPUT,
+	    "missing passphrase file: 66");
+	free(p);
+}
+
+static void
+test_public(void)
+{
+	struct ierr e = IERR_INIT;
+	unsigned char pub[32], pub2[32];
+	char text[KEYS_PUBTEXT_LEN + 1], *party = NULL, *p;
+	char *file = get_file("plain.pub");
+
+	ok(file != NULL && strncmp(file, "ed25519:", 8) == 0 &&
+	    strcmp(file + 52, " DE-BKA\n") == 0,
+	    ".pub is `ed25519:<44 base64> PARTY`");
+	ok(file != NULL && keys_parse_public(file, 52, pub) == 0,
+	    "keys_parse_public");
+	keys_format_public(pub, text);
+	ok(file != NULL && strncmp(file, text, 52) == 0 && strlen(text) == 52,
+	    "keys_format_public gives the same text");
+	ok(keys_parse_public(text, 51, pub2) == -1, "short text refused");
+	text[0] = 'E';
+	ok(keys_parse_public(text, 52, pub2) == -1, "wrong prefix refused");
+	free(file);
+
+	p = path_in("bad.pub");
+	put_file("bad.pub", 0644, "ed25519:AAAA DE-BKA\n");
+	is_int(keys_load_public(p, &party, pub, &e), EXIT_CONFIG,
+	    "bad .pub: 78");
+	ok(has(&e, "bad.pub:1:"), "with FILE:LINE");
+	put_file("bad.pub", 0644, "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n");
+	is_int(keys_load_public(p, &party, pub, &e), EXIT_CONFIG,
+	    ".pub without a party: 78");
+	put_file("bad.pub", 0644, "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo= DE-BKA\n");
+	is_int(keys_load_public(p, &party, pub, &e), 0,
+	    "RFC 8032 TEST 1 key as .pub");
+	is_str(party, "DE-BKA", "its party");
+	crypto_key_id(pub, text);
+	is_str(text, "21fe31dfa154a261", "its key id");
+	free(party);
+	put_file("bad.pub", 0644, "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo= DE-BKA\nmore\n");
+	is_int(keys_load_public(p, &party, pub, &e), EXIT_CONFIG,
+	    "second line in .pub: 78");
+	ok(has(&e, "bad.pub:2:"), "at line 2");
+	free(p);
+	p = path_in("missing.pub");
+	is_int(keys_load_public(p, &party, pub, &e), EXIT_NOINPUT,
+	    "missing .pub: 66");
+	free(p);
+}
+
+/* The prompt with no terminal, then on a pseudo-terminal. */
+static void
+test_prompt(void)
+{
+	struct ierr e = IERR_INIT;
+	struct buf seen = BUF_INIT;
+	char *pass = NULL, chunk[256];
+	int status, master, answered = 0;
+	pid_t pid;
+	ssize_t n;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		setsid();	/* no controlling terminal */
+		_exit(keys_prompt_passphrase("P: ", 0, &pass, &e));
+	}
+	waitpid(pid, &status, 0);
+	is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, EXIT_USAGE,
+	    "no terminal: 64");
+
+	pid = forkpty(&master, NULL, NULL, NULL);
+	if (pid == -1) {
+		ok(1, "# SKIP no pseudo-terminal: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		int rv = keys_prompt_passphrase("Passphrase: ", 1, &pass, &e);
+
+		if (rv == 0 && strcmp(pass, "hunter2") != 0)
+			rv = 99;
+		keys_free_passphrase(pass);
+		_exit(rv);
+	}
+	for (;;) {
+		struct pollfd pfd = { master, POLLIN, 0 };
+
+		if (poll(&pfd, 1, 10000) <= 0)
+			break;
+		if ((n = read(master, chunk, sizeof chunk)) <= 0)
+			break;
+		buf_add(&seen, chunk, (size_t)n);
+		if ((answered == 0 && strstr(seen.data, "Passphrase: ")) ||
+		    (answered == 1 && strstr(seen.data, "Again: "))) {
+			if (write(master, "hunter2\n", 8) != 8)
+				break;
+			answered++;
+		}
+	}
+	waitpid(pid, &status, 0);
+	close(master);
+	is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
+	    "prompt on a terminal, confirmed");
+	ok(seen.data != NULL && strstr(seen.data, "hunter2") == NULL,
+	    "the passphrase was not echoed");
+	buf_free(&seen);
+}
+
+static void
+cleanup(void)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", dir);
+}
+
+int
+main(void)
+{
+	struct ierr e = IERR_INIT;
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	setenv("INTEL_KDF_TEST_FAST", "1", 1);
+	umask(022);
+	if (!ok(secmem_init(&e) == 0, "secmem_init") ||
+	    !ok(mkdtemp(dir) != NULL, "temporary folder"))
+		return done_testing();
+	test_generate_plain();
+	test_half_pair();
+	test_sealed();
+	test_perms();
+	test_malformed();
+	test_passphrase_file();
+	test_public();
+	test_prompt();
+	cleanup();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	diag("took %.2f s", (double)(t1.tv_sec - t0.tv_sec) +
+	    (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return done_testing();
+}
