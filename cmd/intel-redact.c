@@ -1,0 +1,384 @@
+/*
+ * intel-redact: apply one agreement's release rule for one recipient to a
+ * stream of records: withhold what the rule does not release, transform
+ * the fields of what it does (SPEC 3 and 5).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agreement.h"
+#include "audit.h"
+#include "buf.h"
+#include "cli.h"
+#include "crypto.h"
+#include "err.h"
+#include "exitcodes.h"
+#include "jsonarena.h"
+#include "jsonio.h"
+#include "lines.h"
+#include "output.h"
+#include "policy.h"
+#include "record.h"
+#include "secmem.h"
+#include "timeutil.h"
+
+static const char usage_text[] =
+    "usage: intel-redact -a AGREEMENT --from PARTY --to PARTY\n"
+    "                    [--withheld FILE] [--explain] [--audit FILE]\n"
+    "                    [-o FILE] [-q] [-v] [FILE...]\n";
+
+struct run {
+	const char *agreement, *from, *to, *withheld_path, *output_path;
+	const char *audit_path;
+	int explain, quiet, verbose;
+	int64_t now;
+	struct agreement *ag;
+	struct policy *pol;
+	struct output *out, *withheld;
+	struct policy_stats st;
+	struct buf line;		/* the canonical record written */
+	json_t *values;			/* --explain: this record's values */
+	struct crypto_sha512 *digest;	/* --audit: of what was written */
+	unsigned long written;
+	int aborted;			/* -o: nothing was written */
+	int status;
+};
+
+/* --explain: one value's decision. */
+static void
+on_value(void *arg, const char *path, const char *rule, const char *action,
+    const char *outcome)
+{
+	struct run *r = arg;
+	json_t *v = json_object();
+
+	json_object_set_new(v, "path", json_string(path ? path : "(id)"));
+	json_object_set_new(v, "rule", rule ? json_string(rule) : json_null());
+	json_object_set_new(v, "action", json_string(action));
+	json_object_set_new(v, "outcome", json_string(outcome));
+	json_array_append_new(r->values, v);
+}
+
+static int
+emit(struct run *r, struct output *o, const json_t *v, int count)
+{
+	struct ierr e = IERR_INIT;
+	int rc;
+
+	buf_reset(&r->line);
+	if ((rc = jsonio_canon(&r->line, v, &e)) == 0) {
+		buf_addc(&r->line, '\n');
+		rc = output_write(o, r->line.data, r->line.len, &e);
+	}
+	if (rc != 0) {
+		diag_err(&e);
+		return rc;
+	}
+	if (count && r->digest != NULL)
+		crypto_sha512_update(r->digest, r->line.data, r->line.len);
+	r->written += count;
+	return 0;
+}
+
+static int
+explain_line(struct run *r, const char *file, unsigned long lineno,
+    const char *id, const char *origin, int reason)
+{
+	json_t *x = json_object();
+	int rc;
+
+	json_object_set_new(x, "file", json_string(file));
+	json_object_set_new(x, "line", json_integer((json_int_t)lineno));
+	json_object_set_new(x, "id", json_string(id));
+	json_object_set_new(x, "origin", json_string(origin));
+	json_object_set_new(x, "decision", json_string(reason ==
+	    POLICY_RELEASED ? "released" : "withheld"));
+	if (reason != POLICY_RELEASED)
+		json_object_set_new(x, "reason",
+		    json_string(policy_reason_name(reason)));
+	else
+		json_object_set(x, "values", r->values);
+	rc = emit(r, r->out, x, 1);
+	json_decref(x);
+	return rc;
+}
+
+static int
+withheld_line(struct run *r, const char *id, const char *origin, int reason)
+{
+	json_t *w;
+	int rc;
+
+	if (r->withheld == NULL)
+		return 0;
+	w = json_pack("{s:s, s:s, s:s}", "id", id, "origin", origin,
+	    "reason", policy_reason_name(reason));
+	rc = emit(r, r->withheld, w, 0);
+	json_decref(w);
+	return rc;
+}
+
+/* One record: decide, transform, write. */
+static int
+redact_one(struct run *r, const char *file, unsigned long lineno,
+    json_t *rec)
+{
+	struct ierr e = IERR_INIT;
+	char *id = xstrdup(record_str(rec, "id"));
+	const char *origin = record_str(rec, "origin");
+	int reason = POLICY_RELEASED, rc;
+
+	if (r->explain)
+		r->values = json_array();
+	rc = policy_redact(r->pol, rec, &reason, &r->st,
+	    r->explain ? on_value : NULL, r, &e);
+	if (rc != 0) {
+		err_prefix(&e, "%s:%lu", file, lineno);
+		diag_err(&e);
+	} else if (r->explain)
+		rc = explain_line(r, file, lineno, id, origin, reason);
+	else if (reason == POLICY_RELEASED)
+		rc = emit(r, r->out, rec, 1);
+	if (rc == 0 && reason != POLICY_RELEASED)
+		rc = withheld_line(r, id, origin, reason);
+	json_decref(r->values);
+	r->values = NULL;
+	free(id);
+	return rc;
+}
+
+static int
+redact_file(struct run *r, const char *path)
+{
+	struct ierr e = IERR_INIT;
+	struct lines *l;
+	size_t len;
+	char *text;
+	json_t *rec;
+	int rc, more;
+
+	if ((rc = lines_open(path, &l, &e)) != 0) {
+		diag_err(&e);
+		cli_status(&r->status, rc);
+		return 0;		/* a file that cannot be opened: go on */
+	}
+	jsonarena_begin();
+	while ((more = lines_next(l, &text, &len, &e)) == 1) {
+		if (len == 0)
+			continue;	/* a blank line holds no record */
+		if ((rc = record_parse(text, len, &rec, &e)) != 0) {
+			diag_warn("%s:%lu: %s", lines_name(l), lines_lineno(l),
+			    e.msg);
+			break;
+		}
+		rc = redact_one(r, lines_name(l), lines_lineno(l), rec);
+		json_decref(rec);
+		jsonarena_reset();	/* nothing of the record is left */
+		if (rc != 0)
+			break;
+	}
+	jsonarena_end();
+	if (more == -1) {
+		diag_err(&e);
+		rc = e.status;
+	}
+	lines_close(l);
+	cli_status(&r->status, rc);
+	return rc;		/* 65, 74: stop */
+}
+
+static void
+summary(const struct run *r)
+{
+	const struct policy_stats *s = &r->st;
+	unsigned long withheld = 0;
+	struct buf b = BUF_INIT;
+
+	for (int i = 0; i < POLICY_NREASONS; i++) {
+		withheld += s->withheld[i];
+		buf_printf(&b, "%s%s %lu", i ? ", " : "",
+		    policy_reason_name(i), s->withheld[i]);
+	}
+	diag_warn("read %lu, released %lu, withheld %lu (%s); values: "
+	    "dropped %lu (unfit %lu), pseudonymised %lu, masked %lu, "
+	    "generalised %lu, rounded %lu", s->read, s->released, withheld,
+	    b.data, s->dropped, s->unfit, s->pseudonymised, s->masked,
+	    s->generalised, s->rounded);
+	buf_free(&b);
+}
+
+/* SPEC 9: one line per run; counts, digests and codes, never values. */
+static void
+audit(struct run *r)
+{
+	struct audit_entry a = AUDIT_ENTRY_INIT;
+	struct ierr e = IERR_INIT;
+	unsigned char d[CRYPTO_SHA512_LEN];
+	char hex[2 * CRYPTO_SHA512_LEN + 1];
+	json_t *w = NULL;
+
+	crypto_sha512_final(r->digest, d);
+	r->digest = NULL;
+	crypto_hex(d, sizeof d, hex);
+	a.tool = "intel-redact";
+	a.agreement = r->ag->id;
+	a.at = r->now;
+	a.from = r->from;
+	a.to = r->to;
+	a.records = (long long)r->st.read;
+	if (!r->explain) {
+		a.released = (long long)r->written;
+		a.sha512 = r->aborted ? NULL : hex;
+		w = json_object();
+		for (int i = 0; i < POLICY_NREASONS; i++)
+			json_object_set_new(w, policy_reason_name(i),
+			    json_integer((json_int_t)r->st.withheld[i]));
+		a.withheld = w;
+	}
+	if (audit_append(r->audit_path, &a, &e) != 0) {
+		diag_err(&e);
+		cli_status(&r->status, e.status);
+	}
+	json_decref(w);
+}
+
+static int
+finish(struct run *r)
+{
+	struct ierr e = IERR_INIT;
+
+	/* With -o, a failed run writes nothing (fail closed). */
+	if (r->status != 0 && r->output_path != NULL) {
+		r->written = 0;
+		r->aborted = 1;
+		output_abort(r->out);
+		output_abort(r->withheld);
+	} else {
+		if (output_close(r->out, &e) != 0) {
+			diag_err(&e);
+			cli_status(&r->status, e.status);
+		}
+		if (r->withheld != NULL && output_close(r->withheld, &e)) {
+			diag_err(&e);
+			cli_status(&r->status, e.status);
+		}
+	}
+	if (r->audit_path != NULL)
+		audit(r);
+	if (!r->quiet)
+		summary(r);
+	return r->status;
+}
+
+/* Everything before the first record: agreement, rule, key, outputs. */
+static int
+setup(struct run *r)
+{
+	struct ierr e = IERR_INIT;
+	int rc;
+
+	r->agreement = cli_setting(r->agreement, "INTEL_AGREEMENT");
+	r->from = cli_setting(r->from, "INTEL_PARTY");
+	if (r->agreement == NULL || r->from == NULL || r->to == NULL) {
+		diag_warn("-a AGREEMENT, --from PARTY and --to PARTY are "
+		    "needed (or INTEL_AGREEMENT, INTEL_PARTY)");
+		return cli_usage(usage_text, 0);
+	}
+	if ((rc = secmem_init(&e)) != 0 || (rc = timeutil_now(&r->now, &e)))
+		goto fail;
+	if ((rc = cli_load_agreement(r->agreement, r->now, &r->ag)) != 0)
+		return rc;
+	if ((rc = policy_new(r->ag, r->from, r->to, r->now, POLICY_KEY,
+	    &r->pol, &e)) != 0)
+		goto fail;
+	if (r->verbose)
+		diag_warn("agreement %s version %lld: rule at line %lu for "
+		    "%s -> %s", r->ag->id, (long long)r->ag->version,
+		    policy_rule(r->pol)->line, r->from, r->to);
+	if (r->withheld_path != NULL &&
+	    (rc = output_open(r->withheld_path, &r->withheld, &e)) != 0)
+		goto fail;
+	if ((rc = output_open(r->output_path, &r->out, &e)) != 0) {
+		output_abort(r->withheld);
+		r->withheld = NULL;
+		goto fail;
+	}
+	if (r->audit_path != NULL)
+		r->digest = crypto_sha512_init();
+	return 0;
+fail:
+	diag_err(&e);
+	return rc;
+}
+
+enum { OPT_FROM = 256, OPT_TO, OPT_WITHHELD, OPT_EXPLAIN, OPT_AUDIT,
+	OPT_VERSION };
+
+static const struct option longopts[] = {
+	{ "agreement", required_argument, NULL, 'a' },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "withheld", required_argument, NULL, OPT_WITHHELD },
+	{ "explain", no_argument, NULL, OPT_EXPLAIN },
+	{ "audit", required_argument, NULL, OPT_AUDIT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Returns -1 to go on, else the status to exit with. */
+static int
+parse_args(struct run *r, int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "a:o:qvh", longopts, NULL)) != -1)
+		switch (c) {
+		case 'a': r->agreement = optarg; break;
+		case 'o': r->output_path = optarg; break;
+		case 'q': r->quiet = 1; break;
+		case 'v': r->verbose = 1; break;
+		case OPT_FROM: r->from = optarg; break;
+		case OPT_TO: r->to = optarg; break;
+		case OPT_WITHHELD: r->withheld_path = optarg; break;
+		case OPT_EXPLAIN: r->explain = 1; break;
+		case OPT_AUDIT: r->audit_path = optarg; break;
+		case 'h': return cli_usage(usage_text, 1);
+		case OPT_VERSION: return cli_version();
+		default: return cli_usage(usage_text, 0);
+		}
+	if (r->output_path != NULL && strcmp(r->output_path, "-") == 0)
+		r->output_path = NULL;
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct run r = { .line = BUF_INIT };
+	int rc;
+
+	diag_init(argv[0]);
+	jsonarena_init();
+	if ((rc = parse_args(&r, argc, argv)) >= 0)
+		return cli_finish(rc);
+	if ((rc = setup(&r)) == 0) {
+		if (optind == argc)
+			rc = redact_file(&r, NULL);
+		for (int i = optind; i < argc && rc == 0; i++)
+			rc = redact_file(&r, argv[i]);
+		rc = finish(&r);
+	}
+	crypto_sha512_free(r.digest);
+	buf_free(&r.line);
+	policy_free(r.pol);
+	agreement_free(r.ag);
+	return cli_finish(rc);
+}
