@@ -1,0 +1,327 @@
+/*
+ * Unit tests for common/store.c and common/hits.c: the order of keys, which
+ * record stays, the merge-join against a store file, store checks, and
+ * the pseudonym hits.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "exitcodes.h"
+#include "hits.h"
+#include "jsonio.h"
+#include "record.h"
+#include "store.h"
+#include "tap.h"
+
+static char dir[256];
+
+/* A canonical record when tail is empty or ",\"withdrawn\":true". */
+#define REC(origin, id, version, data, tail) \
+	"{\"created\":\"2026-01-01T00:00:00Z\",\"data\":" data ",\"id\":\"" \
+	id "\",\"origin\":\"" origin "\",\"type\":\"person\",\"version\":" \
+	#version tail "}"
+
+static char *
+slurp(const char *path)
+{
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	fclose(f);
+	if (b.data == NULL)
+		buf_adds(&b, "");
+	return b.data;
+}
+
+static void
+spit(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL) {
+		perror(path);
+		exit(99);
+	}
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Merges the lines (NULL-terminated) into store; returns the status. */
+static int
+merge(const char *store, const char *const *lines, struct store_stats *st,
+    struct ierr *e)
+{
+	struct store_opts o;
+	struct store_batch *b = store_batch_new();
+	int rc = 0;
+
+	memset(&o, 0, sizeof o);
+	for (size_t i = 0; lines[i] != NULL && rc == 0; i++)
+		rc = store_batch_add(b, lines[i], strlen(lines[i]), "test:1", e);
+	if (rc == 0)
+		rc = store_merge(b, store, &o, st, e);
+	store_batch_free(b);
+	return rc;
+}
+
+static json_t *
+parse(const char *s)
+{
+	struct ierr e = IERR_INIT;
+	json_t *v = NULL;
+
+	if (record_parse(s, strlen(s), &v, &e) != 0)
+		diag("parse: %s", e.msg);
+	return v;
+}
+
+static int
+pick(const char *a, const char *b, int *conflict)
+{
+	struct buf ca = BUF_INIT, cb = BUF_INIT;
+	struct ierr e = IERR_INIT;
+	json_t *ja = parse(a), *jb = parse(b);
+	int c;
+
+	jsonio_canon(&ca, ja, &e);
+	jsonio_canon(&cb, jb, &e);
+	c = store_pick(ja, ca.data, ca.len, jb, cb.data, cb.len, conflict);
+	json_decref(ja);
+	json_decref(jb);
+	buf_free(&ca);
+	buf_free(&cb);
+	return c;
+}
+
+static void
+test_keys(void)
+{
+	ok(store_key_cmp("DE", "x", "DE-BKA", "a") < 0,
+	    "a shorter origin that is a prefix sorts first");
+	ok(store_key_cmp("DE-BKA", "b", "DE-BKA", "a") > 0, "then by id");
+	ok(store_key_cmp("DE-BKA", "Z", "DE-BKA", "a") < 0,
+	    "byte order: upper case before lower case");
+	ok(store_key_cmp("DE-BKA", "\xc3\xa9", "DE-BKA", "z") > 0,
+	    "UTF-8 byte order: e-acute after z");
+	ok(store_key_cmp("DE-BKA", "a", "DE-BKA", "a") == 0, "equal keys");
+}
+
+static void
+test_pick(void)
+{
+	const char *v1 = REC("DE-BKA", "r", 1, "{\"a\":1}", "");
+	const char *v2 = REC("DE-BKA", "r", 2, "{\"a\":0}", "");
+	const char *v2b = REC("DE-BKA", "r", 2, "{\"a\":2}", "");
+	const char *v2r = REC("DE-BKA", "r", 2, "{\"a\":0}",
+	    ",\"received\":{\"from\":\"DE-BKA\",\"bundle\":\"x\","
+	    "\"at\":\"2026-11-01T00:00:00Z\"},"
+	    "\"expires\":\"2028-11-01T00:00:00Z\"");
+	const char *v3w = REC("DE-BKA", "r", 3, "{}", ",\"withdrawn\":true");
+	int conflict;
+
+	is_int(pick(v1, v2, &conflict), 1, "the higher version stays");
+	is_int(conflict, 0, "versions that differ are no conflict");
+	is_int(pick(v2, v1, &conflict), -1, "whichever comes first");
+	is_int(pick(v2, v3w, &conflict), 1, "a higher tombstone stays");
+	is_int(pick(v2, v2, &conflict), 0, "the same bytes");
+	ok(pick(v2, v2b, &conflict) < 0 && conflict,
+	    "equal versions that differ: a conflict, smaller bytes stay");
+	ok(pick(v2b, v2, &conflict) > 0 && conflict,
+	    "the same winner the other way round");
+	ok(pick(v2, v2r, &conflict) != 0 && !conflict,
+	    "differing only in received and expires: no conflict");
+	is_int(pick(v2, v2r, &conflict), -pick(v2r, v2, &conflict),
+	    "delivered twice: the same copy stays either way");
+}
+
+static void
+test_merge(void)
+{
+	const char *a[] = {
+		REC("FR-DGSI", "f1", 1, "{}", ""),
+		REC("DE-BKA", "r2", 1, "{\"v\":1}", ""),
+		REC("DE-BKA", "r1", 1, "{\"v\":1}", ""),
+		REC("DE-BKA", "r1", 1, "{\"v\":1}", ""),
+		NULL
+	};
+	const char *b[] = {
+		REC("DE-BKA", "r1", 2, "{}", ",\"withdrawn\":true"),
+		REC("DE-BKA", "r2", 1, "{\"v\":0}", ""),
+		REC("AT-BMI", "a", 1, "{}", ""),
+		NULL
+	};
+	struct store_stats st;
+	struct ierr e = IERR_INIT;
+	char store[300], other[300];
+	char *got;
+
+	snprintf(store, sizeof store, "%s/store", dir);
+	snprintf(other, sizeof other, "%s/other", dir);
+	is_int(merge(store, a, &st, &e), 0, "merge into a new store");
+	is_int((long long)st.added, 3, "three added");
+	is_int((long long)st.unchanged, 1, "the duplicate changed nothing");
+	got = slurp(store);
+	is_str(got,
+	    REC("DE-BKA", "r1", 1, "{\"v\":1}", "") "\n"
+	    REC("DE-BKA", "r2", 1, "{\"v\":1}", "") "\n"
+	    REC("FR-DGSI", "f1", 1, "{}", "") "\n",
+	    "sorted by origin, then id");
+	free(got);
+
+	is_int(merge(store, b, &st, &e), 0, "merge a second batch");
+	is_int((long long)st.withdrawn, 1, "one withdrawn");
+	is_int((long long)st.updated, 1, "one updated (the conflict)");
+	is_int((long long)st.conflicts, 1, "one conflict");
+	is_int((long long)st.added, 1, "one added");
+	got = slurp(store);
+	is_str(got,
+	    REC("AT-BMI", "a", 1, "{}", "") "\n"
+	    REC("DE-BKA", "r1", 2, "{}", ",\"withdrawn\":true") "\n"
+	    REC("DE-BKA", "r2", 1, "{\"v\":0}", "") "\n"
+	    REC("FR-DGSI", "f1", 1, "{}", "") "\n",
+	    "tombstone in place, conflict resolved by bytes");
+	free(got);
+
+	/* b then a gives the same store. */
+	is_int(merge(other, b, &st, &e) || merge(other, a, &st, &e), 0,
+	    "merge the other way round");
+	got = slurp(other);
+	{
+		char *want = slurp(store);
+
+		is_str(got, want, "b then a == a then b");
+		free(want);
+	}
+	free(got);
+}
+
+static void
+test_bad_store(void)
+{
+	const char *a[] = { REC("DE-BKA", "z", 1, "{}", ""), NULL };
+	struct store_stats st;
+	struct ierr e = IERR_INIT;
+	char store[300], want[600];
+	const char *text;
+	char *got;
+
+	snprintf(store, sizeof store, "%s/bad", dir);
+	text = REC("DE-BKA", "b", 1, "{}", "") "\n"
+	    REC("DE-BKA", "a", 1, "{}", "") "\n";
+	spit(store, text);
+	is_int(merge(store, a, &st, &e), EXIT_DATAERR, "out of order: 65");
+	snprintf(want, sizeof want, "%s:2: out of order", store);
+	ok(strncmp(e.msg, want, strlen(want)) == 0, "names line 2: %s", e.msg);
+	got = slurp(store);
+	is_str(got, text, "the store is untouched");
+	free(got);
+
+	text = REC("DE-BKA", "a", 1, "{}", "") "\n"
+	    REC("DE-BKA", "a", 2, "{}", "") "\n";
+	spit(store, text);
+	err_clear(&e);
+	is_int(merge(store, a, &st, &e), EXIT_DATAERR, "duplicated: 65");
+	ok(strstr(e.msg, ":2: the same origin and id") != NULL,
+	    "says so: %s", e.msg);
+
+	text = REC("DE-BKA", "a", 1, "{}", "") "\n{\"id\":\n";
+	spit(store, text);
+	err_clear(&e);
+	is_int(merge(store, a, &st, &e), EXIT_DATAERR, "malformed: 65");
+	snprintf(want, sizeof want, "%s:2: ", store);
+	ok(strncmp(e.msg, want, strlen(want)) == 0, "names line 2: %s", e.msg);
+	got = slurp(store);
+	is_str(got, text, "the store is untouched");
+	free(got);
+}
+
+static void
+test_hits(void)
+{
+	const char *recs[] = {
+		REC("DE-BKA", "d1", 1, "{\"s\":{\"passport\":"
+		    "\"pn:00000000000000000000000000000001\"},\"v\":[{\"plate\":"
+		    "\"pn:00000000000000000000000000000002\"},{\"plate\":"
+		    "\"pn:00000000000000000000000000000002\"}]}", ""),
+		REC("DE-BKA", "d2", 1, "{\"x\":"
+		    "\"pn:00000000000000000000000000000002\"}", ""),
+		REC("FR-DGSI", "pn:00000000000000000000000000000001", 1,
+		    "{}", ""),
+		REC("FR-DGSI", "f2", 2, "{}", ",\"withdrawn\":true"),
+		REC("NL-KMAR", "n1", 1, "{\"plate\":"
+		    "\"pn:00000000000000000000000000000003\"}", ""),
+		REC("NL-KMAR", "n2", 1, "{\"plate\":"
+		    "\"pn:00000000000000000000000000000003\"}", ""),
+		NULL
+	};
+	struct hits *h = hits_new();
+	struct ierr e = IERR_INIT;
+	json_t *j;
+	char path[300];
+	char *got;
+	FILE *f;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (size_t i = 0; recs[i] != NULL; i++) {
+			j = parse(recs[i]);
+			if (pass == 0)
+				hits_note(h, j);
+			else
+				hits_collect(h, j);
+			json_decref(j);
+		}
+	is_int((long long)hits_distinct(h), 3, "three distinct pseudonyms");
+	is_int((long long)hits_count(h), 1, "one across origins");
+	snprintf(path, sizeof path, "%s/hits", dir);
+	f = fopen(path, "w");
+	is_int(hits_write(h, f, &e), 0, "hits written");
+	fclose(f);
+	got = slurp(path);
+	is_str(got, "{\"pseudonym\":\"pn:00000000000000000000000000000001\","
+	    "\"records\":[{\"id\":\"d1\",\"origin\":\"DE-BKA\",\"path\":"
+	    "\"s.passport\"},{\"id\":\"pn:00000000000000000000000000000001\","
+	    "\"origin\":\"FR-DGSI\",\"path\":\"\"}]}\n",
+	    "a pseudonymised id counts, with the empty path; one origin is "
+	    "no hit");
+	free(got);
+	hits_free(h);
+}
+
+int
+main(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(dir, sizeof dir, "%s/test-store.XXXXXX", t ? t : "/tmp");
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 99;
+	}
+	umask(022);
+	test_keys();
+	test_pick();
+	test_merge();
+	test_bad_store();
+	test_hits();
+	if (system(NULL)) {
+		char cmd[400];
+
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			diag("could not remove %s", dir);
+	}
+	return done_testing();
+}
