@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "err.h"
 #include "exitcodes.h"
+#include "parallel.h"
 
 int
 cli_version(void)
@@ -66,6 +67,20 @@ cli_number(const char *s, long long min, long long max, long long *out)
 	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+int
+cli_jobs(const char *s, int *jobs)
+{
+	long long n;
+
+	if (cli_number(s, 1, PAR_MAX_JOBS, &n) != 0) {
+		diag_warn("-j takes a number of worker threads from 1 to %d",
+		    PAR_MAX_JOBS);
+		return -1;
+	}
+	*jobs = (int)n;
 	return 0;
 }
 

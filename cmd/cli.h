@@ -21,6 +21,9 @@ int cli_finish(int status);
 const char *cli_setting(const char *option, const char *envvar);
 /* Reads a decimal option value in [min, max]; -1 if it is not one. */
 int cli_number(const char *s, long long min, long long max, long long *out);
+/* Reads the value of -j (1 to PAR_MAX_JOBS); -1 with a message if it is
+ * not one. */
+int cli_jobs(const char *s, int *jobs);
 /* Keeps the first failure's status (SPEC 9): returns *status. */
 int cli_status(int *status, int rc);
 

@@ -15,22 +15,25 @@
 #include "err.h"
 #include "exitcodes.h"
 #include "input.h"
+#include "jsonarena.h"
 #include "jsonio.h"
+#include "lines.h"
 #include "output.h"
 #include "pack.h"
+#include "parallel.h"
 #include "secmem.h"
 #include "timeutil.h"
 
 static const char usage_text[] =
     "usage: intel-pack [-f ndjson|json|csv] [-a AGREEMENT] [--origin PARTY]\n"
     "                  [--type T] [--classification C] [--purpose P]...\n"
-    "                  [--skip-bad] [-o FILE] [-q] [-v] [FILE...]\n";
+    "                  [--skip-bad] [-j N] [-o FILE] [-q] [-v] [FILE...]\n";
 
 struct run {
 	struct pack_opts opts;
 	struct output *out;
 	struct buf line;
-	int skip_bad, quiet, verbose;
+	int skip_bad, quiet, verbose, jobs;
 	unsigned long read, written, skipped;
 	int status;
 };
@@ -76,6 +79,96 @@ on_object(void *arg, const char *name, unsigned long line, json_t *obj,
 	return 0;
 }
 
+/* NDJSON, line by line, with -j N workers (parallel.h). */
+static void
+work(void *arg, struct par_item *it)
+{
+	struct run *r = arg;
+	int *skip = it->data;
+	json_t *obj, *rec;
+
+	jsonarena_begin();
+	switch (input_ndjson_line(it->line, it->len, &obj, &it->err)) {
+	case 1:
+		*skip = 1;
+		break;
+	case 0:
+		if (pack_record(&r->opts, obj, &rec, &it->err) == 0) {
+			if (jsonio_canon(&it->out, rec, &it->err) == 0)
+				buf_addc(&it->out, '\n');
+			json_decref(rec);
+		}
+		break;
+	}
+	if (it->err.status != 0)
+		it->status = it->err.status;
+	jsonarena_reset();
+	jsonarena_end();
+}
+
+static int
+commit(void *arg, struct par_item *it)
+{
+	struct run *r = arg;
+	struct ierr e = IERR_INIT;
+
+	if (*(int *)it->data)
+		return 0;		/* a blank line */
+	r->read++;
+	if (it->status != 0)
+		return bad_object(r, it->name, it->lineno, &it->err);
+	if (output_write(r->out, it->out.data, it->out.len, &e) != 0) {
+		diag_err(&e);
+		return cli_status(&r->status, e.status);
+	}
+	r->written++;
+	return 0;
+}
+
+static void *
+worker_new(void *arg, struct ierr *e)
+{
+	(void)e;
+	return arg;
+}
+
+static void
+worker_free(void *arg)
+{
+	(void)arg;
+}
+
+static void
+thread_end(void *arg)
+{
+	(void)arg;
+	jsonarena_thread_end();
+}
+
+static const struct par_ops pack_ops = {
+	.data_size = sizeof(int),
+	.worker_new = worker_new,
+	.worker_free = worker_free,
+	.thread_end = thread_end,
+	.work = work,
+	.commit = commit,
+};
+
+static int
+pack_lines(struct run *r, const char *path, struct ierr *e)
+{
+	struct lines *l;
+	int rc;
+
+	if ((rc = lines_open(path, &l, e)) != 0)
+		return rc;
+	/* A stop at a bad record was reported by commit(); a read error
+	 * is in e, for the caller to report. */
+	rc = par_run(l, r->jobs, &pack_ops, r, e);
+	lines_close(l);
+	return rc;
+}
+
 static int
 pack_file(struct run *r, const char *path, const char *format)
 {
@@ -87,8 +180,11 @@ pack_file(struct run *r, const char *path, const char *format)
 		fmt = input_format_guess(path);
 	else
 		input_format_parse(format, &fmt);
-	rc = input_read(path, fmt, on_object, r, &e);
-	if (rc == EXIT_NOINPUT || rc == EXIT_IOERR) {
+	if (fmt == INPUT_NDJSON)
+		rc = pack_lines(r, path, &e);
+	else
+		rc = input_read(path, fmt, on_object, r, &e);
+	if ((rc == EXIT_NOINPUT || rc == EXIT_IOERR) && e.status != 0) {
 		diag_err(&e);
 		cli_status(&r->status, rc);
 		return rc == EXIT_IOERR ? rc : 0;	/* go on after 66 */
@@ -126,6 +222,7 @@ static const struct option longopts[] = {
 	{ "classification", required_argument, NULL, OPT_CLASS },
 	{ "purpose", required_argument, NULL, OPT_PURPOSE },
 	{ "skip-bad", no_argument, NULL, OPT_SKIP },
+	{ "jobs", required_argument, NULL, 'j' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -160,7 +257,7 @@ check_fillins(const struct pack_opts *o)
 int
 main(int argc, char **argv)
 {
-	struct run r = { .line = BUF_INIT };
+	struct run r = { .line = BUF_INIT, .jobs = 1 };
 	const char *format = NULL, *agreement = NULL, *output = NULL;
 	const char **purposes = xcalloc((size_t)argc, sizeof *purposes);
 	struct agreement *ag = NULL;
@@ -169,9 +266,17 @@ main(int argc, char **argv)
 	int c, rc;
 
 	diag_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "f:a:o:qvh", longopts, NULL)) != -1)
+	jsonarena_init();
+	json_object_seed(0);
+	while ((c = getopt_long(argc, argv, "f:a:j:o:qvh", longopts, NULL)) != -1)
 		switch (c) {
 		case 'f': format = optarg; break;
+		case 'j':
+			if (cli_jobs(optarg, &r.jobs) != 0) {
+				rc = cli_usage(usage_text, 0);
+				goto out;
+			}
+			break;
 		case 'a': agreement = optarg; break;
 		case 'o': output = optarg; break;
 		case 'q': r.quiet = 1; break;
@@ -214,6 +319,7 @@ main(int argc, char **argv)
 		rc = pack_file(&r, argv[i], format);
 	rc = finish(&r);
 out:
+	jsonarena_thread_end();
 	agreement_free(ag);
 	free(purposes);
 	return cli_finish(rc);

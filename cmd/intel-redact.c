@@ -21,6 +21,7 @@
 #include "jsonio.h"
 #include "lines.h"
 #include "output.h"
+#include "parallel.h"
 #include "policy.h"
 #include "record.h"
 #include "secmem.h"
@@ -29,23 +30,35 @@
 static const char usage_text[] =
     "usage: intel-redact -a AGREEMENT --from PARTY --to PARTY\n"
     "                    [--withheld FILE] [--explain] [--audit FILE]\n"
-    "                    [-o FILE] [-q] [-v] [FILE...]\n";
+    "                    [-j N] [-o FILE] [-q] [-v] [FILE...]\n";
 
 struct run {
 	const char *agreement, *from, *to, *withheld_path, *output_path;
 	const char *audit_path;
-	int explain, quiet, verbose;
+	int explain, quiet, verbose, jobs;
 	int64_t now;
 	struct agreement *ag;
-	struct policy *pol;
+	struct policy *pol;		/* the rule, checked once at setup */
 	struct output *out, *withheld;
 	struct policy_stats st;
-	struct buf line;		/* the canonical record written */
-	json_t *values;			/* --explain: this record's values */
 	struct crypto_sha512 *digest;	/* --audit: of what was written */
 	unsigned long written;
 	int aborted;			/* -o: nothing was written */
 	int status;
+};
+
+/* A worker: its own policy (HMAC context) and explain list. */
+struct worker {
+	struct run *r;
+	struct policy *pol;
+	json_t *values;		/* --explain: this record's values */
+};
+
+/* What one line came to; committed in input order. */
+struct result {
+	struct policy_stats st;
+	int skip;		/* a blank line */
+	int records;		/* lines in out that are records or explain */
 };
 
 /* --explain: one value's decision. */
@@ -53,46 +66,36 @@ static void
 on_value(void *arg, const char *path, const char *rule, const char *action,
     const char *outcome)
 {
-	struct run *r = arg;
+	struct worker *w = arg;
 	json_t *v = json_object();
 
 	json_object_set_new(v, "path", json_string(path ? path : "(id)"));
 	json_object_set_new(v, "rule", rule ? json_string(rule) : json_null());
 	json_object_set_new(v, "action", json_string(action));
 	json_object_set_new(v, "outcome", json_string(outcome));
-	json_array_append_new(r->values, v);
+	json_array_append_new(w->values, v);
 }
 
+/* Appends the canonical line of v to b. */
 static int
-emit(struct run *r, struct output *o, const json_t *v, int count)
+put_line(struct buf *b, const json_t *v, struct ierr *e)
 {
-	struct ierr e = IERR_INIT;
-	int rc;
+	int rc = jsonio_canon(b, v, e);
 
-	buf_reset(&r->line);
-	if ((rc = jsonio_canon(&r->line, v, &e)) == 0) {
-		buf_addc(&r->line, '\n');
-		rc = output_write(o, r->line.data, r->line.len, &e);
-	}
-	if (rc != 0) {
-		diag_err(&e);
-		return rc;
-	}
-	if (count && r->digest != NULL)
-		crypto_sha512_update(r->digest, r->line.data, r->line.len);
-	r->written += count;
-	return 0;
+	if (rc == 0)
+		buf_addc(b, '\n');
+	return rc;
 }
 
 static int
-explain_line(struct run *r, const char *file, unsigned long lineno,
-    const char *id, const char *origin, int reason)
+explain_line(struct worker *w, struct par_item *it, const char *id,
+    const char *origin, int reason)
 {
 	json_t *x = json_object();
 	int rc;
 
-	json_object_set_new(x, "file", json_string(file));
-	json_object_set_new(x, "line", json_integer((json_int_t)lineno));
+	json_object_set_new(x, "file", json_string(it->name));
+	json_object_set_new(x, "line", json_integer((json_int_t)it->lineno));
 	json_object_set_new(x, "id", json_string(id));
 	json_object_set_new(x, "origin", json_string(origin));
 	json_object_set_new(x, "decision", json_string(reason ==
@@ -101,93 +104,175 @@ explain_line(struct run *r, const char *file, unsigned long lineno,
 		json_object_set_new(x, "reason",
 		    json_string(policy_reason_name(reason)));
 	else
-		json_object_set(x, "values", r->values);
-	rc = emit(r, r->out, x, 1);
+		json_object_set(x, "values", w->values);
+	rc = put_line(&it->out, x, &it->err);
 	json_decref(x);
 	return rc;
 }
 
+/* One record: decide, transform, serialise (in a worker thread). */
 static int
-withheld_line(struct run *r, const char *id, const char *origin, int reason)
+redact_one(struct worker *w, struct par_item *it, json_t *rec)
 {
-	json_t *w;
-	int rc;
-
-	if (r->withheld == NULL)
-		return 0;
-	w = json_pack("{s:s, s:s, s:s}", "id", id, "origin", origin,
-	    "reason", policy_reason_name(reason));
-	rc = emit(r, r->withheld, w, 0);
-	json_decref(w);
-	return rc;
-}
-
-/* One record: decide, transform, write. */
-static int
-redact_one(struct run *r, const char *file, unsigned long lineno,
-    json_t *rec)
-{
-	struct ierr e = IERR_INIT;
+	struct result *res = it->data;
 	char *id = xstrdup(record_str(rec, "id"));
 	const char *origin = record_str(rec, "origin");
 	int reason = POLICY_RELEASED, rc;
 
-	if (r->explain)
-		r->values = json_array();
-	rc = policy_redact(r->pol, rec, &reason, &r->st,
-	    r->explain ? on_value : NULL, r, &e);
-	if (rc != 0) {
-		err_prefix(&e, "%s:%lu", file, lineno);
-		diag_err(&e);
-	} else if (r->explain)
-		rc = explain_line(r, file, lineno, id, origin, reason);
-	else if (reason == POLICY_RELEASED)
-		rc = emit(r, r->out, rec, 1);
-	if (rc == 0 && reason != POLICY_RELEASED)
-		rc = withheld_line(r, id, origin, reason);
-	json_decref(r->values);
-	r->values = NULL;
+	if (w->r->explain)
+		w->values = json_array();
+	rc = policy_redact(w->pol, rec, &reason, &res->st,
+	    w->r->explain ? on_value : NULL, w, &it->err);
+	if (rc == 0 && w->r->explain) {
+		rc = explain_line(w, it, id, origin, reason);
+		res->records = 1;
+	} else if (rc == 0 && reason == POLICY_RELEASED) {
+		rc = put_line(&it->out, rec, &it->err);
+		res->records = 1;
+	}
+	if (rc == 0 && reason != POLICY_RELEASED && w->r->withheld != NULL) {
+		json_t *x = json_pack("{s:s, s:s, s:s}", "id", id, "origin",
+		    origin, "reason", policy_reason_name(reason));
+
+		rc = put_line(&it->side, x, &it->err);
+		json_decref(x);
+	}
+	json_decref(w->values);
+	w->values = NULL;
 	free(id);
 	return rc;
 }
+
+static void
+work(void *arg, struct par_item *it)
+{
+	struct worker *w = arg;
+	struct result *res = it->data;
+	json_t *rec;
+	int rc;
+
+	if (it->len == 0) {
+		res->skip = 1;		/* a blank line holds no record */
+		return;
+	}
+	jsonarena_begin();
+	if ((rc = record_parse(it->line, it->len, &rec, &it->err)) == 0) {
+		rc = redact_one(w, it, rec);
+		json_decref(rec);
+	}
+	jsonarena_reset();		/* nothing of the record is left */
+	jsonarena_end();
+	if (rc != 0) {
+		it->status = rc;
+		err_prefix(&it->err, "%s:%lu", it->name, it->lineno);
+	}
+}
+
+static void *
+worker_new(void *arg, struct ierr *e)
+{
+	struct run *r = arg;
+	struct worker *w = xcalloc(1, sizeof *w);
+
+	w->r = r;
+	if (policy_new(r->ag, r->from, r->to, r->now, POLICY_KEY, &w->pol,
+	    e) != 0) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+static void
+worker_free(void *arg)
+{
+	struct worker *w = arg;
+
+	policy_free(w->pol);
+	free(w);
+}
+
+static void
+thread_end(void *arg)
+{
+	(void)arg;
+	jsonarena_thread_end();
+}
+
+static void
+add_stats(struct policy_stats *to, const struct policy_stats *from)
+{
+	to->read += from->read;
+	to->released += from->released;
+	for (int i = 0; i < POLICY_NREASONS; i++)
+		to->withheld[i] += from->withheld[i];
+	to->dropped += from->dropped;
+	to->unfit += from->unfit;
+	to->pseudonymised += from->pseudonymised;
+	to->masked += from->masked;
+	to->generalised += from->generalised;
+	to->rounded += from->rounded;
+}
+
+/* In input order: everything the user sees. */
+static int
+commit(void *arg, struct par_item *it)
+{
+	struct run *r = arg;
+	struct result *res = it->data;
+	struct ierr e = IERR_INIT;
+
+	if (res->skip)
+		return 0;
+	if (it->status != 0) {
+		diag_err(&it->err);
+		return cli_status(&r->status, it->status);
+	}
+	add_stats(&r->st, &res->st);
+	if (it->out.len > 0) {
+		if (output_write(r->out, it->out.data, it->out.len, &e) != 0)
+			goto fail;
+		if (r->digest != NULL)
+			crypto_sha512_update(r->digest, it->out.data,
+			    it->out.len);
+		r->written += (unsigned long)res->records;
+	}
+	if (it->side.len > 0 && output_write(r->withheld, it->side.data,
+	    it->side.len, &e) != 0)
+		goto fail;
+	return 0;
+fail:
+	diag_err(&e);
+	return cli_status(&r->status, e.status);
+}
+
+static const struct par_ops redact_ops = {
+	.data_size = sizeof(struct result),
+	.worker_new = worker_new,
+	.worker_free = worker_free,
+	.thread_end = thread_end,
+	.work = work,
+	.commit = commit,
+};
 
 static int
 redact_file(struct run *r, const char *path)
 {
 	struct ierr e = IERR_INIT;
 	struct lines *l;
-	size_t len;
-	char *text;
-	json_t *rec;
-	int rc, more;
+	int rc;
 
 	if ((rc = lines_open(path, &l, &e)) != 0) {
 		diag_err(&e);
 		cli_status(&r->status, rc);
 		return 0;		/* a file that cannot be opened: go on */
 	}
-	jsonarena_begin();
-	while ((more = lines_next(l, &text, &len, &e)) == 1) {
-		if (len == 0)
-			continue;	/* a blank line holds no record */
-		if ((rc = record_parse(text, len, &rec, &e)) != 0) {
-			diag_warn("%s:%lu: %s", lines_name(l), lines_lineno(l),
-			    e.msg);
-			break;
-		}
-		rc = redact_one(r, lines_name(l), lines_lineno(l), rec);
-		json_decref(rec);
-		jsonarena_reset();	/* nothing of the record is left */
-		if (rc != 0)
-			break;
-	}
-	jsonarena_end();
-	if (more == -1) {
-		diag_err(&e);
-		rc = e.status;
+	rc = par_run(l, r->jobs, &redact_ops, r, &e);
+	if (rc != 0 && r->status == 0) {
+		diag_err(&e);		/* a read error */
+		cli_status(&r->status, rc);
 	}
 	lines_close(l);
-	cli_status(&r->status, rc);
 	return rc;		/* 65, 74: stop */
 }
 
@@ -325,6 +410,7 @@ static const struct option longopts[] = {
 	{ "withheld", required_argument, NULL, OPT_WITHHELD },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "audit", required_argument, NULL, OPT_AUDIT },
+	{ "jobs", required_argument, NULL, 'j' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -339,9 +425,13 @@ parse_args(struct run *r, int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, "a:o:qvh", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "a:j:o:qvh", longopts, NULL)) != -1)
 		switch (c) {
 		case 'a': r->agreement = optarg; break;
+		case 'j':
+			if (cli_jobs(optarg, &r->jobs) != 0)
+				return cli_usage(usage_text, 0);
+			break;
 		case 'o': r->output_path = optarg; break;
 		case 'q': r->quiet = 1; break;
 		case 'v': r->verbose = 1; break;
@@ -362,11 +452,12 @@ parse_args(struct run *r, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct run r = { .line = BUF_INIT };
+	struct run r = { .jobs = 1 };
 	int rc;
 
 	diag_init(argv[0]);
 	jsonarena_init();
+	json_object_seed(0);
 	if ((rc = parse_args(&r, argc, argv)) >= 0)
 		return cli_finish(rc);
 	if ((rc = setup(&r)) == 0) {
@@ -377,7 +468,7 @@ main(int argc, char **argv)
 		rc = finish(&r);
 	}
 	crypto_sha512_free(r.digest);
-	buf_free(&r.line);
+	jsonarena_thread_end();
 	policy_free(r.pol);
 	agreement_free(r.ag);
 	return cli_finish(rc);

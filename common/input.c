@@ -67,6 +67,24 @@ deliver(input_cb cb, void *arg, const char *name, unsigned long line,
 	return cb(arg, name, line, v, v ? NULL : bad);
 }
 
+int
+input_ndjson_line(const char *line, size_t len, json_t **obj,
+    struct ierr *bad)
+{
+	*obj = NULL;
+	if (blank(line, len))
+		return 1;
+	if (jsonio_parse(line, len, obj, bad) != 0)
+		return -1;
+	if (!json_is_object(*obj)) {
+		json_decref(*obj);
+		*obj = NULL;
+		err_set(bad, EXIT_DATAERR, "not a JSON object");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 read_ndjson(struct lines *l, input_cb cb, void *arg, struct ierr *e)
 {
@@ -77,13 +95,11 @@ read_ndjson(struct lines *l, input_cb cb, void *arg, struct ierr *e)
 	int r, rc;
 
 	while ((r = lines_next(l, &line, &len, e)) == 1) {
-		if (blank(line, len))
-			continue;
-		v = NULL;
 		err_clear(&bad);
-		jsonio_parse(line, len, &v, &bad);
-		if ((rc = deliver(cb, arg, lines_name(l), lines_lineno(l), v,
-		    &bad)) != 0)
+		if (input_ndjson_line(line, len, &v, &bad) == 1)
+			continue;
+		if ((rc = cb(arg, lines_name(l), lines_lineno(l), v,
+		    v ? NULL : &bad)) != 0)
 			return rc;
 	}
 	return r < 0 ? EXIT_IOERR : 0;

@@ -21,6 +21,14 @@ enum input_format { INPUT_NDJSON, INPUT_JSON, INPUT_CSV };
 typedef int (*input_cb)(void *arg, const char *name, unsigned long line,
     json_t *obj, const struct ierr *bad);
 
+/*
+ * One NDJSON line: 1 for a blank line (skipped), 0 with *obj (the
+ * caller's) for an object, -1 with bad set for anything else.  What
+ * input_read() does for each line; exported for -j workers.
+ */
+int input_ndjson_line(const char *line, size_t len, json_t **obj,
+    struct ierr *bad);
+
 /* Parses a format name: "ndjson", "json", "csv".  -1 if unknown. */
 int input_format_parse(const char *s, enum input_format *fmt);
 /* The format a file name suggests (.csv, .json), else NDJSON. */

@@ -17,9 +17,12 @@
 
 #define JSONARENA_START (256 * 1024)
 
-static char *block;
-static size_t cap, used, spilled;
-static int active;
+/* Each thread has its own arena; jansson's allocation functions are
+ * process-wide and look at the calling thread's. */
+static int enabled;
+static __thread char *block;
+static __thread size_t cap, used, spilled;
+static __thread int active;
 
 #ifndef JSONARENA_OFF
 static void *
@@ -49,8 +52,7 @@ void
 jsonarena_init(void)
 {
 #ifndef JSONARENA_OFF
-	cap = JSONARENA_START;
-	block = xmalloc(cap);
+	enabled = 1;
 	json_set_alloc_funcs(arena_malloc, arena_free);
 #endif
 }
@@ -58,6 +60,10 @@ jsonarena_init(void)
 void
 jsonarena_begin(void)
 {
+	if (enabled && block == NULL) {
+		cap = JSONARENA_START;
+		block = xmalloc(cap);
+	}
 	active = block != NULL;
 }
 
@@ -83,4 +89,13 @@ void
 jsonarena_end(void)
 {
 	active = 0;
+}
+
+void
+jsonarena_thread_end(void)
+{
+	active = 0;
+	free(block);
+	block = NULL;
+	cap = used = spilled = 0;
 }

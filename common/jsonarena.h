@@ -4,8 +4,12 @@
  * freeing is a no-op; jsonarena_reset() takes the whole block back at once.
  * A record is parsed, edited, written and released about a third faster.
  *
- * Rules for the caller (single-threaded tools only):
- * - jsonarena_init() once, before any jansson value exists;
+ * Each thread has an arena of its own (-j N workers included): values made
+ * in one thread's arena must be released by that thread.
+ *
+ * Rules for the caller:
+ * - jsonarena_init() once, before any jansson value exists and before any
+ *   thread starts;
  * - no jansson value made after jsonarena_begin() may outlive the next
  *   jsonarena_reset() (decref them first); values made before begin() or
  *   after jsonarena_end() are ordinary malloc memory and may live on;
@@ -23,5 +27,7 @@ void jsonarena_init(void);
 void jsonarena_begin(void);
 void jsonarena_reset(void);
 void jsonarena_end(void);
+/* Releases the calling thread's block (a worker thread on its way out). */
+void jsonarena_thread_end(void);
 
 #endif
