@@ -79,31 +79,62 @@ release_slot(int slot)
 		pending[slot] = NULL;
 }
 
+/*
+ * Where writing atomically makes no sense, the target is written directly
+ * (appending, so that a shared stream such as /dev/stderr is not cut):
+ * devices, pipes and sockets, and names under /dev and /proc, which are
+ * often links to such streams (/dev/stdout, /proc/self/fd/1).  Renaming a
+ * file over any of them would replace the name, not write to it.
+ */
+static int
+is_direct(const char *path)
+{
+	struct stat st;
+
+	if (strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0)
+		return 1;
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISDIR(st.st_mode);
+}
+
+static int
+open_direct(const char *path, struct atomic **out, struct ierr *e)
+{
+	struct atomic *a;
+	FILE *f = fopen(path, "a");
+
+	if (f == NULL)
+		return err_errno(e, EXIT_CANTCREAT, path);
+	a = xcalloc(1, sizeof *a);
+	a->f = f;
+	a->path = xstrdup(path);
+	a->slot = -1;
+	*out = a;
+	return 0;
+}
+
 int
 atomic_open(const char *path, mode_t mode, struct atomic **out,
     struct ierr *e)
 {
 	struct atomic *a;
-	char *copy, *dir, *base;
+	char *copy, *dir, *base, *real = NULL;
 	struct stat st;
 	mode_t mask;
 	int fd;
 
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return err_set(e, EXIT_CANTCREAT, "%s: is a directory", path);
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		/* A device or a pipe (/dev/null, a FIFO): nothing to rename
-		 * over, and replacing it would be wrong.  Write to it. */
-		FILE *f = fopen(path, "w");
-
-		if (f == NULL)
-			return err_errno(e, EXIT_CANTCREAT, path);
-		a = xcalloc(1, sizeof *a);
-		a->f = f;
-		a->path = xstrdup(path);
-		a->slot = -1;
-		*out = a;
-		return 0;
+	if (is_direct(path))
+		return open_direct(path, out, e);
+	/* A symbolic link: replace the file it names, keep the link. */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
+	    (real = realpath(path, NULL)) != NULL) {
+		if (is_direct(real)) {
+			free(real);
+			return open_direct(path, out, e);
+		}
+		path = real;
 	}
 	copy = xstrdup(path);
 	dir = xstrdup(dirname(copy));
@@ -118,10 +149,11 @@ atomic_open(const char *path, mode_t mode, struct atomic **out,
 	sprintf(a->tmp, "%s/.%s.XXXXXX", dir, base);
 	free(copy);
 	free(dir);
+	free(real);
 
 	set_handlers();
 	if ((fd = mkstemp(a->tmp)) < 0) {
-		err_errno(e, EXIT_CANTCREAT, path);
+		err_errno(e, EXIT_CANTCREAT, a->path);
 		free(a->tmp);
 		free(a->path);
 		free(a);
@@ -132,7 +164,7 @@ atomic_open(const char *path, mode_t mode, struct atomic **out,
 	umask(mask);
 	if (fchmod(fd, mode & ~mask) != 0 ||
 	    (a->f = fdopen(fd, "w")) == NULL) {
-		err_errno(e, EXIT_CANTCREAT, path);
+		err_errno(e, EXIT_CANTCREAT, a->path);
 		close(fd);
 		atomic_abort(a);
 		return EXIT_CANTCREAT;

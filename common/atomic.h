@@ -4,6 +4,10 @@
  * atomic_commit() nothing is visible under the target's name; a failed or
  * interrupted run (SIGINT, SIGTERM, SIGHUP, SIGPIPE) leaves no temporary
  * file behind.
+ *
+ * Devices, pipes, sockets and names under /dev and /proc (/dev/stdout,
+ * /dev/null, /dev/full, /proc/self/fd/N) are written directly, appending;
+ * a symbolic link to a file has that file replaced and stays a link.
  */
 #ifndef INTEL_ATOMIC_H
 #define INTEL_ATOMIC_H

@@ -105,6 +105,14 @@ run intel-pack --origin DE-BKA --type x -o "$tmp/no/such/dir/x" "$tmp/raw.ndjson
 is "-o in a missing folder: 73" "$status" 73
 run intel-pack --origin DE-BKA --type x -o /dev/full "$tmp/raw.ndjson"
 is "-o /dev/full: 74" "$status" 74
+run intel-pack --origin DE-BKA --type x -o /dev/stdout "$tmp/raw.ndjson"
+is "-o /dev/stdout writes to standard output" "$(wc -l <"$tmp/out")" 3
+ok "... and /dev/stdout is still a link" test -L /dev/stdout
+echo old >"$tmp/target"
+ln -s target "$tmp/link"
+run intel-pack --origin DE-BKA --type x -o "$tmp/link" "$tmp/raw.ndjson"
+ok "-o LINK: the link stays a link" test -L "$tmp/link"
+is "... and the file it names is replaced" "$(wc -l <"$tmp/target")" 3
 run sh -c 'intel-pack --origin DE-BKA --type x "$1" >/dev/full' sh "$tmp/raw.ndjson"
 is "stdout on a full disk: 74" "$status" 74
 has "... with a message" "$tmp/err" "write error"
