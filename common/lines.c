@@ -17,6 +17,7 @@ struct lines {
 	size_t cap;
 	unsigned long lineno;
 	int is_stdin;
+	int newline;		/* the last line read ended with one */
 };
 
 int
@@ -63,11 +64,18 @@ lines_next(struct lines *l, char **line, size_t *len, struct ierr *e)
 		return 0;
 	}
 	l->lineno++;
-	if (n > 0 && l->line[n - 1] == '\n')
+	l->newline = n > 0 && l->line[n - 1] == '\n';
+	if (l->newline)
 		l->line[--n] = '\0';
 	*line = l->line;
 	*len = (size_t)n;
 	return 1;
+}
+
+int
+lines_newline(const struct lines *l)
+{
+	return l->newline;
 }
 
 unsigned long

@@ -21,6 +21,9 @@ int lines_open(const char *path, struct lines **out, struct ierr *e);
  * without a newline is still a line. */
 int lines_next(struct lines *l, char **line, size_t *len, struct ierr *e);
 
+/* 1 when the line lines_next() last returned ended with a newline (every
+ * line does but perhaps the last), else 0. */
+int lines_newline(const struct lines *l);
 /* Number of the line lines_next() last returned, from 1. */
 unsigned long lines_lineno(const struct lines *l);
 /* The name for diagnostics: the path, or "<stdin>". */

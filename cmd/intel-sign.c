@@ -1,0 +1,402 @@
+/*
+ * intel-sign: generate keys; refuse any record the agreement does not
+ * allow to the recipient; wrap the records into a signed bundle (SPEC 6).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "agreement.h"
+#include "audit.h"
+#include "bundle.h"
+#include "cli.h"
+#include "err.h"
+#include "exitcodes.h"
+#include "keys.h"
+#include "jsonarena.h"
+#include "lines.h"
+#include "output.h"
+#include "parallel.h"
+#include "secmem.h"
+#include "state.h"
+#include "timeutil.h"
+
+static const char usage_text[] =
+    "usage: intel-sign -a AGREEMENT -k KEY --to PARTY [--seq N] [--state DIR]\n"
+    "                  [--passphrase-file FILE | --ask-passphrase]\n"
+    "                  [--audit FILE] [-j N] [-o FILE] [-q] [-v] [FILE...]\n"
+    "       intel-sign --keygen --party PARTY -o NAME\n"
+    "                  [--passphrase-file FILE | --ask-passphrase]\n";
+
+struct run {
+	const char *agreement, *key, *to, *party, *state, *output, *audit;
+	const char *passfile, *seqarg;
+	int keygen, ask, quiet, verbose, jobs;
+	int64_t now;
+	struct agreement *ag;
+	struct keys_secret *k;
+	struct bundle_sign *s;
+	struct bundle_info info;
+	unsigned long long read;
+	int status;
+};
+
+/* The passphrase from --passphrase-file or the terminal, or NULL. */
+static int
+passphrase(struct run *r, int confirm, char **pass)
+{
+	struct ierr e = IERR_INIT;
+	int rc = 0;
+
+	*pass = NULL;
+	if (r->passfile != NULL)
+		rc = keys_read_passphrase_file(r->passfile, pass, &e);
+	else if (r->ask)
+		rc = keys_prompt_passphrase(confirm ? "New passphrase: " :
+		    "Passphrase: ", confirm, pass, &e);
+	if (rc != 0)
+		diag_err(&e);
+	return rc;
+}
+
+static int
+keygen(struct run *r)
+{
+	struct ierr e = IERR_INIT;
+	char *pass;
+	int rc;
+
+	if (r->party == NULL || r->output == NULL || r->agreement != NULL ||
+	    r->key != NULL || r->to != NULL || r->seqarg != NULL ||
+	    r->state != NULL || r->audit != NULL) {
+		diag_warn("--keygen takes --party PARTY and -o NAME only");
+		return cli_usage(usage_text, 0);
+	}
+	if ((rc = passphrase(r, 1, &pass)) != 0)
+		return rc;
+	if ((rc = keys_generate(r->party, pass, r->output, &e)) != 0)
+		diag_err(&e);
+	else if (!r->quiet)
+		diag_warn("wrote %s.pub and %s.key%s", r->output, r->output,
+		    pass != NULL ? " (sealed with the passphrase)" : "");
+	keys_free_passphrase(pass);
+	return rc;
+}
+
+/* Agreement, key, rule: everything before the first record. */
+static int
+setup(struct run *r)
+{
+	struct ierr e = IERR_INIT;
+	char *pass = NULL;
+	int rc;
+
+	r->agreement = cli_setting(r->agreement, "INTEL_AGREEMENT");
+	r->key = cli_setting(r->key, "INTEL_KEY");
+	if (r->agreement == NULL || r->key == NULL || r->to == NULL) {
+		diag_warn("-a AGREEMENT, -k KEY and --to PARTY are needed "
+		    "(or INTEL_AGREEMENT, INTEL_KEY)");
+		return cli_usage(usage_text, 0);
+	}
+	if ((rc = cli_load_agreement(r->agreement, r->now, &r->ag)) != 0)
+		return rc;
+	if ((rc = passphrase(r, 0, &pass)) != 0)
+		return rc;
+	rc = keys_load_secret(r->key, pass, &r->k, &e);
+	keys_free_passphrase(pass);
+	if (rc == 0)
+		rc = bundle_sign_new(r->ag, r->k, r->to, r->now, &r->s, &e);
+	if (rc != 0) {
+		diag_err(&e);
+		return rc;
+	}
+	if (r->verbose)
+		diag_warn("agreement %s version %lld: key %s of %s, to %s",
+		    r->ag->id, (long long)r->ag->version, keys_key_id(r->k),
+		    keys_party(r->k), r->to);
+	return 0;
+}
+
+/* -j N (parallel.h): records are checked by workers, spooled in order. */
+static void *
+worker_new(void *arg, struct ierr *e)
+{
+	struct run *r = arg;
+	struct bundle_screen *sc;
+
+	return bundle_screen_new(r->s, &sc, e) == 0 ? sc : NULL;
+}
+
+static void
+worker_free(void *w)
+{
+	bundle_screen_free(w);
+}
+
+static void
+thread_end(void *w)
+{
+	(void)w;
+	jsonarena_thread_end();
+}
+
+static void
+work(void *w, struct par_item *it)
+{
+	if (it->len == 0) {
+		*(int *)it->data = 1;	/* a blank line holds no record */
+		return;
+	}
+	jsonarena_begin();
+	it->status = bundle_screen_record(w, it->line, it->len, &it->out,
+	    &it->err);
+	jsonarena_reset();
+	jsonarena_end();
+}
+
+static int
+commit(void *arg, struct par_item *it)
+{
+	struct run *r = arg;
+	struct ierr e = IERR_INIT;
+	int rc;
+
+	if (*(int *)it->data)
+		return 0;
+	r->read++;
+	if (it->status != 0) {
+		err_prefix(&it->err, "%s:%lu", it->name, it->lineno);
+		diag_err(&it->err);
+		return it->status;
+	}
+	if ((rc = bundle_sign_put(r->s, it->out.data, it->out.len, &e)) != 0)
+		diag_err(&e);
+	return rc;
+}
+
+static const struct par_ops sign_ops = {
+	.data_size = sizeof(int),
+	.worker_new = worker_new,
+	.worker_free = worker_free,
+	.thread_end = thread_end,
+	.work = work,
+	.commit = commit,
+};
+
+/* Checks and spools one input file; any failure refuses the whole run. */
+static int
+sign_file(struct run *r, const char *path)
+{
+	struct ierr e = IERR_INIT;
+	struct lines *l;
+	int rc;
+
+	if ((rc = lines_open(path, &l, &e)) == 0) {
+		rc = par_run(l, r->jobs, &sign_ops, r, &e);
+		lines_close(l);
+	}
+	if (rc != 0 && e.status != 0)
+		diag_err(&e);	/* not reported by commit() */
+	return rc;
+}
+
+/* --seq N, else the --state counter, else the time in milliseconds. */
+static int
+next_seq(struct run *r, int64_t *seq)
+{
+	struct ierr e = IERR_INIT;
+	long long n = -1;
+	struct timeval tv;
+	int rc;
+
+	if (r->seqarg != NULL)
+		cli_number(r->seqarg, 0, INT64_MAX, &n);
+	if (r->state != NULL) {
+		if ((rc = state_next_seq(r->state, r->ag->id, keys_party(r->k),
+		    r->to, n, seq, &e)) != 0)
+			diag_err(&e);
+		return rc;
+	}
+	if (n >= 0)
+		*seq = n;
+	else {
+		gettimeofday(&tv, NULL);
+		*seq = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+	}
+	return 0;
+}
+
+static int
+write_bundle(struct run *r)
+{
+	struct ierr e = IERR_INIT;
+	struct output *o;
+	int64_t seq;
+	int rc;
+
+	if ((rc = output_open(r->output, &o, &e)) != 0) {
+		diag_err(&e);
+		return rc;
+	}
+	if ((rc = next_seq(r, &seq)) != 0) {
+		output_abort(o);
+		return rc;
+	}
+	if ((rc = bundle_sign_write(r->s, seq, output_file(o), &r->info,
+	    &e)) != 0) {
+		err_prefix(&e, "%s", r->output ? r->output : "<stdout>");
+		diag_err(&e);
+		output_abort(o);
+		return rc;
+	}
+	if ((rc = output_close(o, &e)) != 0)
+		diag_err(&e);
+	return rc;
+}
+
+static void
+audit(struct run *r)
+{
+	struct audit_entry a = AUDIT_ENTRY_INIT;
+	struct ierr e = IERR_INIT;
+	int done = r->status == 0;
+
+	a.tool = "intel-sign";
+	a.agreement = r->ag->id;
+	a.at = r->now;
+	a.from = keys_party(r->k);
+	a.to = r->to;
+	a.records = (long long)r->read;
+	a.released = done ? (long long)r->info.records : 0;
+	a.bundle = done ? r->info.id : NULL;
+	a.sha512 = done ? r->info.sha512 : NULL;
+	if (audit_append(r->audit, &a, &e) != 0) {
+		diag_err(&e);
+		cli_status(&r->status, e.status);
+	}
+}
+
+static void
+run_sign(struct run *r, int argc, char **argv)
+{
+	if (optind == argc)
+		r->status = sign_file(r, NULL);
+	for (int i = optind; i < argc && r->status == 0; i++)
+		r->status = sign_file(r, argv[i]);
+	if (r->status == 0)
+		r->status = write_bundle(r);
+	if (r->audit != NULL && (r->status == 0 ||
+	    r->status == EXIT_REFUSED))
+		audit(r);
+	if (r->status == 0 && !r->quiet)
+		diag_warn("bundle %s: %llu records for %s, seq %lld, key %s "
+		    "of %s", r->info.id, r->info.records, r->to,
+		    (long long)r->info.seq, r->info.key_id, keys_party(r->k));
+	else if (r->status == EXIT_REFUSED)
+		diag_warn("refused: nothing was signed");
+}
+
+enum { OPT_TO = 256, OPT_SEQ, OPT_STATE, OPT_KEYGEN, OPT_PARTY,
+	OPT_PASSFILE, OPT_ASK, OPT_AUDIT, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{ "agreement", required_argument, NULL, 'a' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "seq", required_argument, NULL, OPT_SEQ },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "keygen", no_argument, NULL, OPT_KEYGEN },
+	{ "party", required_argument, NULL, OPT_PARTY },
+	{ "passphrase-file", required_argument, NULL, OPT_PASSFILE },
+	{ "ask-passphrase", no_argument, NULL, OPT_ASK },
+	{ "audit", required_argument, NULL, OPT_AUDIT },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Returns -1 to go on, else the status to exit with. */
+static int
+parse_args(struct run *r, int argc, char **argv)
+{
+	long long n;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "a:j:k:o:qvh", longopts, NULL)) != -1)
+		switch (c) {
+		case 'a': r->agreement = optarg; break;
+		case 'j':
+			if (cli_jobs(optarg, &r->jobs) != 0)
+				return cli_usage(usage_text, 0);
+			break;
+		case 'k': r->key = optarg; break;
+		case 'o': r->output = optarg; break;
+		case 'q': r->quiet = 1; break;
+		case 'v': r->verbose = 1; break;
+		case OPT_TO: r->to = optarg; break;
+		case OPT_SEQ: r->seqarg = optarg; break;
+		case OPT_STATE: r->state = optarg; break;
+		case OPT_KEYGEN: r->keygen = 1; break;
+		case OPT_PARTY: r->party = optarg; break;
+		case OPT_PASSFILE: r->passfile = optarg; break;
+		case OPT_ASK: r->ask = 1; break;
+		case OPT_AUDIT: r->audit = optarg; break;
+		case 'h': return cli_usage(usage_text, 1);
+		case OPT_VERSION: return cli_version();
+		default: return cli_usage(usage_text, 0);
+		}
+	if (r->seqarg != NULL && cli_number(r->seqarg, 0, INT64_MAX, &n)) {
+		diag_warn("--seq %s: not an integer from 0 to %lld", r->seqarg,
+		    (long long)INT64_MAX);
+		return cli_usage(usage_text, 0);
+	}
+	if (r->passfile != NULL && r->ask) {
+		diag_warn("--passphrase-file and --ask-passphrase exclude "
+		    "each other");
+		return cli_usage(usage_text, 0);
+	}
+	if (r->output != NULL && strcmp(r->output, "-") == 0 && !r->keygen)
+		r->output = NULL;
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct run r = { .jobs = 1 };
+	struct ierr e = IERR_INIT;
+	int rc;
+
+	diag_init(argv[0]);
+	jsonarena_init();
+	json_object_seed(0);
+	if ((rc = parse_args(&r, argc, argv)) >= 0)
+		return cli_finish(rc);
+	if ((rc = secmem_init(&e)) != 0 || (rc = timeutil_now(&r.now, &e))) {
+		diag_err(&e);
+		return cli_finish(rc);
+	}
+	if (r.keygen) {
+		if (optind != argc) {
+			diag_warn("--keygen reads no input files");
+			rc = cli_usage(usage_text, 0);
+		} else
+			rc = keygen(&r);
+	} else if ((rc = setup(&r)) == 0) {
+		run_sign(&r, argc, argv);
+		rc = r.status;
+	}
+	bundle_sign_free(r.s);
+	keys_free_secret(r.k);
+	agreement_free(r.ag);
+	jsonarena_thread_end();
+	return cli_finish(rc);
+}

@@ -1,0 +1,282 @@
+/*
+ * intel-verify: check received bundles (signature, key, agreement, policy,
+ * replay) and emit a bundle's records only if all of it holds (SPEC 7).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agreement.h"
+#include "audit.h"
+#include "buf.h"
+#include "bundle.h"
+#include "cli.h"
+#include "err.h"
+#include "exitcodes.h"
+#include "jsonarena.h"
+#include "output.h"
+#include "secmem.h"
+#include "timeutil.h"
+
+static const char usage_text[] =
+    "usage: intel-verify -a AGREEMENT [--to PARTY] [--state DIR] [--report]\n"
+    "                    [--audit FILE] [-j N] [-o FILE] [-q] [-v] [FILE...]\n"
+    "       intel-verify --check-audit FILE\n";
+
+struct run {
+	const char *agreement, *state, *output, *audit, *check_audit;
+	int report, quiet, verbose;
+	int out_failed;		/* writing records failed: stop, keep none */
+	struct bundle_verify_opts o;
+	struct agreement *ag;
+	struct bundle_verifier *v;
+	struct output *out;
+	unsigned long accepted, refused, records;
+	int status;
+};
+
+static void
+audit(struct run *r, const struct bundle_report *b, int written)
+{
+	struct audit_entry a = AUDIT_ENTRY_INIT;
+	struct ierr e = IERR_INIT;
+	json_t *w;
+
+	a.tool = "intel-verify";
+	a.agreement = b->have_header ? b->agreement : NULL;
+	a.at = r->o.now;
+	a.bundle = b->have_header ? b->id : NULL;
+	a.from = b->have_header ? b->from : NULL;
+	a.to = b->have_header ? b->to : NULL;
+	a.records = (long long)b->lines_read;
+	a.released = written ? (long long)b->lines_read : 0;
+	a.sha512 = b->sha512[0] != '\0' ? b->sha512 : NULL;
+	/* What was not released, and why: the check that failed. */
+	w = b->accepted ? NULL : json_pack("{s:s}", "refused",
+	    bundle_check_name(b->failed));
+	a.withheld = w;
+	if (audit_append(r->audit, &a, &e) != 0) {
+		diag_err(&e);
+		cli_status(&r->status, e.status);
+	}
+	json_decref(w);
+}
+
+static void
+report(struct run *r, const struct bundle_report *b)
+{
+	struct buf t = BUF_INIT;
+
+	bundle_report_format(b, &t);
+	if (r->report) {
+		struct ierr e = IERR_INIT;
+
+		buf_addc(&t, '\n');
+		if (output_write(r->out, t.data, t.len, &e) != 0) {
+			diag_err(&e);
+			cli_status(&r->status, e.status);
+		}
+	} else
+		fputs(t.data, stderr);
+	buf_free(&t);
+}
+
+/* One bundle; returns nonzero when the run must stop (output failed). */
+static int
+verify_one(struct run *r, const char *path)
+{
+	struct ierr e = IERR_INIT;
+	struct bundle_report b;
+	int rc, written = 0;
+
+	if ((rc = bundle_verify(r->v, path, &b, &e)) == EXIT_NOINPUT) {
+		diag_err(&e);	/* not a bundle at all: go on */
+		cli_status(&r->status, rc);
+		return 0;
+	}
+	if (rc != 0) {
+		diag_err(&e);
+		cli_status(&r->status, rc);
+		r->refused++;
+	} else {
+		r->accepted++;
+		if (r->report)
+			r->records += b.lines_read;
+		else {
+			if ((rc = bundle_verify_emit(r->v,
+			    output_file(r->out), &e)) != 0) {
+				err_prefix(&e, "%s", r->output ? r->output :
+				    "<stdout>");
+				diag_err(&e);
+				cli_status(&r->status, rc);
+				r->out_failed = 1;
+			} else {
+				written = 1;
+				r->records += b.lines_read;
+			}
+		}
+	}
+	if (r->report || r->verbose)
+		report(r, &b);
+	if (r->audit != NULL)
+		audit(r, &b, written);
+	return r->out_failed;
+}
+
+static int
+check_audit(struct run *r)
+{
+	struct ierr e = IERR_INIT;
+	unsigned long bad = 0;
+	int rc;
+
+	if ((rc = audit_check(r->check_audit, &bad, &e)) != 0)
+		diag_err(&e);
+	else if (!r->quiet)
+		diag_warn("%s: the chain holds", r->check_audit);
+	return rc;
+}
+
+static int
+setup(struct run *r)
+{
+	struct ierr e = IERR_INIT;
+	int rc;
+
+	r->agreement = cli_setting(r->agreement, "INTEL_AGREEMENT");
+	r->o.to = cli_setting(r->o.to, "INTEL_PARTY");
+	if (r->agreement == NULL) {
+		diag_warn("-a AGREEMENT is needed (or INTEL_AGREEMENT)");
+		return cli_usage(usage_text, 0);
+	}
+	if ((rc = cli_load_agreement(r->agreement, r->o.now, &r->ag)) != 0)
+		return rc;
+	if (r->o.to == NULL)
+		diag_warn("warning: no --to or INTEL_PARTY: the recipient of "
+		    "the bundles is not checked");
+	else if (agreement_party(r->ag, r->o.to) == NULL) {
+		diag_warn("--to %s: not a party of agreement %s", r->o.to,
+		    r->ag->id);
+		return EXIT_CONFIG;
+	}
+	r->o.agreement = r->ag;
+	r->o.state_dir = r->state;
+	r->o.record_seq = !r->report;
+	if ((rc = bundle_verifier_new(&r->o, &r->v, &e)) != 0 ||
+	    (rc = output_open(r->output, &r->out, &e)) != 0) {
+		diag_err(&e);
+		return rc;
+	}
+	return 0;
+}
+
+static int
+finish(struct run *r)
+{
+	struct ierr e = IERR_INIT;
+
+	/* -o FILE holds the records of the bundles that verified; it is
+	 * not written at all after a write error, or when bundles failed
+	 * and none verified (with --report it holds the reports). */
+	if (r->out_failed || (r->status != 0 && r->accepted == 0 &&
+	    !r->report))
+		output_abort(r->out);
+	else if (output_close(r->out, &e) != 0) {
+		diag_err(&e);
+		cli_status(&r->status, e.status);
+	}
+	if (!r->quiet)
+		diag_warn("%lu bundles accepted, %lu refused; %lu records %s",
+		    r->accepted, r->refused, r->records,
+		    r->report ? "checked" : "written");
+	return r->status;
+}
+
+enum { OPT_TO = 256, OPT_STATE, OPT_REPORT, OPT_AUDIT, OPT_CHECK_AUDIT,
+	OPT_VERSION };
+
+static const struct option longopts[] = {
+	{ "agreement", required_argument, NULL, 'a' },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "report", no_argument, NULL, OPT_REPORT },
+	{ "audit", required_argument, NULL, OPT_AUDIT },
+	{ "check-audit", required_argument, NULL, OPT_CHECK_AUDIT },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Returns -1 to go on, else the status to exit with. */
+static int
+parse_args(struct run *r, int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "a:j:o:qvh", longopts, NULL)) != -1)
+		switch (c) {
+		case 'a': r->agreement = optarg; break;
+		case 'j':
+			if (cli_jobs(optarg, &r->o.jobs) != 0)
+				return cli_usage(usage_text, 0);
+			break;
+		case 'o': r->output = optarg; break;
+		case 'q': r->quiet = 1; break;
+		case 'v': r->verbose = 1; break;
+		case OPT_TO: r->o.to = optarg; break;
+		case OPT_STATE: r->state = optarg; break;
+		case OPT_REPORT: r->report = 1; break;
+		case OPT_AUDIT: r->audit = optarg; break;
+		case OPT_CHECK_AUDIT: r->check_audit = optarg; break;
+		case 'h': return cli_usage(usage_text, 1);
+		case OPT_VERSION: return cli_version();
+		default: return cli_usage(usage_text, 0);
+		}
+	if (r->check_audit != NULL && optind != argc) {
+		diag_warn("--check-audit takes no bundles");
+		return cli_usage(usage_text, 0);
+	}
+	if (r->output != NULL && strcmp(r->output, "-") == 0)
+		r->output = NULL;
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct run r = { .o.jobs = 1 };
+	struct ierr e = IERR_INIT;
+	int rc;
+
+	diag_init(argv[0]);
+	jsonarena_init();
+	json_object_seed(0);
+	if ((rc = parse_args(&r, argc, argv)) >= 0)
+		return cli_finish(rc);
+	if (r.check_audit != NULL)
+		return cli_finish(check_audit(&r));
+	if ((rc = secmem_init(&e)) != 0 || (rc = timeutil_now(&r.o.now, &e))) {
+		diag_err(&e);
+		return cli_finish(rc);
+	}
+	if ((rc = setup(&r)) == 0) {
+		if (optind == argc)
+			verify_one(&r, NULL);
+		for (int i = optind; i < argc; i++)
+			if (verify_one(&r, argv[i]) != 0)
+				break;
+		rc = finish(&r);
+	} else
+		output_abort(r.out);
+	bundle_verifier_free(r.v);
+	agreement_free(r.ag);
+	jsonarena_thread_end();
+	return cli_finish(rc);
+}

@@ -1,0 +1,187 @@
+#include "config.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "buf.h"
+#include "exitcodes.h"
+#include "state.h"
+
+#define STATE_FILE_MAX 64	/* a counter file: a number and a newline */
+
+struct state {
+	char *path;		/* the counter file */
+	int lockfd;
+	int64_t value;
+};
+
+static const char *const kind_names[] = { "sent", "accepted" };
+
+/* Appends s with every byte outside [A-Za-z0-9._-] written %XX. */
+static void
+add_escaped(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
+			buf_addc(b, (char)c);
+		else
+			buf_printf(b, "%%%02X", c);
+	}
+}
+
+char *
+state_path(const char *dir, enum state_kind kind, const char *agreement,
+    const char *from, const char *to)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, dir);
+	buf_addc(&b, '/');
+	add_escaped(&b, agreement);
+	buf_addc(&b, ',');
+	add_escaped(&b, from);
+	buf_addc(&b, ',');
+	add_escaped(&b, to);
+	buf_addc(&b, '.');
+	buf_adds(&b, kind_names[kind]);
+	return b.data;
+}
+
+/* Reads the counter file: STATE_NONE if it does not exist. */
+static int
+read_value(const char *path, int64_t *v, struct ierr *e)
+{
+	char text[STATE_FILE_MAX + 1], *end;
+	size_t n;
+	FILE *f;
+	long long x;
+
+	*v = STATE_NONE;
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return err_errno(e, EXIT_IOERR, path);
+	}
+	n = fread(text, 1, STATE_FILE_MAX, f);
+	if (ferror(f)) {
+		fclose(f);
+		return err_errno(e, EXIT_IOERR, path);
+	}
+	fclose(f);
+	text[n] = '\0';
+	errno = 0;
+	if (n == 0 || text[0] < '0' || text[0] > '9' ||
+	    (x = strtoll(text, &end, 10), errno != 0) ||
+	    strcmp(end, "\n") != 0)
+		return err_set(e, EXIT_DATAERR, "%s: not a sequence counter "
+		    "(one decimal number and a newline expected)", path);
+	*v = x;
+	return 0;
+}
+
+int
+state_lock(const char *dir, enum state_kind kind, const char *agreement,
+    const char *from, const char *to, struct state **out, struct ierr *e)
+{
+	struct state *s;
+	struct buf lock = BUF_INIT;
+	int rc;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return err_errno(e, EXIT_CANTCREAT, dir);
+	s = xcalloc(1, sizeof *s);
+	s->path = state_path(dir, kind, agreement, from, to);
+	buf_printf(&lock, "%s.lock", s->path);
+	s->lockfd = open(lock.data, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (s->lockfd < 0) {
+		rc = err_errno(e, EXIT_CANTCREAT, lock.data);
+		goto fail;
+	}
+	while (flock(s->lockfd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			rc = err_errno(e, EXIT_IOERR, lock.data);
+			goto fail;
+		}
+	if ((rc = read_value(s->path, &s->value, e)) != 0)
+		goto fail;
+	buf_free(&lock);
+	*out = s;
+	return 0;
+fail:
+	buf_free(&lock);
+	state_unlock(s);
+	return rc;
+}
+
+int64_t
+state_value(const struct state *s)
+{
+	return s->value;
+}
+
+int
+state_store(struct state *s, int64_t v, struct ierr *e)
+{
+	struct atomic *a;
+	int rc;
+
+	if ((rc = atomic_open(s->path, 0600, &a, e)) != 0)
+		return rc;
+	if (fprintf(atomic_file(a), "%" PRId64 "\n", v) < 0) {
+		atomic_abort(a);
+		return err_errno(e, EXIT_IOERR, s->path);
+	}
+	if ((rc = atomic_commit(a, e)) != 0)
+		return rc;
+	s->value = v;
+	return 0;
+}
+
+void
+state_unlock(struct state *s)
+{
+	if (s == NULL)
+		return;
+	if (s->lockfd >= 0)
+		close(s->lockfd);	/* releases the flock */
+	free(s->path);
+	free(s);
+}
+
+int
+state_next_seq(const char *dir, const char *agreement, const char *from,
+    const char *to, int64_t fixed, int64_t *seq, struct ierr *e)
+{
+	struct state *s;
+	int64_t cur;
+	int rc;
+
+	if ((rc = state_lock(dir, STATE_SENT, agreement, from, to, &s, e)))
+		return rc;
+	cur = state_value(s);
+	if (fixed >= 0) {
+		*seq = fixed;
+		if (cur == STATE_NONE || cur < fixed)
+			rc = state_store(s, fixed, e);
+	} else if (cur == INT64_MAX) {
+		rc = err_set(e, EXIT_DATAERR, "%s: the counter is exhausted",
+		    s->path);
+	} else {
+		*seq = cur == STATE_NONE ? 1 : cur + 1;
+		rc = state_store(s, *seq, e);
+	}
+	state_unlock(s);
+	return rc;
+}

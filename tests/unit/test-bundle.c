@@ -1,0 +1,663 @@
+/*
+ * Unit tests of common/bundle.c and common/state.c: a bundle signed and
+ * verified in process, every single-byte change to it refused, the order
+ * of the checks, a signature with S + L, and the sequence counters.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agreement.h"
+#include "base64.h"
+#include "buf.h"
+#include "bundle.h"
+#include "crypto.h"
+#include "exitcodes.h"
+#include "jsonarena.h"
+#include "jsonio.h"
+#include "keys.h"
+#include "secmem.h"
+#include "state.h"
+#include "tap.h"
+
+#define NOW 1795669200	/* 2026-11-26T05:00:00Z */
+
+static const char *srcdir;
+static char tmpdir[] = "/tmp/test-bundle.XXXXXX";
+static struct agreement *ag;
+static int jobs = 1;		/* worker threads for bundle_verify() */
+
+static char *
+fixture(const char *rel)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s/tests/fixtures/%s", srcdir, rel);
+	return b.data;
+}
+
+/* Copies a fixture key to the temporary folder with mode 0600. */
+static struct keys_secret *
+load_key(const char *party)
+{
+	struct ierr e = IERR_INIT;
+	struct keys_secret *k = NULL;
+	struct buf src = BUF_INIT, dst = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	FILE *in, *out;
+
+	buf_printf(&src, "%s/tests/fixtures/bundle/%s.key", srcdir, party);
+	buf_printf(&dst, "%s/%s.key", tmpdir, party);
+	in = fopen(src.data, "r");
+	out = fopen(dst.data, "w");
+	if (in == NULL || out == NULL)
+		abort();
+	while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
+		fwrite(chunk, 1, n, out);
+	fclose(in);
+	fclose(out);
+	chmod(dst.data, 0600);
+	if (keys_load_secret(dst.data, NULL, &k, &e) != 0)
+		diag("%s", e.msg);
+	buf_free(&src);
+	buf_free(&dst);
+	return k;
+}
+
+/* Signs the lines of a fixture file into b; returns the status. */
+static int
+sign_file(struct keys_secret *k, const char *to, const char *rel,
+    int64_t seq, struct buf *b, struct ierr *e)
+{
+	struct bundle_sign *s;
+	struct bundle_info info;
+	char *path = fixture(rel), *line = NULL, *mem = NULL;
+	size_t cap = 0, memlen = 0;
+	ssize_t len;
+	FILE *in, *out;
+	int rc;
+
+	if ((rc = bundle_sign_new(ag, k, to, NOW, &s, e)) != 0) {
+		free(path);
+		return rc;
+	}
+	in = fopen(path, "r");
+	while ((len = getline(&line, &cap, in)) > 0) {
+		if (line[len - 1] == '\n')
+			len--;
+		if ((rc = bundle_sign_add(s, line, (size_t)len, e)) != 0)
+			break;
+	}
+	fclose(in);
+	if (rc == 0) {
+		out = open_memstream(&mem, &memlen);
+		rc = bundle_sign_write(s, seq, out, &info, e);
+		fclose(out);
+		buf_reset(b);
+		buf_add(b, mem, memlen);
+		free(mem);
+	}
+	bundle_sign_free(s);
+	free(line);
+	free(path);
+	return rc;
+}
+
+/* Verifies the bytes p[0..n), written to the file "b" in the temporary
+ * folder; the records go to *records if not NULL. */
+static int
+verify_mem(struct bundle_verifier *v, const char *p, size_t n,
+    struct bundle_report *r, struct buf *records, struct ierr *e)
+{
+	struct buf path = BUF_INIT;
+	char *mem = NULL;
+	size_t memlen = 0;
+	FILE *f;
+	int rc;
+
+	buf_printf(&path, "%s/b", tmpdir);
+	if ((f = fopen(path.data, "w")) == NULL || fwrite(p, 1, n, f) != n ||
+	    fclose(f) != 0)
+		abort();
+	rc = bundle_verify(v, path.data, r, e);
+	if (rc == 0 && records != NULL) {
+		f = open_memstream(&mem, &memlen);
+		bundle_verify_emit(v, f, e);
+		fclose(f);
+		buf_reset(records);
+		buf_add(records, mem, memlen);
+		free(mem);
+	}
+	buf_free(&path);
+	return rc;
+}
+
+static struct bundle_verifier *
+verifier(const char *to, const char *state, int record)
+{
+	struct bundle_verify_opts o = { ag, to, NOW, state, record, jobs };
+	struct bundle_verifier *v = NULL;
+	struct ierr e = IERR_INIT;
+
+	if (bundle_verifier_new(&o, &v, &e) != 0)
+		abort();
+	return v;
+}
+
+/* Line `which` of b, without newline, into out. */
+static void
+get_line(const struct buf *b, int which, struct buf *out)
+{
+	const char *p = b->data, *nl;
+
+	buf_reset(out);
+	for (int n = 1; n < which; n++)
+		p = strchr(p, '\n') + 1;
+	nl = strchr(p, '\n');
+	buf_add(out, p, (size_t)(nl - p));
+}
+
+static void
+test_roundtrip(struct keys_secret *de, struct buf *bundle)
+{
+	static const char head[] = "{\"agreement\":\"de-fr-nl-border-2026\","
+	    "\"agreement_version\":3,\"created\":\"2026-11-26T05:00:00Z\","
+	    "\"from\":\"DE-BKA\",\"id\":\"";
+	static const char tail[] = "{\"intel_signature\":1,\"key\":"
+	    "\"defd6f7779192809\",\"records\":2,\"sha512\":\"";
+	struct ierr e = IERR_INIT;
+	struct bundle_report r;
+	struct buf recs = BUF_INIT, rep = BUF_INIT, line = BUF_INIT;
+	struct bundle_verifier *v = verifier("FR-DGSI", NULL, 0);
+	int rc;
+
+	rc = sign_file(de, "FR-DGSI", "bundle/records.ndjson", 17, bundle,
+	    &e);
+	is_int(rc, 0, "sign two compliant records");
+	get_line(bundle, 1, &line);
+	ok(strncmp(line.data, head, sizeof head - 1) == 0,
+	    "header starts as SPEC 6 says");
+	ok(strstr(line.data, "\"intel_bundle\":1,\"seq\":17,"
+	    "\"to\":\"FR-DGSI\"}") != NULL, "header ends as SPEC 6 says");
+	get_line(bundle, 4, &line);
+	ok(strncmp(line.data, tail, sizeof tail - 1) == 0,
+	    "trailer as SPEC 6 says");
+
+	rc = verify_mem(v, bundle->data, bundle->len, &r, &recs, &e);
+	is_int(rc, 0, "the bundle verifies");
+	if (rc != 0)
+		diag("%s", e.msg);
+	ok(r.accepted, "report says accepted");
+	is_int(r.seq, 17, "seq in the report");
+	is_str(r.key_party, "DE-BKA", "key party in the report");
+	is_int(r.outcome[BUNDLE_REPLAY], BUNDLE_NOT_CHECKED,
+	    "replay not checked without a state folder");
+	ok(strstr(recs.data, "\"received\":{\"at\":\"2026-11-26T05:00:00Z\","
+	    "\"bundle\":\"") != NULL, "records carry received");
+	ok(strstr(recs.data, "\"expires\":\"2028-11-25T05:00:00Z\"") != NULL,
+	    "expires = at + 730 days");
+	ok(strstr(recs.data, "\"expires\":\"2027-01-01T00:00:00Z\"") != NULL,
+	    "an earlier expires is kept");
+	bundle_report_format(&r, &rep);
+	ok(strstr(rep.data, "    signature   ok (Ed25519") != NULL &&
+	    strstr(rep.data, "  result      ACCEPTED") != NULL,
+	    "report lists checks and the result");
+
+	v = (bundle_verifier_free(v), verifier("NL-KMAR", NULL, 0));
+	rc = verify_mem(v, bundle->data, bundle->len, &r, NULL, &e);
+	is_int(rc, EXIT_REFUSED, "wrong recipient refused");
+	is_int(r.failed, BUNDLE_RECIPIENT, "... by the recipient check");
+	ok(strstr(e.msg, "b:1: recipient: the bundle is for FR-DGSI, not for "
+	    "NL-KMAR") != NULL, "... message: %s", e.msg);
+
+	v = (bundle_verifier_free(v), verifier(NULL, NULL, 0));
+	rc = verify_mem(v, bundle->data, bundle->len, &r, NULL, &e);
+	is_int(rc, 0, "no expected recipient: accepted");
+	is_int(r.outcome[BUNDLE_RECIPIENT], BUNDLE_NOT_CHECKED,
+	    "... recipient not checked");
+
+	ag->version++;
+	rc = verify_mem(v, bundle->data, bundle->len, &r, NULL, &e);
+	ag->version--;
+	is_int(r.failed, BUNDLE_AGREEMENT, "agreement version mismatch");
+	ok(strstr(e.msg, "agreement: the bundle is for agreement "
+	    "de-fr-nl-border-2026 version 3, not de-fr-nl-border-2026 "
+	    "version 4") != NULL, "... message: %s", e.msg);
+
+	bundle_verifier_free(v);
+	buf_free(&recs);
+	buf_free(&rep);
+	buf_free(&line);
+}
+
+/* Every single-byte change, three ways, is refused and emits nothing. */
+static void
+test_tamper(const struct buf *bundle)
+{
+	static const unsigned char how[] = { 0x01, 0x80, 0x20 };
+	struct bundle_verifier *v = verifier("FR-DGSI", NULL, 0);
+	struct ierr e = IERR_INIT;
+	struct bundle_report r;
+	struct buf t = BUF_INIT;
+	unsigned long tried = 0, accepted = 0, emitted = 0;
+	int seen[BUNDLE_NCHECKS] = { 0 };
+
+	for (size_t i = 0; i < bundle->len; i++)
+		for (size_t j = 0; j < sizeof how; j++) {
+			buf_reset(&t);
+			buf_add(&t, bundle->data, bundle->len);
+			t.data[i] = (char)(t.data[i] ^ how[j]);
+			tried++;
+			if (verify_mem(v, t.data, t.len, &r, NULL, &e) == 0) {
+				accepted++;
+				diag("accepted with byte %zu ^ 0x%02x", i,
+				    how[j]);
+			}
+			if (r.accepted)
+				emitted++;
+			else
+				seen[r.failed]++;
+		}
+	is_int((long long)accepted, 0, "%lu single-byte changes all refused",
+	    tried);
+	is_int((long long)emitted, 0, "... none reported accepted");
+	ok(seen[BUNDLE_HEADER] > 0 && seen[BUNDLE_TRAILER] > 0 &&
+	    seen[BUNDLE_SIGNATURE] > 0 && seen[BUNDLE_DIGEST] > 0,
+	    "... caught by header, trailer, signature and digest checks");
+	for (int c = 0; c < BUNDLE_NCHECKS; c++)
+		if (seen[c])
+			diag("%-11s %d", bundle_check_name(c), seen[c]);
+	bundle_verifier_free(v);
+	buf_free(&t);
+}
+
+/* Adds the group order L to S (little endian) in a signature. */
+static void
+add_l(unsigned char sig[64])
+{
+	static const unsigned char l[32] = {
+		0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
+		0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10
+	};
+	unsigned carry = 0;
+
+	for (int i = 0; i < 32; i++) {
+		carry += sig[32 + i] + l[i];
+		sig[32 + i] = (unsigned char)carry;
+		carry >>= 8;
+	}
+}
+
+/* Expects the bundle in t to be refused by check, e.msg holding text. */
+#define REFUSED(what, check, text) do {					\
+	int rc_ = verify_mem(v, t.data, t.len, &r, NULL, &e);		\
+	is_int(rc_, EXIT_REFUSED, what);				\
+	is_int(r.failed, check, "... by the %s check",			\
+	    bundle_check_name(check));					\
+	ok(strstr(e.msg, text) != NULL, "... message: %s", e.msg);	\
+} while (0)
+
+static void
+test_lines(struct keys_secret *nl, const struct buf *bundle)
+{
+	struct bundle_verifier *v = verifier("FR-DGSI", NULL, 0);
+	struct ierr e = IERR_INIT;
+	struct bundle_report r;
+	struct buf t = BUF_INIT, l1 = BUF_INIT, l2 = BUF_INIT, l3 = BUF_INIT,
+	    l4 = BUF_INIT, msg = BUF_INIT;
+	unsigned char sig[64];
+	char sig64[BASE64_ENCODED_LEN(64) + 1], *p;
+	size_t n;
+
+	get_line(bundle, 1, &l1);
+	get_line(bundle, 2, &l2);
+	get_line(bundle, 3, &l3);
+	get_line(bundle, 4, &l4);
+
+	buf_reset(&t);
+	buf_printf(&t, "%s\n%s\n%s\n%s\n", l1.data, l3.data, l2.data, l4.data);
+	REFUSED("records reordered", BUNDLE_DIGEST, "b:4: digest: ");
+	buf_reset(&t);
+	buf_printf(&t, "%s\n%s\n%s\n", l1.data, l2.data, l4.data);
+	REFUSED("a record dropped", BUNDLE_DIGEST, "b:3: digest:");
+	buf_reset(&t);
+	buf_printf(&t, "%s\n%s\n%s\n%s\n%s\n", l1.data, l2.data, l2.data,
+	    l3.data, l4.data);
+	REFUSED("a record duplicated", BUNDLE_DIGEST, "b:5: digest:");
+	buf_reset(&t);
+	buf_printf(&t, "%s\n%s\n%s\n", l1.data, l2.data, l3.data);
+	REFUSED("trailer cut off", BUNDLE_TRAILER, "b:3: trailer: the last "
+	    "line is not a trailer");
+	buf_reset(&t);
+	buf_printf(&t, "%s\n%s\n%s\n%s", l1.data, l2.data, l3.data, l4.data);
+	REFUSED("last newline cut off", BUNDLE_TRAILER, "b:4: trailer: the "
+	    "last line has no newline");
+	buf_reset(&t);
+	buf_printf(&t, "%s\n", l1.data);
+	REFUSED("header only", BUNDLE_TRAILER, "b:2: trailer: missing");
+	buf_reset(&t);
+	REFUSED("empty file", BUNDLE_HEADER, "b:1: header: the file is empty");
+	buf_reset(&t);
+	buf_printf(&t, "%s\n%s\n%s\n%s\n%s\n", l1.data, l2.data, l3.data,
+	    l4.data, l4.data);
+	REFUSED("trailer twice", BUNDLE_DIGEST, "b:5: digest:");
+
+	/* Header well formed. */
+	buf_reset(&t);
+	buf_printf(&t, "{\"a\":1,%s\n%s\n%s\n%s\n", l1.data + 1, l2.data,
+	    l3.data, l4.data);
+	REFUSED("unknown header member", BUNDLE_HEADER,
+	    "b:1: header: unknown member \"a\"");
+	p = strstr(l1.data, "\"intel_bundle\":1");
+	p[15] = '2';
+	buf_reset(&t);
+	buf_printf(&t, "%s\n%s\n%s\n%s\n", l1.data, l2.data, l3.data, l4.data);
+	p[15] = '1';
+	REFUSED("bundle format 2", BUNDLE_HEADER,
+	    "header: unsupported bundle format 2");
+	buf_reset(&t);
+	buf_printf(&t, "{ %s\n%s\n%s\n%s\n", l1.data + 1, l2.data, l3.data,
+	    l4.data);
+	REFUSED("header with a space", BUNDLE_HEADER,
+	    "b:1: header: not canonical JSON");
+
+	/* S + L: libgcrypt alone would accept it. */
+	p = strstr(l4.data, "\"sig\":\"") + 7;
+	base64_decode(p, strlen(p) - 2, sig, &n);
+	add_l(sig);
+	base64_encode(sig, 64, sig64);
+	buf_reset(&t);
+	buf_printf(&t, "%s\n%s\n%s\n%.*s%s\"}\n", l1.data, l2.data, l3.data,
+	    (int)(p - l4.data), l4.data, sig64);
+	REFUSED("signature with S + L", BUNDLE_SIGNATURE, "b:4: signature: ");
+
+	/* A trailer signed by another party's key. */
+	p = strstr(l4.data, ",\"sig\":");
+	buf_reset(&msg);
+	buf_printf(&msg, "%.*s}", (int)(p - l4.data), l4.data);
+	p = strstr(msg.data, "\"key\":\"") + 7;
+	memcpy(p, keys_key_id(nl), 16);
+	keys_sign(nl, msg.data, msg.len, sig, &e);
+	base64_encode(sig, 64, sig64);
+	msg.data[--msg.len] = '\0';
+	buf_reset(&t);
+	buf_printf(&t, "%s\n%s\n%s\n%s,\"sig\":\"%s\"}\n", l1.data, l2.data,
+	    l3.data, msg.data, sig64);
+	REFUSED("trailer signed by NL-KMAR", BUNDLE_KEY, "b:4: key: key "
+	    "3517dee737039ee4 belongs to NL-KMAR, not to the sender DE-BKA");
+
+	bundle_verifier_free(v);
+	buf_free(&t);
+	buf_free(&l1);
+	buf_free(&l2);
+	buf_free(&l3);
+	buf_free(&l4);
+	buf_free(&msg);
+}
+
+/* Signs body (header and records, each with its newline) with k into
+ * out, as a sender that does not use intel-sign would. */
+static void
+forge(struct keys_secret *k, const char *body, int nrec, struct buf *out)
+{
+	unsigned char d[64], sig[64];
+	char hex[129], sig64[BASE64_ENCODED_LEN(64) + 1];
+	struct ierr e = IERR_INIT;
+	struct buf msg = BUF_INIT;
+
+	crypto_sha512(body, strlen(body), d);
+	crypto_hex(d, 64, hex);
+	buf_printf(&msg, "{\"intel_signature\":1,\"key\":\"%s\",\"records\":"
+	    "%d,\"sha512\":\"%s\"}", keys_key_id(k), nrec, hex);
+	keys_sign(k, msg.data, msg.len, sig, &e);
+	base64_encode(sig, 64, sig64);
+	msg.data[--msg.len] = '\0';
+	buf_reset(out);
+	buf_printf(out, "%s%s,\"sig\":\"%s\"}\n", body, msg.data, sig64);
+	buf_free(&msg);
+}
+
+/* Bundles a sender signed properly but whose records are wrong. */
+static void
+test_signed_but_wrong(struct keys_secret *de, const struct buf *bundle)
+{
+	struct bundle_verifier *v = verifier("FR-DGSI", NULL, 0);
+	struct ierr e = IERR_INIT;
+	struct bundle_report r;
+	struct buf t = BUF_INIT, body = BUF_INIT, l1 = BUF_INIT,
+	    l2 = BUF_INIT;
+	int rc;
+
+	get_line(bundle, 1, &l1);
+	get_line(bundle, 2, &l2);
+
+	buf_printf(&body, "%s\n%s\n", l1.data, l2.data);
+	forge(de, body.data, 1, &t);
+	rc = verify_mem(v, t.data, t.len, &r, NULL, &e);
+	is_int(rc, 0, "a bundle made by hand (not intel-sign) verifies");
+
+	buf_reset(&body);
+	buf_printf(&body, "%s\n{ %s\n", l1.data, l2.data + 1);
+	forge(de, body.data, 1, &t);
+	REFUSED("signed record with a space", BUNDLE_RECORDS,
+	    "b:2: records: record not canonical");
+
+	buf_reset(&body);
+	buf_printf(&body, "%s\n%s\n{\"x\n", l1.data, l2.data);
+	forge(de, body.data, 2, &t);
+	REFUSED("signed malformed record", BUNDLE_RECORDS,
+	    "b:3: records: malformed record");
+
+	buf_reset(&body);
+	buf_printf(&body, "%s\n%s\n%s\n", l1.data, l2.data,
+	    "{\"classification\":\"RESTRICTED\",\"created\":"
+	    "\"2026-05-01T10:00:00Z\",\"data\":{\"subject\":{\"name\":"
+	    "\"Ben Weber\",\"passport\":\"P1234567\"}},\"id\":\"x\","
+	    "\"origin\":\"DE-BKA\",\"purposes\":[\"smuggling\"],"
+	    "\"type\":\"person\",\"version\":1}");
+	forge(de, body.data, 2, &t);
+	REFUSED("signed non-compliant record", BUNDLE_COMPLIANCE,
+	    "b:3: compliance: record not allowed from DE-BKA to FR-DGSI: "
+	    "subject.passport: pseudonymise would change it");
+	ok(strstr(e.msg, "P1234567") == NULL, "... never the value");
+
+	/* Signature before records: a bad record under a forged trailer
+	 * reports the signature. */
+	t.data[t.len - 10] = t.data[t.len - 10] == 'A' ? 'B' : 'A';
+	REFUSED("non-compliant and forged", BUNDLE_SIGNATURE, "b:4: signature");
+
+	/* created outside the agreement's window. */
+	buf_reset(&body);
+	buf_printf(&body, "%s\n%s\n", l1.data, l2.data);
+	memcpy(strstr(body.data, "2026-11-26T05:00:00Z"), "2025-12-31T23:59:59Z",
+	    20);
+	forge(de, body.data, 1, &t);
+	REFUSED("created before the window", BUNDLE_WINDOW, "b:1: window: "
+	    "created 2025-12-31T23:59:59Z lies outside the agreement's "
+	    "validity, 2026-01-01T00:00:00Z to 2027-12-31T23:59:59Z");
+
+	bundle_verifier_free(v);
+	buf_free(&t);
+	buf_free(&body);
+	buf_free(&l1);
+	buf_free(&l2);
+}
+
+static void
+test_sign_refusals(struct keys_secret *de)
+{
+	struct ierr e = IERR_INIT;
+	struct bundle_sign *s = NULL;
+	struct keys_secret *k = NULL;
+	struct buf b = BUF_INIT, name = BUF_INIT;
+	int rc;
+
+	rc = sign_file(de, "FR-DGSI", "bundle/noncompliant.ndjson", 1, &b,
+	    &e);
+	is_int(rc, EXIT_REFUSED, "non-compliant record refused");
+	ok(strstr(e.msg, "subject.passport: pseudonymise would change it") !=
+	    NULL, "... naming the path: %s", e.msg);
+	ok(strstr(e.msg, "P1234567") == NULL, "... never the value");
+
+	rc = bundle_sign_new(ag, de, "XX-NONE", NOW, &s, &e);
+	is_int(rc, EXIT_CONFIG, "recipient not a party: 78");
+	rc = bundle_sign_new(ag, de, "DE-BKA", NOW, &s, &e);
+	is_int(rc, EXIT_CONFIG, "no rule for DE-BKA -> DE-BKA: 78");
+
+	buf_printf(&name, "%s/stranger", tmpdir);
+	keys_generate("DE-BKA", NULL, name.data, &e);
+	buf_addc(&name, '.');
+	buf_adds(&name, "key");
+	if (keys_load_secret(name.data, NULL, &k, &e) != 0)
+		diag("%s", e.msg);
+	rc = bundle_sign_new(ag, k, "FR-DGSI", NOW, &s, &e);
+	is_int(rc, EXIT_CONFIG, "key not in the agreement: 78");
+	ok(strstr(e.msg, "is not among the keys of DE-BKA") != NULL,
+	    "... message: %s", e.msg);
+	keys_free_secret(k);
+	buf_free(&b);
+	buf_free(&name);
+}
+
+static void
+test_state(struct keys_secret *de)
+{
+	struct ierr e = IERR_INIT;
+	struct buf dir = BUF_INIT, b = BUF_INIT;
+	struct bundle_verifier *v;
+	struct bundle_report r;
+	struct state *s;
+	int64_t seq = 0;
+	char *path;
+	int rc;
+
+	buf_printf(&dir, "%s/state", tmpdir);
+	state_next_seq(dir.data, "ag", "A", "B", -1, &seq, &e);
+	is_int(seq, 1, "first counted seq is 1");
+	state_next_seq(dir.data, "ag", "A", "B", -1, &seq, &e);
+	is_int(seq, 2, "then 2");
+	state_next_seq(dir.data, "ag", "A", "C", -1, &seq, &e);
+	is_int(seq, 1, "another pair has its own counter");
+	state_next_seq(dir.data, "ag", "A", "B", 10, &seq, &e);
+	is_int(seq, 10, "a fixed seq is used");
+	state_next_seq(dir.data, "ag", "A", "B", -1, &seq, &e);
+	is_int(seq, 11, "... and raises the counter");
+	state_next_seq(dir.data, "ag", "A", "B", 3, &seq, &e);
+	state_next_seq(dir.data, "ag", "A", "B", -1, &seq, &e);
+	is_int(seq, 12, "a lower fixed seq does not lower it");
+
+	path = state_path("/d", STATE_ACCEPTED, "a/b", "../x", "y z");
+	is_str(path, "/d/a%2Fb,..%2Fx,y%20z.accepted",
+	    "names are escaped into the folder");
+	free(path);
+
+	/* A damaged counter is an error, not a fresh start. */
+	path = state_path(dir.data, STATE_SENT, "ag", "A", "B");
+	FILE *f = fopen(path, "w");
+	fputs("12x\n", f);
+	fclose(f);
+	rc = state_next_seq(dir.data, "ag", "A", "B", -1, &seq, &e);
+	is_int(rc, EXIT_DATAERR, "damaged counter: 65");
+	free(path);
+
+	/* Concurrent counters never repeat. */
+	for (int i = 0; i < 8; i++)
+		if (fork() == 0) {
+			int64_t got;
+
+			for (int j = 0; j < 20; j++)
+				if (state_next_seq(dir.data, "ag", "P", "Q",
+				    -1, &got, &e) != 0)
+					_exit(1);
+			_exit(0);
+		}
+	for (int i = 0; i < 8; i++)
+		wait(NULL);
+	state_next_seq(dir.data, "ag", "P", "Q", -1, &seq, &e);
+	is_int(seq, 161, "8 processes x 20 increments, then 161");
+
+	/* Replay through the verifier. */
+	v = verifier("FR-DGSI", dir.data, 1);
+	sign_file(de, "FR-DGSI", "bundle/records.ndjson", 5, &b, &e);
+	rc = verify_mem(v, b.data, b.len, &r, NULL, &e);
+	is_int(rc, 0, "seq 5 accepted");
+	rc = verify_mem(v, b.data, b.len, &r, NULL, &e);
+	is_int(rc, EXIT_REFUSED, "the same bundle again: replay");
+	is_int(r.failed, BUNDLE_REPLAY, "... by the replay check");
+	sign_file(de, "FR-DGSI", "bundle/records.ndjson", 4, &b, &e);
+	rc = verify_mem(v, b.data, b.len, &r, NULL, &e);
+	is_int(r.failed, BUNDLE_REPLAY, "a lower seq: replay");
+	sign_file(de, "FR-DGSI", "bundle/records.ndjson", 6, &b, &e);
+	rc = verify_mem(v, b.data, b.len, &r, NULL, &e);
+	is_int(rc, 0, "seq 6 accepted");
+	state_lock(dir.data, STATE_ACCEPTED, ag->id, "DE-BKA", "FR-DGSI", &s,
+	    &e);
+	is_int(state_value(s), 6, "the accepted seq is recorded");
+	state_unlock(s);
+	bundle_verifier_free(v);
+
+	v = verifier("FR-DGSI", dir.data, 0);
+	sign_file(de, "FR-DGSI", "bundle/records.ndjson", 7, &b, &e);
+	verify_mem(v, b.data, b.len, &r, NULL, &e);
+	verify_mem(v, b.data, b.len, &r, NULL, &e);
+	ok(r.accepted, "without record_seq (--report) nothing is recorded");
+	bundle_verifier_free(v);
+	buf_free(&dir);
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	struct ierr e = IERR_INIT;
+	struct keys_secret *de, *nl;
+	struct buf bundle = BUF_INIT;
+	char *path, cmd[64];
+
+	setenv("INTEL_KDF_TEST_FAST", "1", 1);
+	jsonarena_init();
+	srcdir = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
+	if (secmem_init(&e) != 0 || mkdtemp(tmpdir) == NULL)
+		return 99;
+	path = fixture("agreements/trilateral.yaml");
+	if (agreement_load(path, &ag, &e) != 0) {
+		diag("%s", e.msg);
+		return 99;
+	}
+	free(path);
+	de = load_key("DE-BKA");
+	nl = load_key("NL-KMAR");
+	ok(de != NULL && nl != NULL, "fixture keys load");
+	if (de == NULL || nl == NULL)
+		return done_testing();
+
+	test_roundtrip(de, &bundle);
+	test_tamper(&bundle);
+	test_lines(nl, &bundle);
+	test_signed_but_wrong(de, &bundle);
+	/* The same with four worker threads: the same results. */
+	jobs = 4;
+	diag("with 4 worker threads");
+	test_lines(nl, &bundle);
+	test_signed_but_wrong(de, &bundle);
+	jobs = 1;
+	test_sign_refusals(de);
+	test_state(de);
+
+	keys_free_secret(de);
+	keys_free_secret(nl);
+	agreement_free(ag);
+	buf_free(&bundle);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", tmpdir);
+	return done_testing();
+}
