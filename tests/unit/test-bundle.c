@@ -248,8 +248,14 @@ test_tamper(const struct buf *bundle)
 	struct buf t = BUF_INIT;
 	unsigned long tried = 0, accepted = 0, emitted = 0;
 	int seen[BUNDLE_NCHECKS] = { 0 };
+	/* Under valgrind each verification is slow: every 13th byte (a
+	 * prime, so every kind of position is still met). */
+	const char *vg = getenv("INTEL_VALGRIND");
+	size_t step = vg != NULL && *vg != '\0' ? 13 : 1;
 
-	for (size_t i = 0; i < bundle->len; i++)
+	if (step > 1)
+		diag("under valgrind: every %zuth byte", step);
+	for (size_t i = 0; i < bundle->len; i += step)
 		for (size_t j = 0; j < sizeof how; j++) {
 			buf_reset(&t);
 			buf_add(&t, bundle->data, bundle->len);
