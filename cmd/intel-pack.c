@@ -184,10 +184,10 @@ pack_file(struct run *r, const char *path, const char *format)
 		rc = pack_lines(r, path, &e);
 	else
 		rc = input_read(path, fmt, on_object, r, &e);
-	if ((rc == EXIT_NOINPUT || rc == EXIT_IOERR) && e.status != 0) {
+	if (e.status != 0) {		/* not reported yet */
 		diag_err(&e);
 		cli_status(&r->status, rc);
-		return rc == EXIT_IOERR ? rc : 0;	/* go on after 66 */
+		return rc == EXIT_NOINPUT ? 0 : rc;	/* go on after 66 */
 	}
 	return rc;
 }

@@ -82,19 +82,24 @@ release_slot(int slot)
 /*
  * Where writing atomically makes no sense, the target is written directly
  * (appending, so that a shared stream such as /dev/stderr is not cut):
- * devices, pipes and sockets, and names under /dev and /proc, which are
- * often links to such streams (/dev/stdout, /proc/self/fd/1).  Renaming a
- * file over any of them would replace the name, not write to it.
+ * devices, pipes and sockets; names under /proc; and links under /dev
+ * (/dev/stdout, /dev/fd/1), which lead to such streams or to a file open
+ * in another process.  Renaming a file over any of them would replace the
+ * name, not write to it.  A regular file, under /dev/shm too, is replaced
+ * atomically.
  */
 static int
 is_direct(const char *path)
 {
 	struct stat st;
 
-	if (strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0)
+	if (strncmp(path, "/proc/", 6) == 0)
 		return 1;
-	return stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
-	    !S_ISDIR(st.st_mode);
+	if (lstat(path, &st) != 0)
+		return 0;
+	if (S_ISLNK(st.st_mode))
+		return strncmp(path, "/dev/", 5) == 0;
+	return !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 }
 
 static int
@@ -130,7 +135,7 @@ atomic_open(const char *path, mode_t mode, struct atomic **out,
 	/* A symbolic link: replace the file it names, keep the link. */
 	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
 	    (real = realpath(path, NULL)) != NULL) {
-		if (is_direct(real)) {
+		if (is_direct(real) || strncmp(real, "/dev/", 5) == 0) {
 			free(real);
 			return open_direct(path, out, e);
 		}

@@ -5,9 +5,10 @@
  * interrupted run (SIGINT, SIGTERM, SIGHUP, SIGPIPE) leaves no temporary
  * file behind.
  *
- * Devices, pipes, sockets and names under /dev and /proc (/dev/stdout,
- * /dev/null, /dev/full, /proc/self/fd/N) are written directly, appending;
- * a symbolic link to a file has that file replaced and stays a link.
+ * Devices, pipes, sockets, names under /proc and links under /dev
+ * (/dev/stdout, /dev/null, /dev/full, /proc/self/fd/N) are written
+ * directly, appending; a symbolic link to a file has that file replaced
+ * and stays a link; a regular file (under /dev/shm too) is replaced.
  */
 #ifndef INTEL_ATOMIC_H
 #define INTEL_ATOMIC_H

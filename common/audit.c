@@ -14,6 +14,7 @@
 #include "crypto.h"
 #include "exitcodes.h"
 #include "jsonio.h"
+#include "lines.h"
 #include "timeutil.h"
 
 #define AUDIT_CHUNK 4096
@@ -198,26 +199,24 @@ audit_check(const char *path, unsigned long *bad_line, struct ierr *e)
 {
 	char prev[2 * CRYPTO_SHA256_LEN + 1] = "";
 	struct ierr pe = IERR_INIT;
-	unsigned long n = 0;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
+	struct lines *l;
+	char *line;
+	size_t len;
 	json_t *v, *p;
-	FILE *f;
-	int rc = 0, ok;
+	int r, rc = 0, ok;
 
 	*bad_line = 0;
-	if ((f = fopen(path, "r")) == NULL)
-		return err_errno(e, EXIT_NOINPUT, path);
-	while ((len = getline(&line, &cap, f)) != -1) {
-		n++;
-		if (len == 0 || line[len - 1] != '\n') {
+	if ((rc = lines_open(path, &l, e)) != 0)
+		return rc;
+	while ((r = lines_next(l, &line, &len, e)) == 1) {
+		unsigned long n = lines_lineno(l);
+
+		if (!lines_newline(l)) {
 			rc = audit_bad(path, n, bad_line, e,
 			    "incomplete line (no newline)");
 			break;
 		}
-		line[--len] = '\0';
-		if (jsonio_parse(line, (size_t)len, &v, &pe) != 0) {
+		if (jsonio_parse(line, len, &v, &pe) != 0) {
 			rc = audit_bad(path, n, bad_line, e,
 			    "not a JSON line");
 			break;
@@ -233,11 +232,16 @@ audit_check(const char *path, unsigned long *bad_line, struct ierr *e)
 			    "line before was changed or removed");
 			break;
 		}
-		audit_hash(line, (size_t)len, prev);
+		audit_hash(line, len, prev);
 	}
-	if (rc == 0 && ferror(f))
-		rc = err_errno(e, EXIT_IOERR, path);
-	free(line);
-	fclose(f);
+	if (r < 0 && rc == 0) {
+		rc = e->status;
+		if (rc == EXIT_DATAERR) {	/* a line too long: broken */
+			*bad_line = lines_lineno(l) + 1;
+			rc = EXIT_REFUSED;
+			e->status = rc;
+		}
+	}
+	lines_close(l);
 	return rc;
 }

@@ -877,7 +877,7 @@ check_trailer(struct bundle_verifier *v, struct pass *p, const char *line,
 	    !str_member(t, "key", 64, &key, why, whylen) ||
 	    !int_member(t, "records", 0, &n, why, whylen) ||
 	    !str_member(t, "sha512", 256, &sha, why, whylen) ||
-	    !str_member(t, "sig", 256, &sig, why, whylen))
+	    !str_member(t, "sig", SIG_B64_LEN + 1, &sig, why, whylen))
 		return 0;
 	if (!is_lchex(key, strlen(key), CRYPTO_KEY_ID_LEN)) {
 		snprintf(why, whylen, "key: not %d lowercase hex digits",
@@ -889,7 +889,9 @@ check_trailer(struct bundle_verifier *v, struct pass *p, const char *line,
 		    BUNDLE_SHA512_HEX);
 		return 0;
 	}
-	if (base64_decode(sig, strlen(sig), raw, &rawlen) != 0 ||
+	/* The length first: raw has room for a signature, nothing more. */
+	if (strlen(sig) != SIG_B64_LEN ||
+	    base64_decode(sig, strlen(sig), raw, &rawlen) != 0 ||
 	    rawlen != CRYPTO_ED25519_SIG_LEN) {
 		snprintf(why, whylen, "sig: not the base64 of %d bytes",
 		    CRYPTO_ED25519_SIG_LEN);
@@ -940,7 +942,8 @@ signature_holds(struct bundle_verifier *v, struct pass *p,
 	json_t *msg;
 	int ok;
 
-	if (base64_decode(s, strlen(s), sig, &n) != 0 ||
+	if (s == NULL || strlen(s) != SIG_B64_LEN ||
+	    base64_decode(s, strlen(s), sig, &n) != 0 ||
 	    n != CRYPTO_ED25519_SIG_LEN)
 		return 0;
 	msg = json_deep_copy(p->trailer);

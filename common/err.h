@@ -32,7 +32,8 @@ struct ierr {
 
 /* Sets status and message; returns status.  Never fails. */
 int err_set(struct ierr *e, int status, const char *fmt, ...) ATTR_PRINTF(3, 4);
-int err_setv(struct ierr *e, int status, const char *fmt, va_list ap);
+int err_setv(struct ierr *e, int status, const char *fmt, va_list ap)
+    ATTR_PRINTF(3, 0);
 /* Sets status and the message "WHAT: strerror(errno)". */
 int err_errno(struct ierr *e, int status, const char *what);
 /* Puts "PREFIX: " in front of the message (e.g. "file.csv:12"). */

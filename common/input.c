@@ -102,7 +102,7 @@ read_ndjson(struct lines *l, input_cb cb, void *arg, struct ierr *e)
 		    v ? NULL : &bad)) != 0)
 			return rc;
 	}
-	return r < 0 ? EXIT_IOERR : 0;
+	return r < 0 ? e->status : 0;
 }
 
 /* ---- a JSON document: an object, or an array of objects ---- */
@@ -570,7 +570,7 @@ read_csv(struct lines *l, input_cb cb, void *arg, struct ierr *e)
 		in_row = p.pstate != 0;
 	}
 	if (r < 0)
-		rc = EXIT_IOERR;
+		rc = e->status;
 	else if (!st.stop && !st.fatal &&
 	    csv_fini(&p, on_field, on_row, &st) != 0) {
 		err_set(&bad, EXIT_DATAERR, "invalid CSV: a quoted cell is "

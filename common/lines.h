@@ -9,6 +9,10 @@
 
 #include "err.h"
 
+/* The longest line read: 256 MiB, four times the longest record any test
+ * needs, and a bound on memory for input that has no newlines at all. */
+#define LINES_MAX (256 * 1024 * 1024)
+
 struct lines;
 
 /* Opens path ("-" or NULL: standard input, named "<stdin>").  A file that
@@ -17,8 +21,10 @@ int lines_open(const char *path, struct lines **out, struct ierr *e);
 
 /* Reads the next line.  Returns 1 with *line (NUL-terminated, newline
  * removed, owned by the reader until the next call) and *len; 0 at end of
- * input; -1 on a read error (EXIT_IOERR, message set).  A last line
- * without a newline is still a line. */
+ * input; -1 on a read error (EXIT_IOERR) or a line longer than LINES_MAX
+ * (EXIT_DATAERR, "FILE:LINE: line longer than ..."), message set.  A last
+ * line without a newline is still a line.  Memory stays within about
+ * LINES_MAX whatever the input. */
 int lines_next(struct lines *l, char **line, size_t *len, struct ierr *e);
 
 /* 1 when the line lines_next() last returned ended with a newline (every
@@ -28,7 +34,8 @@ int lines_newline(const struct lines *l);
 unsigned long lines_lineno(const struct lines *l);
 /* The name for diagnostics: the path, or "<stdin>". */
 const char *lines_name(const struct lines *l);
-/* The stream underneath, for readers that parse whole documents. */
+/* The stream underneath, for readers that parse whole documents; only
+ * before the first lines_next(). */
 void *lines_stream(struct lines *l);
 void lines_close(struct lines *l);
 
