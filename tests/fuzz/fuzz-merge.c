@@ -1,0 +1,257 @@
+/*
+ * fuzz-merge: a merge of an input into a small store (SPEC 8).
+ *
+ * The first byte is the mode; the rest is split at its first empty line
+ * into a part A and a part B, each NDJSON.
+ *
+ * Mode bit 0 clear (built stores): the valid lines of A and of B make two
+ * batches (lines that store_batch_add() refuses are left out).  Three
+ * stores in the scratch folder are built: A then B, B then A, and A and B
+ * at once.  They must hold the same bytes (the result depends neither on
+ * the order of the inputs nor on whether they are merged at once), and
+ * every line must be a canonical record, sorted by (origin, id), each key
+ * once.  Bit 2 adds --hits: the hits file must be canonical JSON lines.
+ *
+ * Mode bit 0 set (raw store): A's bytes are the store file as found on
+ * disk, B is merged into it.  On failure the store must be byte for byte
+ * what it was; on success it must be well formed as above.  Bit 1 adds
+ * --expire.
+ *
+ * After every merge no temporary file may be left in the folder.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "err.h"
+#include "exitcodes.h"
+#include "jsonio.h"
+#include "record.h"
+#include "store.h"
+#include "fuzz-util.h"
+
+int LLVMFuzzerInitialize(int *, char ***);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fz_setup();
+	return 0;
+}
+
+/* Adds the lines of p[0..n) that are records; returns how many. */
+static size_t
+add_lines(struct store_batch *b, const char *p, size_t n, const char *tag)
+{
+	struct ierr e = IERR_INIT;
+	const char *nl, *end = p + n;
+	char where[64];
+	unsigned long line = 0;
+	size_t added = 0, len;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		line++;
+		snprintf(where, sizeof where, "%s:%lu", tag, line);
+		if (len > 0) {
+			err_clear(&e);
+			if (store_batch_add(b, p, len, where, &e) == 0)
+				added++;
+			else if (e.status != EXIT_DATAERR || e.msg[0] == '\0')
+				fz_fail("store_batch_add: %d '%s'", e.status,
+				    e.msg);
+		}
+		p += len + (nl != NULL);
+	}
+	return added;
+}
+
+/* No ".NAME.XXXXXX" or other stray file beside the stores. */
+static void
+check_no_temp(void)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if ((d = opendir(fz_dir())) == NULL)
+		abort();
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] == '.' && strncmp(de->d_name, ".m.", 3) == 0)
+			fz_fail("a temporary file was left: %s", de->d_name);
+	closedir(d);
+}
+
+/* Every line a canonical record, keys strictly ascending. */
+static void
+check_store(const char *path)
+{
+	struct ierr e = IERR_INIT;
+	struct buf c = BUF_INIT;
+	char *text, *p, *nl;
+	const char *po = NULL, *pi = NULL;
+	json_t *rec, *prev = NULL;
+	size_t len;
+
+	if ((text = fz_read(path, &len)) == NULL)
+		fz_fail("a merge that succeeded left no store");
+	if (len > 0 && text[len - 1] != '\n')
+		fz_fail("the store does not end with a newline");
+	for (p = text; p < text + len; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(text + len - p));
+		if (record_parse(p, (size_t)(nl - p), &rec, &e) != 0)
+			fz_fail("a store line is not a record: %s", e.msg);
+		buf_reset(&c);
+		if (jsonio_canon(&c, rec, &e) != 0 ||
+		    c.len != (size_t)(nl - p) || memcmp(c.data, p, c.len) != 0)
+			fz_fail("a store line is not canonical");
+		if (prev != NULL && store_key_cmp(po, pi,
+		    record_str(rec, "origin"), record_str(rec, "id")) >= 0)
+			fz_fail("store lines out of order or repeated: %s %s / %s %s\n%s", po, pi, record_str(rec, "origin"), record_str(rec, "id"), text);
+		json_decref(prev);
+		prev = rec;
+		po = record_str(rec, "origin");
+		pi = record_str(rec, "id");
+	}
+	json_decref(prev);
+	buf_free(&c);
+	free(text);
+}
+
+static void
+check_hits(const char *path)
+{
+	struct ierr e = IERR_INIT;
+	char *text, *p, *nl;
+	json_t *v;
+	size_t len;
+
+	if ((text = fz_read(path, &len)) == NULL)
+		return;		/* nothing was written */
+	for (p = text; p < text + len; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(text + len - p))) == NULL)
+			fz_fail("a hits line without a newline");
+		if (jsonio_parse(p, (size_t)(nl - p), &v, &e) != 0 ||
+		    !json_is_object(v))
+			fz_fail("a hits line is not a JSON object");
+		json_decref(v);
+	}
+	free(text);
+}
+
+static char last_msg[ERR_MSG_MAX];
+
+static int
+merge(struct store_batch *b, const char *path, const struct store_opts *o)
+{
+	struct ierr e = IERR_INIT;
+	struct store_stats st;
+	int rc;
+
+	rc = store_merge(b, path, o, &st, &e);
+	if (rc != 0 && (rc != EXIT_DATAERR || e.msg[0] == '\0'))
+		fz_fail("store_merge: %d '%s'", rc, e.msg);
+	check_no_temp();
+	memcpy(last_msg, e.msg, sizeof last_msg);
+	return rc;
+}
+
+static void
+built(const char *a, size_t alen, const char *bpart, size_t blen, int hits)
+{
+	struct store_opts o;
+	struct store_batch *ba = store_batch_new(), *bb = store_batch_new(),
+	    *bab = store_batch_new();
+	char *s1, *s2, *s3;
+	size_t l1, l2, l3;
+	char p1[4096], p2[4096], p3[4096], ph[4096];
+
+	memset(&o, 0, sizeof o);
+	o.now = FZ_NOW;
+	snprintf(ph, sizeof ph, "%s", fz_path("m.hits"));
+	if (hits)
+		o.hits = ph;
+	snprintf(p1, sizeof p1, "%s", fz_path("m.s1"));
+	snprintf(p2, sizeof p2, "%s", fz_path("m.s2"));
+	snprintf(p3, sizeof p3, "%s", fz_path("m.s3"));
+	add_lines(ba, a, alen, "A");
+	add_lines(bb, bpart, blen, "B");
+	add_lines(bab, a, alen, "A");
+	add_lines(bab, bpart, blen, "B");
+	/* Valid records only: every merge must succeed. */
+	if (merge(ba, p1, &o) != 0 || merge(bb, p1, &o) != 0 ||
+	    merge(bb, p2, &o) != 0 || merge(ba, p2, &o) != 0 ||
+	    merge(bab, p3, &o) != 0)
+		fz_fail("a merge of valid records into a valid store "
+		    "failed: %s", last_msg);
+	if (hits)
+		check_hits(ph);
+	check_store(p1);
+	s1 = fz_read(p1, &l1);
+	s2 = fz_read(p2, &l2);
+	s3 = fz_read(p3, &l3);
+	if (l1 != l2 || memcmp(s1, s2, l1) != 0)
+		fz_fail("A then B differs from B then A:\n%s---\n%s", s1, s2);
+	if (l1 != l3 || memcmp(s1, s3, l1) != 0)
+		fz_fail("merged one after another differs from at once:\n"
+		    "%s---\n%s", s1, s3);
+	free(s1);
+	free(s2);
+	free(s3);
+	store_batch_free(ba);
+	store_batch_free(bb);
+	store_batch_free(bab);
+}
+
+static void
+raw(const char *a, size_t alen, const char *bpart, size_t blen, int expire)
+{
+	struct store_opts o;
+	struct store_batch *bb = store_batch_new();
+	const char *path;
+	char p[4096], *after;
+	size_t len;
+
+	memset(&o, 0, sizeof o);
+	o.now = FZ_NOW;
+	o.expire = expire;
+	path = fz_write("m.store", (const uint8_t *)a, alen);
+	snprintf(p, sizeof p, "%s", path);
+	add_lines(bb, bpart, blen, "B");
+	if (merge(bb, p, &o) != 0) {
+		after = fz_read(p, &len);
+		if (after == NULL || len != alen || memcmp(after, a, alen) != 0)
+			fz_fail("a failed merge changed the store");
+		free(after);
+	} else
+		check_store(p);
+	store_batch_free(bb);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *text = (const char *)data + 1, *split;
+	size_t n, alen;
+
+	if (size < 1 || size > 65536)
+		return 0;
+	n = size - 1;
+	split = n > 0 ? memmem(text, n, "\n\n", 2) : NULL;
+	alen = split != NULL ? (size_t)(split - text) + 1 : n;
+	if (data[0] & 1)
+		raw(text, alen, text + alen, n - alen, data[0] & 2);
+	else
+		built(text, alen, text + alen, n - alen, data[0] & 4);
+	fz_clean("m.");
+	return 0;
+}
