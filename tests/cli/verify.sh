@@ -76,6 +76,11 @@ printf '{"agreement":\n' >"$tmp/junk"
 refused "malformed header" header "not JSON" -a "$ag" --to FR-DGSI "$tmp/junk"
 { sed -n 1p "$tmp/good"; printf 'not json\n'; sed -n '3,$p' "$tmp/good"; } >"$tmp/badline"
 refused "malformed record line (1, not 65)" digest "the SHA-512 of lines 1 to 3 does not match" -a "$ag" --to FR-DGSI "$tmp/badline"
+# A sig far longer than a signature (a fuzzer found it overflowing the
+# decoder's buffer): refused as a bad trailer, nothing else.
+long=$(head -c 186 /dev/zero | base64 -w0)
+sed '$s/"sig":"[^"]*"/"sig":"'"$long"'"/' "$tmp/good" >"$tmp/longsig"
+refused "a 248-character sig" trailer "sig: empty or longer than 88 bytes" -a "$ag" --to FR-DGSI "$tmp/longsig"
 sed '$d' "$tmp/good" >"$tmp/notrailer"
 refused "no trailer" trailer "the last line is not a trailer" -a "$ag" --to FR-DGSI "$tmp/notrailer"
 : >"$tmp/empty"

@@ -48,6 +48,15 @@ main(void)
 	unlink(path);
 	free(data);
 
+	/* Input without newlines does not take memory without bound. */
+	ok(lines_open("/dev/zero", &l, &e) == 0, "open /dev/zero");
+	is_int(lines_next(l, &line, &len, &e), -1, "a line past LINES_MAX "
+	    "is refused");
+	is_int(e.status, EXIT_DATAERR, "... with 65");
+	ok(strstr(e.msg, "/dev/zero:1: line longer than 256 MiB") != NULL,
+	    "... named with its line: %s", e.msg);
+	lines_close(l);
+
 	is_int(lines_open("/nonexistent/x", &l, &e), EXIT_NOINPUT,
 	    "a missing file is 66");
 	ok(strstr(e.msg, "/nonexistent/x") != NULL, "message names it");
