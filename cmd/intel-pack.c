@@ -138,18 +138,10 @@ worker_free(void *arg)
 	(void)arg;
 }
 
-static void
-thread_end(void *arg)
-{
-	(void)arg;
-	jsonarena_thread_end();
-}
-
 static const struct par_ops pack_ops = {
 	.data_size = sizeof(int),
 	.worker_new = worker_new,
 	.worker_free = worker_free,
-	.thread_end = thread_end,
 	.work = work,
 	.commit = commit,
 };

@@ -193,13 +193,6 @@ worker_free(void *arg)
 }
 
 static void
-thread_end(void *arg)
-{
-	(void)arg;
-	jsonarena_thread_end();
-}
-
-static void
 add_stats(struct policy_stats *to, const struct policy_stats *from)
 {
 	to->read += from->read;
@@ -250,7 +243,6 @@ static const struct par_ops redact_ops = {
 	.data_size = sizeof(struct result),
 	.worker_new = worker_new,
 	.worker_free = worker_free,
-	.thread_end = thread_end,
 	.work = work,
 	.commit = commit,
 };

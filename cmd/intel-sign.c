@@ -138,13 +138,6 @@ worker_free(void *w)
 }
 
 static void
-thread_end(void *w)
-{
-	(void)w;
-	jsonarena_thread_end();
-}
-
-static void
 work(void *w, struct par_item *it)
 {
 	if (it->len == 0) {
@@ -182,7 +175,6 @@ static const struct par_ops sign_ops = {
 	.data_size = sizeof(int),
 	.worker_new = worker_new,
 	.worker_free = worker_free,
-	.thread_end = thread_end,
 	.work = work,
 	.commit = commit,
 };

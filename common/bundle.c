@@ -743,13 +743,6 @@ vworker_free(void *arg)
 	free(w);
 }
 
-static void
-vthread_end(void *arg)
-{
-	(void)arg;
-	jsonarena_thread_end();
-}
-
 /* Checks one record line (no newline); on success it->out gets the line
  * to write, stamped.  The kind goes to it->data, the reason to it->err. */
 static void
@@ -837,7 +830,6 @@ static const struct par_ops verify_ops = {
 	.data_size = sizeof(int),
 	.worker_new = vworker_new,
 	.worker_free = vworker_free,
-	.thread_end = vthread_end,
 	.work = vwork,
 	.commit = vcommit,
 };

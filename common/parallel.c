@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "exitcodes.h"
+#include "jsonarena.h"
 #include "parallel.h"
 
 #define BATCH_LINES 512
@@ -111,8 +112,6 @@ worker_main(void *p)
 	struct worker *wk = p;
 	struct engine *en = wk->en;
 
-	if (en->ops->thread_begin != NULL)
-		en->ops->thread_begin(wk->ctx);
 	pthread_mutex_lock(&en->mu);
 	for (;;) {
 		struct batch *b;
@@ -129,8 +128,7 @@ worker_main(void *p)
 		pthread_cond_broadcast(&en->done_cv);
 	}
 	pthread_mutex_unlock(&en->mu);
-	if (en->ops->thread_end != NULL)
-		en->ops->thread_end(wk->ctx);
+	jsonarena_thread_end();
 	return NULL;
 }
 

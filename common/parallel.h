@@ -11,6 +11,8 @@
  * discarded unseen.  With N = 1 no thread is started: work() and commit()
  * alternate in the calling thread.
  *
+ * A worker thread releases its jansson arena (jsonarena.h) on its way out.
+ *
  * Ownership: an item's line is the engine's, valid during work() only;
  * its buffers and data are reused for later lines: commit() must not keep
  * pointers into them.
@@ -44,9 +46,6 @@ struct par_ops {
 	 * calling thread before work starts.  NULL return: e is set. */
 	void *(*worker_new)(void *arg, struct ierr *e);
 	void (*worker_free)(void *w);
-	/* Called in a worker thread on entry and exit (may be NULL). */
-	void (*thread_begin)(void *w);
-	void (*thread_end)(void *w);
 	void (*work)(void *w, struct par_item *it);
 	/* In input order, in the calling thread; non-zero stops the run
 	 * and is returned by par_run(). */
