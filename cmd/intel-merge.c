@@ -123,9 +123,9 @@ main(int argc, char *argv[])
 	}
 	if (!quiet)
 		diag_warn("read %lu, added %lu, updated %lu, withdrawn %lu, "
-		    "unchanged %lu, conflicts %lu, expired %lu%s",
+		    "unchanged %lu, conflicts %lu, expired %lu",
 		    st.read, st.added, st.updated, st.withdrawn, st.unchanged,
-		    st.conflicts, st.expired, "");
+		    st.conflicts, st.expired);
 	if (verbose)
 		diag_warn("%lu records in the %s", st.stored,
 		    store ? "store" : "result");
