@@ -85,6 +85,31 @@ cli_jobs(const char *s, int *jobs)
 }
 
 int
+cli_common_option(int c, const char *arg, const struct cli_common *co)
+{
+	switch (c) {
+	case 'j':
+		return cli_jobs(arg, co->jobs) == 0 ? -1 :
+		    cli_usage(co->usage, 0);
+	case 'o':
+		*co->output = arg;
+		return -1;
+	case 'q':
+		*co->quiet = 1;
+		return -1;
+	case 'v':
+		*co->verbose = 1;
+		return -1;
+	case 'h':
+		return cli_usage(co->usage, 1);
+	case CLI_OPT_VERSION:
+		return cli_version();
+	default:
+		return cli_usage(co->usage, 0);
+	}
+}
+
+int
 cli_status(int *status, int rc)
 {
 	if (*status == 0 && rc != 0)

@@ -6,6 +6,7 @@
 #ifndef INTEL_CLI_H
 #define INTEL_CLI_H
 
+#include <getopt.h>
 #include <stdint.h>
 
 #include "agreement.h"
@@ -21,6 +22,36 @@ int cli_finish(int status);
 const char *cli_setting(const char *option, const char *envvar);
 /* Reads a decimal option value in [min, max]; -1 if it is not one. */
 int cli_number(const char *s, long long min, long long max, long long *out);
+/*
+ * The options every filter shares (SPEC 9: -j, -o, -q, -v, -h, --version),
+ * as entries of a getopt_long table; cli_common_option() handles them.
+ */
+#define CLI_OPT_VERSION 0x1000
+#define CLI_COMMON_LONGOPTS \
+	{ "jobs", required_argument, NULL, 'j' }, \
+	{ "output", required_argument, NULL, 'o' }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "verbose", no_argument, NULL, 'v' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, CLI_OPT_VERSION }
+
+/* Where the shared options go (the tool's own fields). */
+struct cli_common {
+	int *jobs;
+	const char **output;
+	int *quiet;
+	int *verbose;
+	const char *usage;
+};
+
+/*
+ * For an option the tool's own switch did not take: returns -1 when it was
+ * one of CLI_COMMON_LONGOPTS and the run goes on, else the status to exit
+ * with (0 after --help or --version; 64 with usage on stderr for a bad -j
+ * or an unknown option).
+ */
+int cli_common_option(int c, const char *arg, const struct cli_common *co);
+
 /* Reads the value of -j (1 to PAR_MAX_JOBS); -1 with a message if it is
  * not one. */
 int cli_jobs(const char *s, int *jobs);

@@ -203,8 +203,7 @@ finish(struct run *r)
 	return r->status;
 }
 
-enum { OPT_ORIGIN = 256, OPT_TYPE, OPT_CLASS, OPT_PURPOSE, OPT_SKIP,
-	OPT_VERSION };
+enum { OPT_ORIGIN = 256, OPT_TYPE, OPT_CLASS, OPT_PURPOSE, OPT_SKIP };
 
 static const struct option longopts[] = {
 	{ "format", required_argument, NULL, 'f' },
@@ -214,12 +213,7 @@ static const struct option longopts[] = {
 	{ "classification", required_argument, NULL, OPT_CLASS },
 	{ "purpose", required_argument, NULL, OPT_PURPOSE },
 	{ "skip-bad", no_argument, NULL, OPT_SKIP },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
+	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -254,6 +248,8 @@ main(int argc, char **argv)
 	const char **purposes = xcalloc((size_t)argc, sizeof *purposes);
 	struct agreement *ag = NULL;
 	struct ierr e = IERR_INIT;
+	const struct cli_common co = { &r.jobs, &output, &r.quiet, &r.verbose,
+	    usage_text };
 	enum input_format fmt;
 	int c, rc;
 
@@ -263,24 +259,15 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "f:a:j:o:qvh", longopts, NULL)) != -1)
 		switch (c) {
 		case 'f': format = optarg; break;
-		case 'j':
-			if (cli_jobs(optarg, &r.jobs) != 0) {
-				rc = cli_usage(usage_text, 0);
-				goto out;
-			}
-			break;
 		case 'a': agreement = optarg; break;
-		case 'o': output = optarg; break;
-		case 'q': r.quiet = 1; break;
-		case 'v': r.verbose = 1; break;
 		case OPT_ORIGIN: r.opts.origin = optarg; break;
 		case OPT_TYPE: r.opts.type = optarg; break;
 		case OPT_CLASS: r.opts.classification = optarg; break;
 		case OPT_PURPOSE: purposes[r.opts.npurposes++] = optarg; break;
 		case OPT_SKIP: r.skip_bad = 1; break;
-		case 'h': rc = cli_usage(usage_text, 1); goto out;
-		case OPT_VERSION: rc = cli_version(); goto out;
-		default: rc = cli_usage(usage_text, 0); goto out;
+		default:
+			if ((rc = cli_common_option(c, optarg, &co)) >= 0)
+				goto out;
 		}
 	r.opts.purposes = purposes;
 	if (format != NULL && input_format_parse(format, &fmt) != 0) {

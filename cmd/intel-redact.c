@@ -392,8 +392,7 @@ fail:
 	return rc;
 }
 
-enum { OPT_FROM = 256, OPT_TO, OPT_WITHHELD, OPT_EXPLAIN, OPT_AUDIT,
-	OPT_VERSION };
+enum { OPT_FROM = 256, OPT_TO, OPT_WITHHELD, OPT_EXPLAIN, OPT_AUDIT };
 
 static const struct option longopts[] = {
 	{ "agreement", required_argument, NULL, 'a' },
@@ -402,12 +401,7 @@ static const struct option longopts[] = {
 	{ "withheld", required_argument, NULL, OPT_WITHHELD },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "audit", required_argument, NULL, OPT_AUDIT },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
+	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -415,26 +409,21 @@ static const struct option longopts[] = {
 static int
 parse_args(struct run *r, int argc, char **argv)
 {
-	int c;
+	const struct cli_common co = { &r->jobs, &r->output_path, &r->quiet,
+	    &r->verbose, usage_text };
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "a:j:o:qvh", longopts, NULL)) != -1)
 		switch (c) {
 		case 'a': r->agreement = optarg; break;
-		case 'j':
-			if (cli_jobs(optarg, &r->jobs) != 0)
-				return cli_usage(usage_text, 0);
-			break;
-		case 'o': r->output_path = optarg; break;
-		case 'q': r->quiet = 1; break;
-		case 'v': r->verbose = 1; break;
 		case OPT_FROM: r->from = optarg; break;
 		case OPT_TO: r->to = optarg; break;
 		case OPT_WITHHELD: r->withheld_path = optarg; break;
 		case OPT_EXPLAIN: r->explain = 1; break;
 		case OPT_AUDIT: r->audit_path = optarg; break;
-		case 'h': return cli_usage(usage_text, 1);
-		case OPT_VERSION: return cli_version();
-		default: return cli_usage(usage_text, 0);
+		default:
+			if ((rc = cli_common_option(c, optarg, &co)) >= 0)
+				return rc;
 		}
 	if (r->output_path != NULL && strcmp(r->output_path, "-") == 0)
 		r->output_path = NULL;

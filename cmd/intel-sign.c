@@ -293,7 +293,7 @@ run_sign(struct run *r, int argc, char **argv)
 }
 
 enum { OPT_TO = 256, OPT_SEQ, OPT_STATE, OPT_KEYGEN, OPT_PARTY,
-	OPT_PASSFILE, OPT_ASK, OPT_AUDIT, OPT_VERSION };
+	OPT_PASSFILE, OPT_ASK, OPT_AUDIT };
 
 static const struct option longopts[] = {
 	{ "agreement", required_argument, NULL, 'a' },
@@ -306,12 +306,7 @@ static const struct option longopts[] = {
 	{ "passphrase-file", required_argument, NULL, OPT_PASSFILE },
 	{ "ask-passphrase", no_argument, NULL, OPT_ASK },
 	{ "audit", required_argument, NULL, OPT_AUDIT },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
+	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -319,20 +314,15 @@ static const struct option longopts[] = {
 static int
 parse_args(struct run *r, int argc, char **argv)
 {
+	const struct cli_common co = { &r->jobs, &r->output, &r->quiet,
+	    &r->verbose, usage_text };
 	long long n;
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "a:j:k:o:qvh", longopts, NULL)) != -1)
 		switch (c) {
 		case 'a': r->agreement = optarg; break;
-		case 'j':
-			if (cli_jobs(optarg, &r->jobs) != 0)
-				return cli_usage(usage_text, 0);
-			break;
 		case 'k': r->key = optarg; break;
-		case 'o': r->output = optarg; break;
-		case 'q': r->quiet = 1; break;
-		case 'v': r->verbose = 1; break;
 		case OPT_TO: r->to = optarg; break;
 		case OPT_SEQ: r->seqarg = optarg; break;
 		case OPT_STATE: r->state = optarg; break;
@@ -341,9 +331,9 @@ parse_args(struct run *r, int argc, char **argv)
 		case OPT_PASSFILE: r->passfile = optarg; break;
 		case OPT_ASK: r->ask = 1; break;
 		case OPT_AUDIT: r->audit = optarg; break;
-		case 'h': return cli_usage(usage_text, 1);
-		case OPT_VERSION: return cli_version();
-		default: return cli_usage(usage_text, 0);
+		default:
+			if ((rc = cli_common_option(c, optarg, &co)) >= 0)
+				return rc;
 		}
 	if (r->seqarg != NULL && cli_number(r->seqarg, 0, INT64_MAX, &n)) {
 		diag_warn("--seq %s: not an integer from 0 to %lld", r->seqarg,

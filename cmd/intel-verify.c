@@ -195,8 +195,7 @@ finish(struct run *r)
 	return r->status;
 }
 
-enum { OPT_TO = 256, OPT_STATE, OPT_REPORT, OPT_AUDIT, OPT_CHECK_AUDIT,
-	OPT_VERSION };
+enum { OPT_TO = 256, OPT_STATE, OPT_REPORT, OPT_AUDIT, OPT_CHECK_AUDIT };
 
 static const struct option longopts[] = {
 	{ "agreement", required_argument, NULL, 'a' },
@@ -205,12 +204,7 @@ static const struct option longopts[] = {
 	{ "report", no_argument, NULL, OPT_REPORT },
 	{ "audit", required_argument, NULL, OPT_AUDIT },
 	{ "check-audit", required_argument, NULL, OPT_CHECK_AUDIT },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
+	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -218,26 +212,21 @@ static const struct option longopts[] = {
 static int
 parse_args(struct run *r, int argc, char **argv)
 {
-	int c;
+	const struct cli_common co = { &r->o.jobs, &r->output, &r->quiet,
+	    &r->verbose, usage_text };
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "a:j:o:qvh", longopts, NULL)) != -1)
 		switch (c) {
 		case 'a': r->agreement = optarg; break;
-		case 'j':
-			if (cli_jobs(optarg, &r->o.jobs) != 0)
-				return cli_usage(usage_text, 0);
-			break;
-		case 'o': r->output = optarg; break;
-		case 'q': r->quiet = 1; break;
-		case 'v': r->verbose = 1; break;
 		case OPT_TO: r->o.to = optarg; break;
 		case OPT_STATE: r->state = optarg; break;
 		case OPT_REPORT: r->report = 1; break;
 		case OPT_AUDIT: r->audit = optarg; break;
 		case OPT_CHECK_AUDIT: r->check_audit = optarg; break;
-		case 'h': return cli_usage(usage_text, 1);
-		case OPT_VERSION: return cli_version();
-		default: return cli_usage(usage_text, 0);
+		default:
+			if ((rc = cli_common_option(c, optarg, &co)) >= 0)
+				return rc;
 		}
 	if (r->check_audit != NULL && optind != argc) {
 		diag_warn("--check-audit takes no bundles");
