@@ -87,7 +87,6 @@ work(void *arg, struct par_item *it)
 	int *skip = it->data;
 	json_t *obj, *rec;
 
-	jsonarena_begin();
 	switch (input_ndjson_line(it->line, it->len, &obj, &it->err)) {
 	case 1:
 		*skip = 1;
@@ -102,8 +101,6 @@ work(void *arg, struct par_item *it)
 	}
 	if (it->err.status != 0)
 		it->status = it->err.status;
-	jsonarena_reset();
-	jsonarena_end();
 }
 
 static int

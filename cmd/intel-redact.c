@@ -155,13 +155,10 @@ work(void *arg, struct par_item *it)
 		res->skip = 1;		/* a blank line holds no record */
 		return;
 	}
-	jsonarena_begin();
 	if ((rc = record_parse(it->line, it->len, &rec, &it->err)) == 0) {
 		rc = redact_one(w, it, rec);
 		json_decref(rec);
 	}
-	jsonarena_reset();		/* nothing of the record is left */
-	jsonarena_end();
 	if (rc != 0) {
 		it->status = rc;
 		err_prefix(&it->err, "%s:%lu", it->name, it->lineno);

@@ -144,11 +144,8 @@ work(void *w, struct par_item *it)
 		*(int *)it->data = 1;	/* a blank line holds no record */
 		return;
 	}
-	jsonarena_begin();
 	it->status = bundle_screen_record(w, it->line, it->len, &it->out,
 	    &it->err);
-	jsonarena_reset();
-	jsonarena_end();
 }
 
 static int

@@ -15,7 +15,6 @@
 #include "bundle.h"
 #include "crypto.h"
 #include "exitcodes.h"
-#include "jsonarena.h"
 #include "jsonio.h"
 #include "keys.h"
 #include "lines.h"
@@ -758,11 +757,10 @@ vwork(void *arg, struct par_item *it)
 		*kind = REC_SKIPPED;	/* refused anyway: only hashed */
 		return;
 	}
-	jsonarena_begin();
 	if (record_parse(it->line, it->len, &rec, &it->err) != 0) {
 		*kind = REC_BAD;
 		err_prefix(&it->err, "malformed record");
-		goto out;
+		return;
 	}
 	buf_reset(&w->canon);
 	if (jsonio_canon(&w->canon, rec, &it->err) != 0 ||
@@ -783,9 +781,6 @@ vwork(void *arg, struct par_item *it)
 			*kind = REC_BAD;
 	}
 	json_decref(rec);
-out:
-	jsonarena_reset();
-	jsonarena_end();
 }
 
 /* In input order: the line held back is a record, since one follows. */

@@ -58,6 +58,16 @@ item_free(struct par_item *it)
 	buf_free(&it->side);
 }
 
+/* One line's work, in an arena of the calling thread (jsonarena.h). */
+static void
+work_one(const struct par_ops *ops, void *w, struct par_item *it)
+{
+	jsonarena_begin();
+	ops->work(w, it);
+	jsonarena_reset();
+	jsonarena_end();
+}
+
 /* ---- one job: no threads ---- */
 
 static int
@@ -80,7 +90,7 @@ run_serial(struct lines *l, const struct par_ops *ops, void *arg,
 		it.line = line;
 		it.len = len;
 		it.lineno = lines_lineno(l);
-		ops->work(w, &it);
+		work_one(ops, w, &it);
 		if ((rc = ops->commit(arg, &it)) != 0)
 			break;
 	}
@@ -102,7 +112,7 @@ process(struct engine *en, void *ctx, struct batch *b)
 
 		item_prepare(en->ops, it);
 		it->line = b->text.data + b->offs[i];
-		en->ops->work(ctx, it);
+		work_one(en->ops, ctx, it);
 	}
 }
 

@@ -11,7 +11,9 @@
  * discarded unseen.  With N = 1 no thread is started: work() and commit()
  * alternate in the calling thread.
  *
- * A worker thread releases its jansson arena (jsonarena.h) on its way out.
+ * work() runs inside the calling thread's jansson arena (jsonarena.h):
+ * every jansson value it makes must be released before it returns.  A
+ * worker thread releases its arena on its way out.
  *
  * Ownership: an item's line is the engine's, valid during work() only;
  * its buffers and data are reused for later lines: commit() must not keep
