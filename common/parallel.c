@@ -145,7 +145,7 @@ worker_main(void *p)
 /* Fills b with the next lines; returns 1 at the end of the input, -1 on a
  * read error, else 0. */
 static int
-fill(struct engine *en, struct lines *l, struct batch *b, struct ierr *e)
+fill(struct lines *l, struct batch *b, struct ierr *e)
 {
 	char *line;
 	size_t len;
@@ -165,7 +165,6 @@ fill(struct engine *en, struct lines *l, struct batch *b, struct ierr *e)
 		it->name = lines_name(l);
 		b->n++;
 	}
-	(void)en;
 	return r == 1 ? 0 : r == 0 ? 1 : -1;
 }
 
@@ -223,7 +222,7 @@ pump(struct engine *en, struct lines *l, struct ierr *e)
 	for (;;) {
 		while (!end && filled - committed < en->nbatches) {
 			struct batch *b = &en->batches[filled % en->nbatches];
-			int r = fill(en, l, b, e);
+			int r = fill(l, b, e);
 
 			if (r != 0) {
 				end = 1;
