@@ -3,7 +3,7 @@
 # intel-sign signs, intel-verify accepts what OpenSSL signs, and the
 # by-hand check of intel-bundle(5) EXAMPLES runs exactly as printed.
 . "${top_srcdir:-.}/tests/lib.sh"
-. "$fixtures/bundle/setup.sh"
+. "$top_srcdir/tests/cli/lib-bundle.sh"
 
 command -v openssl >/dev/null 2>&1 || skip_all "openssl is not installed"
 openssl genpkey -algorithm ed25519 >/dev/null 2>&1 ||

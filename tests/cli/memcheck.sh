@@ -12,7 +12,7 @@ done
 if nm "$top_builddir/intel-pack" 2>/dev/null | grep -q __asan_init; then
 	skip_all "this build uses AddressSanitizer, which valgrind cannot run"
 fi
-. "$fixtures/bundle/setup.sh"
+. "$top_srcdir/tests/cli/lib-bundle.sh"
 
 vg() {
 	valgrind --quiet --error-exitcode=99 --leak-check=full \

@@ -1,7 +1,7 @@
 #!/bin/sh
 # intel-sign (SPEC 6): keys, the bundle format, refusals, seq counters.
 . "${top_srcdir:-.}/tests/lib.sh"
-. "$fixtures/bundle/setup.sh"
+. "$top_srcdir/tests/cli/lib-bundle.sh"
 
 # --- pack | redact | sign | verify, as a new user would --------------------
 intel-pack -q -f csv --origin DE-BKA "$fixtures/sample/cases.csv" |

@@ -4,7 +4,7 @@
 # record written.  (tests/unit/test-bundle.c changes every byte three ways
 # in process; this drives the binary the way a user would.)
 . "${top_srcdir:-.}/tests/lib.sh"
-. "$fixtures/bundle/setup.sh"
+. "$top_srcdir/tests/cli/lib-bundle.sh"
 
 sign --seq 5 "$recs" >"$tmp/b"
 size=$(wc -c <"$tmp/b")

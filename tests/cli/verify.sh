@@ -2,7 +2,7 @@
 # intel-verify (SPEC 7): accepted bundles, every check refusing, several
 # bundles per run, replay, reports, the audit log.
 . "${top_srcdir:-.}/tests/lib.sh"
-. "$fixtures/bundle/setup.sh"
+. "$top_srcdir/tests/cli/lib-bundle.sh"
 
 sign --seq 5 "$recs" >"$tmp/good"
 sign --seq 6 "$recs" >"$tmp/good6"
