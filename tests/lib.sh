@@ -10,6 +10,10 @@
 #   empty DESC FILE       passes when FILE is empty or missing
 #   skip_all REASON       skips the whole script
 #   done_testing          prints the plan; the exit status tells make
+#   man_examples PAGE [DIR]  the EXAMPLES of a manual (see below)
+# Every script works in its own folder $tmp, removed on exit; with
+# INTEL_KEEP_TMP=1 in the environment it is kept and its path printed
+# (on stderr, so in the test's .log under make check).
 # The binaries are found on PATH ($top_builddir first).  Under
 # --enable-valgrind, INTEL_VALGRIND wraps each of them.
 
@@ -22,7 +26,11 @@ unset INTEL_AGREEMENT INTEL_KEY INTEL_PARTY || :
 : "${top_builddir:=$top_srcdir}"
 fixtures=$top_srcdir/tests/fixtures
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/intel-test.XXXXXX")
-trap 'chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+if [ "${INTEL_KEEP_TMP:-0}" != 0 ]; then
+	trap 'printf "# INTEL_KEEP_TMP: kept %s\n" "$tmp" >&2' EXIT
+else
+	trap 'chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+fi
 INTEL_NOW=2026-11-26T05:00:00Z
 export INTEL_NOW
 
@@ -117,4 +125,96 @@ skip_all() {
 done_testing() {
 	printf '1..%d\n' "$tap_n"
 	[ "$tap_failed" -eq 0 ]
+}
+
+# man_examples PAGE [DIR]: the EXAMPLES section of the manual PAGE (a name
+# under man/, or a path), as the reader sees it: the mdoc escapes \e, \-
+# and \& undone.  A command is a "$ " line of a display (.Bd ... .Ed) with
+# the lines that continue it after a trailing "|" or "\" joined on (the
+# "\" dropped).  Without DIR, prints the commands one a line.  With DIR
+# (emptied first), writes DIR/N.sh, command N (N from 1), DIR/N.out, the
+# lines its display shows after it, and DIR/block-M, display M whole.
+man_examples() {
+	case $1 in
+	*/*) _page=$1 ;;
+	*) _page=$top_srcdir/man/$1 ;;
+	esac
+	if [ $# -gt 1 ]; then
+		rm -rf "$2"
+		mkdir -p "$2" || return 1
+	fi
+	awk -v dir="${2:-}" '
+	function unesc(s,   r, i, c) {
+		r = ""
+		while ((i = index(s, "\\")) > 0) {
+			c = substr(s, i + 1, 1)
+			r = r substr(s, 1, i - 1)
+			if (c == "e")
+				r = r "\\"
+			else if (c == "-")
+				r = r "-"
+			else if (c != "&")
+				r = r "\\" c
+			s = substr(s, i + 2)
+		}
+		return r s
+	}
+	function more(line) {
+		if (line ~ /\\$/) {
+			sub(/ *\\$/, "", line)
+			cmd = cmd line
+			return 1
+		}
+		cmd = cmd line
+		return line ~ /\|$/
+	}
+	function emit() {
+		if (dir == "")
+			print cmd
+		else {
+			print cmd > (dir "/" n ".sh")
+			close(dir "/" n ".sh")
+		}
+		cmd = ""
+	}
+	/^\.Sh EXAMPLES/ { on = 1; next }
+	/^\.Sh / { on = 0 }
+	!on { next }
+	/^\.Bd / { bd = 1; nb++; after = 0; cont = 0; next }
+	/^\.Ed/ {
+		if (cont)
+			emit()
+		bd = 0; cont = 0
+		if (dir != "") {
+			close(dir "/block-" nb)
+			if (n > 0)
+				close(dir "/" n ".out")
+		}
+		next
+	}
+	!bd { next }
+	{
+		line = unesc($0)
+		if (dir != "")
+			print line > (dir "/block-" nb)
+	}
+	cont {
+		sub(/^ +/, "", line)
+		cmd = cmd " "
+		if (!(cont = more(line)))
+			emit()
+		next
+	}
+	/^\$ / {
+		n++
+		after = 1
+		if (dir != "")
+			printf "" > (dir "/" n ".out")
+		cmd = ""
+		if (!(cont = more(substr(line, 3))))
+			emit()
+		next
+	}
+	after && dir != "" { print line > (dir "/" n ".out") }
+	' "$_page"
 }

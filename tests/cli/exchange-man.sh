@@ -13,33 +13,27 @@ man=$top_srcdir/man
 printf '#!/bin/sh\nexit 0\n' >"$tmp/bin/logger"
 chmod +x "$tmp/bin/logger"
 
-# The shell commands of a page's EXAMPLES ("$ " lines with their
-# continuation lines after a "|"), one per line.
+# The shell commands of a page's EXAMPLES, one per line.
 commands() {
-	awk '/^\.Sh EXAMPLES/ { on = 1; next } /^\.Sh / { on = 0 }
-	    on && /^\$ / { cmd = substr($0, 3); cont = (cmd ~ /\|$/); if (!cont) { print cmd; cmd = "" }; next }
-	    on && cont { sub(/^ +/, ""); cmd = cmd " " $0; cont = ($0 ~ /\|$/); if (!cont) { print cmd; cmd = "" } }' "$1" |
-	    sed 's/\\e/\\/g'
+	man_examples "$1"
 }
 
-# The output lines a page's EXAMPLES show: lines of literal blocks that
-# follow a command and are not one.
+# The output lines a page's EXAMPLES show after its commands.
 shown() {
-	awk '/^\.Sh EXAMPLES/ { on = 1; next } /^\.Sh / { on = 0 }
-	    on && /^\.Bd -literal/ { lit = 1; after = 0; next }
-	    on && /^\.Ed/ { lit = 0; next }
-	    on && lit && /^\$ / { after = 1; cont = ($0 ~ /\|$/); next }
-	    on && lit && cont { cont = ($0 ~ /\|$/); next }
-	    on && lit && after { print }' "$1" | sed 's/\\e/\\/g'
+	man_examples "$1" "$tmp/man" && cat "$tmp/man"/*.out
 }
 
-# The literal block of a page's EXAMPLES whose lines match REGEX.
+# The first display of a page's EXAMPLES with a line matching REGEX.
 block() {
-	awk -v re="$2" '/^\.Sh EXAMPLES/ { on = 1; next } /^\.Sh / { on = 0 }
-	    on && /^\.Bd -literal/ { lit = 1; b = ""; hit = 0; next }
-	    on && /^\.Ed/ { if (lit && hit) { printf "%s", b; exit } lit = 0; next }
-	    on && lit { b = b $0 "\n"; if ($0 ~ re) hit = 1 }' "$1" |
-	    sed 's/\\e/\\/g'
+	man_examples "$1" "$tmp/man" || return
+	_b=1
+	while [ -f "$tmp/man/block-$_b" ]; do
+		if grep -Eq -- "$2" "$tmp/man/block-$_b"; then
+			cat "$tmp/man/block-$_b"
+			return
+		fi
+		_b=$((_b + 1))
+	done
 }
 
 # runall PAGE DIR FILTER: runs the commands of PAGE in DIR, one after the

@@ -101,9 +101,7 @@ empty "... nothing written" "$tmp/out"
 
 # --- intel-bundle(5) EXAMPLES, run as printed -------------------------------
 # The "$ " lines of the literal block; \e in the page is a backslash.
-awk '/^\.Sh EXAMPLES/ { on = 1; next } /^\.Sh / { on = 0 }
-    on && /^\$ / { print substr($0, 3) }' "$top_srcdir/man/intel-bundle.5" |
-    sed 's/\\e/\\/g' >"$tmp/example.sh"
+man_examples intel-bundle.5 >"$tmp/example.sh"
 ok "intel-bundle(5) has the example" test -s "$tmp/example.sh"
 mkdir "$tmp/ex"
 cp "$fixtures/keys/DE-BKA.pub" "$tmp/ex/de-bka.pub"

@@ -18,32 +18,6 @@ INTEL_KDF_TEST_FAST=1
 export INTEL_KDF_TEST_FAST
 s=$fixtures/sample
 
-# split PAGE DIR: writes DIR/N.sh (command N) and DIR/N.out (the lines the
-# page shows after it), N from 1.
-split() {
-	mkdir -p "$2"
-	awk -v dir="$2" '
-	function unesc(s) { gsub(/\\e/, "\\", s); gsub(/\\-/, "-", s); gsub(/\\&/, "", s); return s }
-	/^\.Sh EXAMPLES/ { on = 1; next }
-	/^\.Sh / { on = 0 }
-	!on { next }
-	/^\.Bd / { inbd = 1; next }
-	/^\.Ed/ { inbd = 0; cont = 0; next }
-	!inbd { next }
-	cont { sub(/^ +/, ""); line = unesc($0); printf " %s", line >> cmd;
-	    cont = (line ~ /[|\\]$/); if (!cont) printf "\n" >> cmd; next }
-	/^\$ / { n++; cmd = dir "/" n ".sh"; out = dir "/" n ".out"
-	    printf "" > out; line = unesc(substr($0, 3)); printf "%s", line > cmd
-	    cont = (line ~ /[|\\]$/); if (!cont) printf "\n" >> cmd; next }
-	n > 0 { print unesc($0) >> out }
-	' "$1"
-	# Continuation lines joined after a backslash keep it: drop it.
-	for f in "$2"/*.sh; do
-		[ -e "$f" ] || continue
-		sed 's/\\ / /g' "$f" >"$f.tmp" && mv "$f.tmp" "$f"
-	done
-}
-
 # A line the page shows, as an extended regular expression.
 pattern() {
 	printf '%s\n' "$1" | sed -e 's/[][\.*^$+?(){}|/]/\\&/g' \
@@ -56,7 +30,7 @@ examples() {
 	page=$top_srcdir/man/$1
 	name=$1
 	rm -rf "$tmp/ex"
-	split "$page" "$tmp/ex"
+	man_examples "$page" "$tmp/ex"
 	ok "$name: has examples" test -s "$tmp/ex/1.sh"
 	i=1
 	: >"$tmp/vars"
@@ -143,8 +117,8 @@ want=$(sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p' "$work/bundle.ndjson" | tail -n
 is "intel-keys(5): the key id computed with openssl is the bundle's" "$(cat "$tmp/kid")" "$want"
 
 # --- intel-agreement(5) -----------------------------------------------------
-awk '/^\.Sh EXAMPLES/ { on = 1 } on && /^\.Bd / { bd = 1; next } bd && /^\.Ed/ { exit } bd { print }' \
-    "$top_srcdir/man/intel-agreement.5" | sed 's/\\e/\\/g; s/\\&//g' >"$tmp/example.yaml"
+man_examples intel-agreement.5 "$tmp/ex"
+cp "$tmp/ex/block-1" "$tmp/example.yaml"
 ok "intel-agreement(5): the annotated example is there" grep -q '^releases:' "$tmp/example.yaml"
 run intel-pack -q -a "$tmp/example.yaml" --origin DE-BKA --type person /dev/null
 is "intel-agreement(5): the annotated example loads" "$status" 0

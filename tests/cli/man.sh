@@ -13,19 +13,10 @@ for page in "$top_srcdir"/man/*.[1-8]; do
 	done
 done
 
-# Prints the shell commands of a page's EXAMPLES section ("$ " lines, with
-# their continuation lines), one command per line.
-examples() {
-	awk '/^\.Sh EXAMPLES/ { on = 1; next } /^\.Sh / { on = 0 }
-	    on && /^\$ / { cmd = substr($0, 3); cont = (cmd ~ /\|$/); if (!cont) { print cmd; cmd = "" }; next }
-	    on && cont { sub(/^ +/, ""); cmd = cmd " " $0; cont = ($0 ~ /\|$/); if (!cont) { print cmd; cmd = "" } }' "$1" |
-	    sed 's/\\e/\\/g'
-}
-
 # intel-pack(1): run its examples on the sample data.
 mkdir "$tmp/ex"
 cp "$fixtures/sample/cases.csv" "$fixtures/sample/vehicles.ndjson" "$tmp/ex/"
-examples "$top_srcdir/man/intel-pack.1" >"$tmp/pack-examples"
+man_examples intel-pack.1 >"$tmp/pack-examples"
 ok "intel-pack(1) has examples" test -s "$tmp/pack-examples"
 first=$(sed -n 1p "$tmp/pack-examples")
 (cd "$tmp/ex" && eval "$first") 2>"$tmp/err"

@@ -40,9 +40,7 @@ ex=$tmp/ex
 mkdir "$ex"
 cp "$fx/day1.ndjson" "$fx/day2.ndjson" "$ex/"
 # The commands are taken from the page: lines that start with "$ ".
-awk '/^\.Sh EXAMPLES/ { on = 1; next } /^\.Sh / { on = 0 }
-    on && /^\$ / { print substr($0, 3) }' "$top_srcdir/man/intel-merge.1" \
-    >"$tmp/examples"
+man_examples intel-merge.1 >"$tmp/examples"
 is "EXAMPLES: five commands" "$(wc -l <"$tmp/examples" | tr -d ' ')" 5
 (
 	cd "$ex" || exit 1

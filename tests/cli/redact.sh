@@ -228,9 +228,7 @@ mkdir "$ex"
 cp "$fx/policy.yaml" "$ex/de-fr.yaml"
 cp "$fx/policy.psk" "$fx/records.ndjson" "$ex/"
 chmod 600 "$ex/policy.psk"
-awk '/^\.Sh EXAMPLES/ { on = 1; next } /^\.Sh / { on = 0 }
-    on && /^\$ / { print substr($0, 3) }' "$top_srcdir/man/intel-redact.1" |
-    sed 's/\\e/\\/g; s/\\-/-/g' >"$tmp/examples"
+man_examples intel-redact.1 >"$tmp/examples"
 is "EXAMPLES: five commands" "$(wc -l <"$tmp/examples" | tr -d ' ')" 5
 (
 	cd "$ex" || exit 1
