@@ -18,10 +18,11 @@
 #include "agreement.h"
 #include "exitcodes.h"
 #include "tap.h"
+#include "util.h"
 #include "timeutil.h"
 
 static const char *srcdir;
-static char tmpdir[PATH_MAX];
+static const char *tmpdir;
 
 static void
 fixture(char *out, size_t n, const char *rel)
@@ -37,40 +38,6 @@ at(const char *s)
 	if (timeutil_parse(s, &t) != 0)
 		diag("bad time in the test: %s", s);
 	return t;
-}
-
-/* Reads a whole small file; returns its length or -1. */
-static long
-slurp(const char *path, unsigned char *out, size_t max)
-{
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	if (f == NULL)
-		return -1;
-	n = fread(out, 1, max, f);
-	fclose(f);
-	return (long)n;
-}
-
-static int
-copy_file(const char *from, const char *to, mode_t mode)
-{
-	unsigned char b[65536];
-	long n = slurp(from, b, sizeof b);
-	int fd;
-
-	if (n < 0)
-		return -1;
-	unlink(to);
-	if ((fd = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
-		return -1;
-	if (write(fd, b, (size_t)n) != n) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return chmod(to, mode);
 }
 
 /* ---------------------------------------------------------------- */
@@ -425,16 +392,17 @@ static void
 test_pseudonym_key(void)
 {
 	char src[PATH_MAX], yaml[PATH_MAX + 32], psk[PATH_MAX + 32];
-	unsigned char want[256], *key = NULL;
+	unsigned char *key = NULL;
+	char *want;
 	struct ierr e = IERR_INIT;
 	struct agreement *a = NULL;
-	size_t len = 0;
+	size_t len = 0, wlen;
 	long n;
 
 	snprintf(yaml, sizeof yaml, "%s/trilateral.yaml", tmpdir);
 	snprintf(psk, sizeof psk, "%s/trilateral.psk", tmpdir);
 	fixture(src, sizeof src, "trilateral.yaml");
-	if (!ok(copy_file(src, yaml, 0644) == 0, "copy the agreement"))
+	if (!ok(util_copy_file(src, yaml, 0644) == 0, "copy the agreement"))
 		return;
 	if (!is_int(agreement_load(yaml, &a, &e), 0, "load the copy")) {
 		diag("%s", e.msg);
@@ -443,14 +411,16 @@ test_pseudonym_key(void)
 	is_str(a->pseudonym_key, psk, "key path beside the copy");
 
 	fixture(src, sizeof src, "trilateral.psk");
-	n = slurp(src, want, sizeof want);
-	ok(copy_file(src, psk, 0600) == 0, "key copied, mode 0600");
+	want = util_read_file(src, &wlen);
+	n = want != NULL ? (long)wlen : -1;
+	ok(util_copy_file(src, psk, 0600) == 0, "key copied, mode 0600");
 	is_int(agreement_load_pseudonym_key(a, &key, &len, &e), 0,
 	    "mode 0600: loaded");
 	ok(key != NULL && n >= 32 && len == (size_t)n &&
 	    memcmp(key, want, len) == 0, "every byte of the key (%zu)", len);
 	ok(key != NULL && gcry_is_secure(key), "in secure memory");
 	gcry_free(key);
+	free(want);
 
 	chmod(psk, 0644);
 	err_clear(&e);
@@ -470,7 +440,7 @@ test_pseudonym_key(void)
 	gcry_free(key);
 
 	fixture(src, sizeof src, "short.psk");
-	copy_file(src, psk, 0600);
+	util_copy_file(src, psk, 0600);
 	err_clear(&e);
 	is_int(agreement_load_pseudonym_key(a, &key, &len, &e), EXIT_CONFIG,
 	    "20 bytes: 78");
@@ -498,17 +468,10 @@ test_pseudonym_key(void)
 int
 main(void)
 {
-	char cleanup[PATH_MAX + 64];
-
 	srcdir = getenv("top_srcdir");
 	if (srcdir == NULL || *srcdir == '\0')
 		srcdir = ".";
-	snprintf(tmpdir, sizeof tmpdir, "%s/test-agreement.XXXXXX",
-	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		printf("Bail out! mkdtemp: %s\n", strerror(errno));
-		return 1;
-	}
+	tmpdir = util_tmpdir("test-agreement");
 
 	test_good();
 	test_times();
@@ -516,10 +479,5 @@ main(void)
 	test_missing();
 	test_pseudonym_key();
 
-	snprintf(cleanup, sizeof cleanup, "%s/trilateral.yaml", tmpdir);
-	unlink(cleanup);
-	snprintf(cleanup, sizeof cleanup, "%s/trilateral.psk", tmpdir);
-	unlink(cleanup);
-	rmdir(tmpdir);
 	return done_testing();
 }

@@ -16,30 +16,26 @@
 #include "exitcodes.h"
 #include "secmem.h"
 #include "tap.h"
+#include "util.h"
 
-static char dir[1024], path[1200];
+static const char *dir;
+static char path[4200];
 
-static long
+/* The log, as text, into OUT. */
+static void
 slurp(char *out, size_t max)
 {
-	FILE *f = fopen(path, "rb");
-	size_t n;
+	char *p = util_read_file(path, NULL);
 
-	if (f == NULL)
-		return -1;
-	n = fread(out, 1, max - 1, f);
-	out[n] = '\0';
-	fclose(f);
-	return (long)n;
+	snprintf(out, max, "%s", p ? p : "");
+	free(p);
 }
 
 static void
 spew(const char *text)
 {
-	FILE *f = fopen(path, "wb");
-
-	fputs(text, f);
-	fclose(f);
+	if (util_write_str(path, text, 0600) != 0)
+		diag("cannot write %s", path);
 }
 
 static void
@@ -62,10 +58,7 @@ main(void)
 	json_t *w;
 
 	secmem_init(&e);
-	snprintf(dir, sizeof dir, "%s/test-audit.XXXXXX",
-	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		return 99;
+	dir = util_tmpdir("test-audit");
 	snprintf(path, sizeof path, "%s/audit.log", dir);
 
 	a.tool = "intel-redact";
@@ -158,7 +151,6 @@ main(void)
 	snprintf(text, sizeof text, "%s/no/such/dir/log", dir);
 	is_int(audit_append(text, &a, &e), EXIT_CANTCREAT, "a log that cannot "
 	    "be created: EXIT_CANTCREAT");
-	rmdir(dir);
 	json_decref(w);
 	return done_testing();
 }

@@ -25,11 +25,12 @@
 #include "secmem.h"
 #include "state.h"
 #include "tap.h"
+#include "util.h"
 
 #define NOW 1795669200	/* 2026-11-26T05:00:00Z */
 
 static const char *srcdir;
-static char tmpdir[] = "/tmp/test-bundle.XXXXXX";
+static const char *tmpdir;
 static struct agreement *ag;
 static int jobs = 1;		/* worker threads for bundle_verify() */
 
@@ -49,21 +50,11 @@ load_key(const char *party)
 	struct ierr e = IERR_INIT;
 	struct keys_secret *k = NULL;
 	struct buf src = BUF_INIT, dst = BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	FILE *in, *out;
 
 	buf_printf(&src, "%s/tests/fixtures/bundle/%s.key", srcdir, party);
 	buf_printf(&dst, "%s/%s.key", tmpdir, party);
-	in = fopen(src.data, "r");
-	out = fopen(dst.data, "w");
-	if (in == NULL || out == NULL)
+	if (util_copy_file(src.data, dst.data, 0600) != 0)
 		abort();
-	while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
-		fwrite(chunk, 1, n, out);
-	fclose(in);
-	fclose(out);
-	chmod(dst.data, 0600);
 	if (keys_load_secret(dst.data, NULL, &k, &e) != 0)
 		diag("%s", e.msg);
 	buf_free(&src);
@@ -123,8 +114,7 @@ verify_mem(struct bundle_verifier *v, const char *p, size_t n,
 	int rc;
 
 	buf_printf(&path, "%s/b", tmpdir);
-	if ((f = fopen(path.data, "w")) == NULL || fwrite(p, 1, n, f) != n ||
-	    fclose(f) != 0)
+	if (util_write_file(path.data, p, n, 0644) != 0)
 		abort();
 	rc = bundle_verify(v, path.data, r, e);
 	if (rc == 0 && records != NULL) {
@@ -799,13 +789,14 @@ main(void)
 	struct ierr e = IERR_INIT;
 	struct keys_secret *de, *nl;
 	struct buf bundle = BUF_INIT;
-	char *path, cmd[64];
+	char *path;
 
 	setenv("INTEL_KDF_TEST_FAST", "1", 1);
 	jsonarena_init();
 	srcdir = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
-	if (secmem_init(&e) != 0 || mkdtemp(tmpdir) == NULL)
+	if (secmem_init(&e) != 0)
 		return 99;
+	tmpdir = util_tmpdir("test-bundle");
 	path = fixture("agreements/trilateral.yaml");
 	if (agreement_load(path, &ag, &e) != 0) {
 		diag("%s", e.msg);
@@ -836,8 +827,5 @@ main(void)
 	keys_free_secret(nl);
 	agreement_free(ag);
 	buf_free(&bundle);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		diag("could not remove %s", tmpdir);
 	return done_testing();
 }

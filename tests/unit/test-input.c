@@ -10,6 +10,7 @@
 #include "input.h"
 #include "jsonio.h"
 #include "tap.h"
+#include "util.h"
 
 /* Collects what the reader hands over: "LINE:canonical" or "LINE!msg". */
 static int
@@ -35,16 +36,14 @@ collect(void *arg, const char *name, unsigned long line, json_t *obj,
 static char *
 read_text(const char *text, enum input_format fmt, int *rc)
 {
-	char path[] = "/tmp/intel-input-XXXXXX";
 	struct ierr e = IERR_INIT;
 	struct buf b = BUF_INIT;
-	int fd = mkstemp(path);
+	char *path = util_path("input");
 
-	if (write(fd, text, strlen(text)) < 0)
+	if (util_write_str(path, text, 0600) != 0)
 		abort();
-	close(fd);
 	*rc = input_read(path, fmt, collect, &b, &e);
-	unlink(path);
+	free(path);
 	buf_addc(&b, '\0');
 	return b.data;
 }
@@ -79,6 +78,8 @@ main(void)
 	enum input_format f;
 	struct ierr e = IERR_INIT;
 	struct buf b = BUF_INIT;
+
+	util_tmpdir("test-input");
 
 	check("{\"a\":1}\n\n  \n{\"b\":2}", INPUT_NDJSON,
 	    "1:{\"a\":1}|4:{\"b\":2}", "NDJSON: blank lines skipped, lines "

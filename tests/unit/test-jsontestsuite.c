@@ -18,6 +18,7 @@
 #include "exitcodes.h"
 #include "jsonio.h"
 #include "tap.h"
+#include "util.h"
 
 /* y_* files that SPEC 2 makes errors. */
 static const struct {
@@ -57,26 +58,6 @@ refused_index(const char *name)
 }
 
 static int
-read_file(const char *path, struct buf *b)
-{
-	char chunk[8192];
-	FILE *f;
-	size_t n;
-
-	buf_reset(b);
-	if ((f = fopen(path, "rb")) == NULL)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(b, chunk, n);
-	if (ferror(f)) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	return 0;
-}
-
-static int
 namecmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -112,7 +93,7 @@ int
 main(void)
 {
 	const char *top = getenv("top_srcdir");
-	struct buf path = BUF_INIT, text = BUF_INIT;
+	struct buf path = BUF_INIT;
 	struct dirent *de;
 	char **names = NULL;
 	size_t nnames = 0, i;
@@ -143,16 +124,19 @@ main(void)
 		struct ierr e = IERR_INIT;
 		const char *name = names[i];
 		json_t *v = NULL;
+		size_t len;
+		char *text;
 		int rc;
 
 		buf_reset(&path);
 		buf_printf(&path, "%s/tests/fixtures/json-test-suite/"
 		    "test_parsing/%s", top, name);
-		if (read_file(path.data, &text) != 0) {
+		if ((text = util_read_file(path.data, &len)) == NULL) {
 			ok(0, "read %s: %s", name, strerror(errno));
 			continue;
 		}
-		rc = jsonio_parse(text.data, text.len, &v, &e);
+		rc = jsonio_parse(text, len, &v, &e);
+		free(text);
 		if (rc == 0 && (v == NULL || e.status != 0))
 			ok(0, "%s: success without a value", name);
 		if (rc != 0 && (v != NULL || e.msg[0] == '\0'))
@@ -204,6 +188,5 @@ main(void)
 		free(names[i]);
 	free(names);
 	buf_free(&path);
-	buf_free(&text);
 	return done_testing();
 }

@@ -24,60 +24,35 @@
 #include "keys.h"
 #include "secmem.h"
 #include "tap.h"
+#include "util.h"
 
-static char dir[] = "/tmp/test-keys.XXXXXX";
-
-static char *
-path_in(const char *name)
-{
-	struct buf b = BUF_INIT;
-
-	buf_printf(&b, "%s/%s", dir, name);
-	return b.data;
-}
+static const char *dir;
 
 static void
 put_file(const char *name, mode_t mode, const char *text)
 {
-	char *p = path_in(name);
-	FILE *f;
+	char *p = util_path(name);
 
-	unlink(p);
-	f = fopen(p, "w");
-	if (f == NULL) {
+	if (util_write_str(p, text, mode) != 0) {
 		diag("cannot write %s", p);
 		exit(99);
 	}
-	fputs(text, f);
-	fclose(f);
-	chmod(p, mode);
 	free(p);
 }
 
 static char *
 get_file(const char *name)
 {
-	char *p = path_in(name);
-	struct buf b = BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(p, "r");
+	char *p = util_path(name), *text = util_read_file(p, NULL);
 
 	free(p);
-	if (f == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	if (b.data == NULL)
-		buf_adds(&b, "");
-	return b.data;
+	return text;
 }
 
 static int
 file_mode(const char *name)
 {
-	char *p = path_in(name);
+	char *p = util_path(name);
 	struct stat st;
 	int rv;
 
@@ -123,7 +98,7 @@ static int
 load(const char *name, const char *pass, struct ierr *e)
 {
 	struct keys_secret *k = NULL;
-	char *p = path_in(name);
+	char *p = util_path(name);
 	int rv;
 
 	err_clear(e);
@@ -147,8 +122,8 @@ test_generate_plain(void)
 {
 	struct ierr e = IERR_INIT;
 	struct keys_secret *k = NULL;
-	char *name = path_in("plain"), *pubpath = path_in("plain.pub");
-	char *keypath = path_in("plain.key"), *before, *after, *party = NULL;
+	char *name = util_path("plain"), *pubpath = util_path("plain.pub");
+	char *keypath = util_path("plain.key"), *before, *after, *party = NULL;
 	unsigned char pub[32], sig[64];
 	char id[17];
 
@@ -204,7 +179,7 @@ static void
 test_half_pair(void)
 {
 	struct ierr e = IERR_INIT;
-	char *name = path_in("half");
+	char *name = util_path("half");
 
 	put_file("half.pub", 0644, "something\n");
 	is_int(keys_generate("DE-BKA", NULL, name, &e), EXIT_CANTCREAT,
@@ -232,7 +207,7 @@ test_sealed(void)
 {
 	struct ierr e = IERR_INIT;
 	struct keys_secret *k = NULL;
-	char *name = path_in("sealed"), *keypath = path_in("sealed.key");
+	char *name = util_path("sealed"), *keypath = util_path("sealed.key");
 	char *text, *copy;
 	unsigned char sig[64];
 
@@ -321,7 +296,7 @@ static void
 test_perms(void)
 {
 	struct ierr e = IERR_INIT;
-	char *keypath = path_in("plain.key");
+	char *keypath = util_path("plain.key");
 
 	chmod(keypath, 0640);
 	is_int(load("plain.key", NULL, &e), EXIT_NOPERM,
@@ -451,7 +426,7 @@ static void
 test_passphrase_file(void)
 {
 	struct ierr e = IERR_INIT;
-	char *p = path_in("pass"), *pass = NULL;
+	char *p = util_path("pass"), *pass = NULL;
 
 	put_file("pass", 0600, "s3cret phrase\nsecond line\n");
 	is_int(keys_read_passphrase_file(p, &pass, &e), 0, "passphrase file");
@@ -476,7 +451,7 @@ test_passphrase_file(void)
 	is_int(keys_read_passphrase_file(p, &pass, &e), EXIT_CONFIG,
 	    "empty file: 78");
 	free(p);
-	p = path_in("nopass");
+	p = util_path("nopass");
 	is_int(keys_read_passphrase_file(p, &pass, &e), EXIT_NOINPUT,
 	    "missing passphrase file: 66");
 	free(p);
@@ -503,7 +478,7 @@ test_public(void)
 	ok(keys_parse_public(text, 52, pub2) == -1, "wrong prefix refused");
 	free(file);
 
-	p = path_in("bad.pub");
+	p = util_path("bad.pub");
 	put_file("bad.pub", 0644, "ed25519:AAAA DE-BKA\n");
 	is_int(keys_load_public(p, &party, pub, &e), EXIT_CONFIG,
 	    "bad .pub: 78");
@@ -523,7 +498,7 @@ test_public(void)
 	    "second line in .pub: 78");
 	ok(has(&e, "bad.pub:2:"), "at line 2");
 	free(p);
-	p = path_in("missing.pub");
+	p = util_path("missing.pub");
 	is_int(keys_load_public(p, &party, pub, &e), EXIT_NOINPUT,
 	    "missing .pub: 66");
 	free(p);
@@ -587,16 +562,6 @@ test_prompt(void)
 	buf_free(&seen);
 }
 
-static void
-cleanup(void)
-{
-	char cmd[64];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		diag("could not remove %s", dir);
-}
-
 int
 main(void)
 {
@@ -607,7 +572,7 @@ main(void)
 	setenv("INTEL_KDF_TEST_FAST", "1", 1);
 	umask(022);
 	if (!ok(secmem_init(&e) == 0, "secmem_init") ||
-	    !ok(mkdtemp(dir) != NULL, "temporary folder"))
+	    !ok((dir = util_tmpdir("test-keys")) != NULL, "temporary folder"))
 		return done_testing();
 	test_generate_plain();
 	test_half_pair();
@@ -617,7 +582,6 @@ main(void)
 	test_passphrase_file();
 	test_public();
 	test_prompt();
-	cleanup();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	diag("took %.2f s", (double)(t1.tv_sec - t0.tv_sec) +
 	    (t1.tv_nsec - t0.tv_nsec) / 1e9);

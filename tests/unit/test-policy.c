@@ -27,9 +27,10 @@
 #include "secmem.h"
 #include "tap.h"
 #include "timeutil.h"
+#include "util.h"
 
-static char tmpdir[1024];
-static unsigned char psk[256];
+static const char *tmpdir;
+static char *psk;
 static size_t psklen;
 static struct agreement *ag;
 static int64_t now;
@@ -40,30 +41,6 @@ static int64_t now;
 	"\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"]," \
 	"\"data\":" data "}"
 
-static int
-copy_file(const char *from, const char *to, mode_t mode, unsigned char *keep,
-    size_t *keeplen)
-{
-	unsigned char b[8192];
-	FILE *in = fopen(from, "rb"), *out;
-	size_t n;
-
-	if (in == NULL)
-		return -1;
-	n = fread(b, 1, sizeof b, in);
-	fclose(in);
-	if ((out = fopen(to, "wb")) == NULL)
-		return -1;
-	fwrite(b, 1, n, out);
-	if (fclose(out) != 0 || chmod(to, mode) != 0)
-		return -1;
-	if (keep != NULL) {
-		memcpy(keep, b, n);
-		*keeplen = n;
-	}
-	return 0;
-}
-
 static void
 setup(void)
 {
@@ -73,18 +50,14 @@ setup(void)
 
 	if (src == NULL)
 		src = ".";
-	snprintf(tmpdir, sizeof tmpdir, "%s/test-policy.XXXXXX",
-	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		exit(99);
-	}
+	tmpdir = util_tmpdir("test-policy");
 	snprintf(from, sizeof from, "%s/tests/fixtures/redact/policy.yaml", src);
 	snprintf(to, sizeof to, "%s/policy.yaml", tmpdir);
-	ok(copy_file(from, to, 0644, NULL, NULL) == 0, "copy the agreement");
+	ok(util_copy_file(from, to, 0644) == 0, "copy the agreement");
 	snprintf(from, sizeof from, "%s/tests/fixtures/redact/policy.psk", src);
 	snprintf(to, sizeof to, "%s/policy.psk", tmpdir);
-	ok(copy_file(from, to, 0600, psk, &psklen) == 0, "copy the key");
+	ok(util_copy_file(from, to, 0600) == 0 &&
+	    (psk = util_read_file(to, &psklen)) != NULL, "copy the key");
 	secmem_init(&e);
 	snprintf(to, sizeof to, "%s/policy.yaml", tmpdir);
 	if (!ok(agreement_load(to, &ag, &e) == 0, "load the agreement")) {
@@ -97,13 +70,7 @@ setup(void)
 static void
 teardown(void)
 {
-	char p[PATH_MAX];
-
-	snprintf(p, sizeof p, "%s/policy.yaml", tmpdir);
-	unlink(p);
-	snprintf(p, sizeof p, "%s/policy.psk", tmpdir);
-	unlink(p);
-	rmdir(tmpdir);
+	free(psk);
 	agreement_free(ag);
 }
 
@@ -638,17 +605,11 @@ test_new(void)
 	unlink(path);
 	is_int(policy_new(ag, "DE-BKA", "FR-DGSI", now, POLICY_KEY, &p, &e),
 	    EXIT_CONFIG, "a missing key: EXIT_CONFIG");
-	copy_file("/dev/null", path, 0600, NULL, NULL);
+	util_copy_file("/dev/null", path, 0600);
 	is_int(policy_new(ag, "DE-BKA", "FR-DGSI", now, POLICY_KEY, &p, &e),
 	    EXIT_CONFIG, "an empty key: EXIT_CONFIG");
 	snprintf(path, sizeof path, "%s/policy.psk", tmpdir);
-	{
-		FILE *f = fopen(path, "wb");
-
-		fwrite(psk, 1, psklen, f);
-		fclose(f);
-		chmod(path, 0600);
-	}
+	util_write_file(path, psk, psklen, 0600);
 	is_str(policy_reason_name(POLICY_THIRD_PARTY), "third_party",
 	    "reason names");
 	ok(policy_reason_name(POLICY_NREASONS) == NULL &&

@@ -18,8 +18,9 @@
 #include "record.h"
 #include "store.h"
 #include "tap.h"
+#include "util.h"
 
-static char dir[256];
+static const char *dir;
 
 /* A canonical record when tail is empty or ",\"withdrawn\":true". */
 #define REC(origin, id, version, data, tail) \
@@ -27,35 +28,13 @@ static char dir[256];
 	id "\",\"origin\":\"" origin "\",\"type\":\"person\",\"version\":" \
 	#version tail "}"
 
-static char *
-slurp(const char *path)
-{
-	struct buf b = BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	if (b.data == NULL)
-		buf_adds(&b, "");
-	return b.data;
-}
-
 static void
 spit(const char *path, const char *text)
 {
-	FILE *f = fopen(path, "w");
-
-	if (f == NULL) {
+	if (util_write_str(path, text, 0644) != 0) {
 		perror(path);
 		exit(99);
 	}
-	fputs(text, f);
-	fclose(f);
 }
 
 /* Merges the lines (NULL-terminated) into store; returns the status. */
@@ -172,7 +151,7 @@ test_merge(void)
 	is_int(merge(store, a, &st, &e), 0, "merge into a new store");
 	is_int((long long)st.added, 3, "three added");
 	is_int((long long)st.unchanged, 1, "the duplicate changed nothing");
-	got = slurp(store);
+	got = util_read_file(store, NULL);
 	is_str(got,
 	    REC("DE-BKA", "r1", 1, "{\"v\":1}", "") "\n"
 	    REC("DE-BKA", "r2", 1, "{\"v\":1}", "") "\n"
@@ -185,7 +164,7 @@ test_merge(void)
 	is_int((long long)st.updated, 1, "one updated (the conflict)");
 	is_int((long long)st.conflicts, 1, "one conflict");
 	is_int((long long)st.added, 1, "one added");
-	got = slurp(store);
+	got = util_read_file(store, NULL);
 	is_str(got,
 	    REC("AT-BMI", "a", 1, "{}", "") "\n"
 	    REC("DE-BKA", "r1", 2, "{}", ",\"withdrawn\":true") "\n"
@@ -197,9 +176,9 @@ test_merge(void)
 	/* b then a gives the same store. */
 	is_int(merge(other, b, &st, &e) || merge(other, a, &st, &e), 0,
 	    "merge the other way round");
-	got = slurp(other);
+	got = util_read_file(other, NULL);
 	{
-		char *want = slurp(store);
+		char *want = util_read_file(store, NULL);
 
 		is_str(got, want, "b then a == a then b");
 		free(want);
@@ -224,7 +203,7 @@ test_bad_store(void)
 	is_int(merge(store, a, &st, &e), EXIT_DATAERR, "out of order: 65");
 	snprintf(want, sizeof want, "%s:2: out of order", store);
 	ok(strncmp(e.msg, want, strlen(want)) == 0, "names line 2: %s", e.msg);
-	got = slurp(store);
+	got = util_read_file(store, NULL);
 	is_str(got, text, "the store is untouched");
 	free(got);
 
@@ -242,7 +221,7 @@ test_bad_store(void)
 	is_int(merge(store, a, &st, &e), EXIT_DATAERR, "malformed: 65");
 	snprintf(want, sizeof want, "%s:2: ", store);
 	ok(strncmp(e.msg, want, strlen(want)) == 0, "names line 2: %s", e.msg);
-	got = slurp(store);
+	got = util_read_file(store, NULL);
 	is_str(got, text, "the store is untouched");
 	free(got);
 }
@@ -289,7 +268,7 @@ test_hits(void)
 	f = fopen(path, "w");
 	is_int(hits_write(h, f, &e), 0, "hits written");
 	fclose(f);
-	got = slurp(path);
+	got = util_read_file(path, NULL);
 	is_str(got, "{\"pseudonym\":\"pn:00000000000000000000000000000001\","
 	    "\"records\":[{\"id\":\"d1\",\"origin\":\"DE-BKA\",\"path\":"
 	    "\"s.passport\"},{\"id\":\"pn:00000000000000000000000000000001\","
@@ -303,25 +282,12 @@ test_hits(void)
 int
 main(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(dir, sizeof dir, "%s/test-store.XXXXXX", t ? t : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		return 99;
-	}
+	dir = util_tmpdir("test-store");
 	umask(022);
 	test_keys();
 	test_pick();
 	test_merge();
 	test_bad_store();
 	test_hits();
-	if (system(NULL)) {
-		char cmd[400];
-
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			diag("could not remove %s", dir);
-	}
 	return done_testing();
 }
