@@ -28,9 +28,6 @@
 #include "record.h"
 #include "fuzz-util.h"
 
-int LLVMFuzzerInitialize(int *, char ***);
-int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
 #define MAXREC 12
 #define MAXPARTIES 4
 static json_t *records[MAXREC];
@@ -62,16 +59,12 @@ load_records(const char *rel)
 	free(text);
 }
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+void
+fz_init(void)
 {
-	(void)argc;
-	(void)argv;
-	fz_setup();
 	load_records("redact/records.ndjson");
 	load_records("bundle/records.ndjson");
 	atexit(free_records);
-	return 0;
 }
 
 static void

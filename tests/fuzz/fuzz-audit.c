@@ -20,18 +20,6 @@
 #include "exitcodes.h"
 #include "fuzz-util.h"
 
-int LLVMFuzzerInitialize(int *, char ***);
-int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fz_setup();
-	return 0;
-}
-
 static int
 check(const uint8_t *data, size_t size, unsigned long *bad, struct ierr *e)
 {

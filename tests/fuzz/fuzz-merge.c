@@ -36,18 +36,6 @@
 #include "store.h"
 #include "fuzz-util.h"
 
-int LLVMFuzzerInitialize(int *, char ***);
-int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fz_setup();
-	return 0;
-}
-
 /* Adds the lines of p[0..n) that are records; returns how many. */
 static size_t
 add_lines(struct store_batch *b, const char *p, size_t n, const char *tag)

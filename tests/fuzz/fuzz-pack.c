@@ -31,9 +31,6 @@
 #include "record.h"
 #include "fuzz-util.h"
 
-int LLVMFuzzerInitialize(int *, char ***);
-int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
 static const char *const purposes[] = { "smuggling" };
 
 static char *
@@ -112,14 +109,10 @@ on_object(void *arg, const char *name, unsigned long line, json_t *obj,
 	return 0;
 }
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+void
+fz_init(void)
 {
-	(void)argc;
-	(void)argv;
-	fz_setup();
 	fz_agreement("trilateral.yaml");
-	return 0;
 }
 
 int

@@ -24,9 +24,6 @@
 #include "record.h"
 #include "fuzz-util.h"
 
-int LLVMFuzzerInitialize(int *, char ***);
-int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
 static const struct {
 	const char *agreement, *from, *to;
 } pairs[] = {
@@ -49,15 +46,12 @@ free_policies(void)
 		policy_free(policies[i]);
 }
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+void
+fz_init(void)
 {
 	struct ierr e = IERR_INIT;
 	size_t i;
 
-	(void)argc;
-	(void)argv;
-	fz_setup();
 	for (i = 0; i < NPAIRS; i++)
 		if (policy_new(fz_agreement(pairs[i].agreement),
 		    pairs[i].from, pairs[i].to, FZ_NOW, POLICY_KEY,
@@ -65,7 +59,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 			fz_fail("harness: policy %s: %s", pairs[i].agreement,
 			    e.msg);
 	atexit(free_policies);
-	return 0;
 }
 
 int

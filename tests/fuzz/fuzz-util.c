@@ -76,6 +76,15 @@ rm_dir(const char *path)
 	rmdir(path);
 }
 
+/* INTEL_KEEP_TMP=1: scratch folders are kept for a look. */
+static int
+keep_tmp(void)
+{
+	const char *k = getenv("INTEL_KEEP_TMP");
+
+	return k != NULL && *k != '\0' && strcmp(k, "0") != 0;
+}
+
 static void
 rm_scratch(void)
 {
@@ -87,6 +96,10 @@ rm_scratch(void)
 	}
 	if (scratch[0] == '\0')
 		return;
+	if (keep_tmp()) {
+		fprintf(stderr, "INTEL_KEEP_TMP: kept %s\n", scratch);
+		return;
+	}
 	rm_dir(scratch);
 	scratch[0] = '\0';
 }
@@ -104,7 +117,7 @@ rm_stale(const char *tmp)
 	long pid;
 	char *end;
 
-	if ((d = opendir(tmp)) == NULL)
+	if (keep_tmp() || (d = opendir(tmp)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "intel-fuzz.", 11) != 0)
@@ -252,6 +265,17 @@ fz_setup(void)
 	copy_fixture("redact/policy.psk", "policy.psk");
 	copy_fixture("bundle/DE-BKA.key", "DE-BKA.key");
 	copy_fixture("bundle/FR-DGSI.key", "FR-DGSI.key");
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fz_setup();
+	if (fz_init != NULL)
+		fz_init();
+	return 0;
 }
 
 const struct agreement *

@@ -4,12 +4,16 @@
  * afterwards, and released at exit: the targets keep no state between
  * runs.
  *
- * fz_setup() initialises libgcrypt's secure memory, seeds jansson's hash
- * so that runs are reproducible, and makes a private scratch folder (under
+ * The one LLVMFuzzerInitialize, in fuzz-util.c, calls fz_setup() then
+ * the target's fz_init() when it has one.  fz_setup() initialises
+ * libgcrypt's secure memory, seeds jansson's hash so that runs are
+ * reproducible, and makes a private scratch folder (under
  * $TMPDIR, /dev/shm when it exists) that holds copies of the fixture
  * agreements and their pseudonym keys (mode 0600).  The folder is removed
  * at exit; one left by a target that crashed is removed by the next
- * target that starts.
+ * target that starts.  With INTEL_KEEP_TMP=1 in the environment the
+ * folder is kept at exit, its path printed on stderr, and the next target
+ * leaves it alone.
  *
  * Fixtures are found under $top_srcdir/tests/fixtures, else under the
  * FUZZ_SRCDIR the targets were compiled with.
@@ -21,7 +25,17 @@
 #include <stdint.h>
 #include <jansson.h>
 
-/* Call once from LLVMFuzzerInitialize (or lazily: it is idempotent). */
+/* What libFuzzer calls: LLVMFuzzerInitialize is fuzz-util.c's, each
+ * target defines LLVMFuzzerTestOneInput. */
+int LLVMFuzzerInitialize(int *, char ***);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* A target's own preparation (loading its agreement, keys, policies),
+ * run once after fz_setup(); a target with nothing to prepare leaves it
+ * out. */
+void fz_init(void) __attribute__((weak));
+
+/* Done by LLVMFuzzerInitialize (or lazily: it is idempotent). */
 void fz_setup(void);
 
 /* The scratch folder (absolute). */

@@ -39,9 +39,6 @@
 #include "timeutil.h"
 #include "fuzz-util.h"
 
-int LLVMFuzzerInitialize(int *, char ***);
-int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
 static const struct agreement *ag;
 static struct keys_secret *key;
 
@@ -51,19 +48,15 @@ free_key(void)
 	keys_free_secret(key);
 }
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+void
+fz_init(void)
 {
 	struct ierr e = IERR_INIT;
 
-	(void)argc;
-	(void)argv;
-	fz_setup();
 	ag = fz_agreement("trilateral.yaml");
 	if (keys_load_secret(fz_path("DE-BKA.key"), NULL, &key, &e) != 0)
 		fz_fail("harness: %s", e.msg);
 	atexit(free_key);
-	return 0;
 }
 
 /* Appends a canonical line of v and its newline. */
