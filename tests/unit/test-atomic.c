@@ -212,8 +212,8 @@ test_fsync(const char *dir)
 	int before = fsync_calls;
 
 	is_int(put(path, "two\n", &e), 0, "a commit");
-	ok(fsync_calls - before >= 2, "... fsyncs at least twice: the file and its "
-	    "folder");
+	ok(fsync_calls - before >= 2, "... fsyncs at least twice: the file "
+	    "and its folder");
 	fsync_fails = 1;
 	is_int(put(path, "lost\n", &e), EXIT_IOERR, "a commit whose fsync "
 	    "fails: EXIT_IOERR");

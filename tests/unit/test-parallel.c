@@ -226,8 +226,8 @@ test_ordered(void)
 	for (size_t j = 0; j < NJOBS; j++) {
 		int jobs = jobs_list[j];
 
-		is_int(run(path, jobs, 0, 0, &r, &e), 0, "-j %d: the run ends at "
-		    "the end of the input", jobs);
+		is_int(run(path, jobs, 0, 0, &r, &e), 0, "-j %d: the run ends "
+		    "at the end of the input", jobs);
 		ok(same(&r.out, &want), "-j %d: the output, every line in "
 		    "input order", jobs);
 		ok(same(&r.side, &wside), "-j %d: the side output likewise",
@@ -264,8 +264,8 @@ test_errors(void)
 	for (size_t j = 0; j < NJOBS; j++) {
 		int jobs = jobs_list[j];
 
-		is_int(run(path, jobs, 0, 0, &r, &e), EXIT_DATAERR, "-j %d: a bad "
-		    "line stops the run with its status", jobs);
+		is_int(run(path, jobs, 0, 0, &r, &e), EXIT_DATAERR, "-j %d: a "
+		    "bad line stops the run with its status", jobs);
 		is_str(r.errors.data, want, "-j %d: one error, the first bad "
 		    "line's, with its number", jobs);
 		is_int((long long)r.last, 1700, "-j %d: nothing committed "
