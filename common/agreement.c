@@ -28,7 +28,6 @@
  */
 
 #define AG_MAX_FILE	(4 * 1024 * 1024)
-#define AG_MAX_MASK	1000000
 #define AG_MAX_RETENTION 1000000	/* days: about 2,700 years */
 #define AG_PSK_MIN	32
 #define AG_PSK_MAX	4096
@@ -503,39 +502,11 @@ split_path(struct ag_field *f, const char **why)
 }
 
 static int
-parse_action(const char *s, enum ag_action *act, int *arg)
-{
-	int64_t v;
-
-	*arg = 0;
-	if (strcmp(s, "keep") == 0)
-		*act = AG_KEEP;
-	else if (strcmp(s, "drop") == 0)
-		*act = AG_DROP;
-	else if (strcmp(s, "pseudonymise") == 0)
-		*act = AG_PSEUDONYMISE;
-	else if (strcmp(s, "generalise:year") == 0)
-		*act = AG_GENERALISE_YEAR;
-	else if (strcmp(s, "generalise:month") == 0)
-		*act = AG_GENERALISE_MONTH;
-	else if (strncmp(s, "mask:", 5) == 0 &&
-	    parse_uint(s + 5, AG_MAX_MASK, &v) == 0) {
-		*act = AG_MASK;
-		*arg = (int)v;
-	} else if (strncmp(s, "round:", 6) == 0 &&
-	    parse_uint(s + 6, 15, &v) == 0) {
-		*act = AG_ROUND;
-		*arg = (int)v;
-	} else
-		return -1;
-	return 0;
-}
-
-static int
 load_fields(struct ld *l, struct ag_rule *r, const struct yt_node *n)
 {
 	struct ag_field *f;
 	const char *s, *why;
+	char list[256];
 	size_t i;
 	int rc;
 
@@ -551,11 +522,11 @@ load_fields(struct ld *l, struct ag_rule *r, const struct yt_node *n)
 			    q(l, f->path), why);
 		if ((rc = text(l, n->kid[i + 1], "action", &s)) != 0)
 			return rc;
-		if (parse_action(s, &f->action, &f->arg) != 0)
+		if (action_parse(s, &f->action, &f->arg) != 0) {
+			action_list(list, sizeof list);
 			return lerr(l, n->kid[i + 1], "bad action %s for %s "
-			    "(keep, drop, pseudonymise, mask:N, "
-			    "generalise:year, generalise:month, round:0 to "
-			    "round:15)", q(l, s), q(l, f->path));
+			    "(%s)", q(l, s), q(l, f->path), list);
+		}
 	}
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <gcrypt.h>
 
+#include "action.h"
 #include "buf.h"
 #include "crypto.h"
 #include "exitcodes.h"
@@ -61,38 +62,34 @@ policy_reason_name(int reason)
 	return reason_names[reason];
 }
 
-/* Rule tree. */
-
-static void
-action_text(const struct ag_field *f, char *out, size_t len)
+void
+policy_stats_add(struct policy_stats *to, const struct policy_stats *from)
 {
-	switch (f->action) {
-	case AG_KEEP:
-		snprintf(out, len, "keep");
-		break;
-	case AG_DROP:
-		snprintf(out, len, "drop");
-		break;
-	case AG_PSEUDONYMISE:
-		snprintf(out, len, "pseudonymise");
-		break;
-	case AG_MASK:
-		snprintf(out, len, "mask:%d", f->arg);
-		break;
-	case AG_GENERALISE_YEAR:
-		snprintf(out, len, "generalise:year");
-		break;
-	case AG_GENERALISE_MONTH:
-		snprintf(out, len, "generalise:month");
-		break;
-	case AG_ROUND:
-		snprintf(out, len, "round:%d", f->arg);
-		break;
-	default:
-		snprintf(out, len, "unknown");
-		break;
-	}
+	to->read += from->read;
+	to->released += from->released;
+	for (int i = 0; i < POLICY_NREASONS; i++)
+		to->withheld[i] += from->withheld[i];
+	for (int i = 0; i < AG_NACTIONS; i++)
+		to->values[i] += from->values[i];
+	to->unfit += from->unfit;
 }
+
+unsigned long
+policy_stats_word(const struct policy_stats *s, enum ag_action act)
+{
+	const char *w = action_defs[act].word;
+	unsigned long n = 0;
+
+	if (w == NULL)
+		return 0;
+	for (int i = 0; i < AG_NACTIONS; i++)
+		if (action_defs[i].word != NULL &&
+		    strcmp(action_defs[i].word, w) == 0)
+			n += s->values[i];
+	return n;
+}
+
+/* Rule tree. */
 
 static struct pnode *
 pnode_new(const char *name)
@@ -148,7 +145,7 @@ tree_add(struct pnode *root, const struct ag_field *f)
 	}
 	if (n->rule == NULL && f->nsegs > 0) {	/* the first one stands */
 		n->rule = f;
-		action_text(f, n->action, sizeof n->action);
+		action_format(f->action, f->arg, n->action, sizeof n->action);
 	}
 }
 
@@ -460,7 +457,7 @@ dropped(struct walk *w, const struct seg *s, const struct pnode *best,
 	if (w->check)
 		return changed(w, s, best);
 	if (w->st != NULL) {
-		w->st->dropped++;
+		w->st->values[AG_DROP]++;
 		if (why != NULL)
 			w->st->unfit++;
 	}
@@ -474,14 +471,16 @@ dropped(struct walk *w, const struct seg *s, const struct pnode *best,
 	return W_DROP;
 }
 
-/* Counts and explains a transform that applied; outcome for a change. */
+/* Counts and explains a transform that applied; same: nothing changed. */
 static void
 applied(struct walk *w, const struct seg *s, const struct pnode *best,
-    unsigned long *counter, int same, const char *outcome)
+    int same)
 {
-	if (counter != NULL)
-		(*counter)++;
-	tell(w, s, best, same ? "unchanged" : outcome);
+	enum ag_action a = best->rule->action;
+
+	if (w->st != NULL)
+		w->st->values[a]++;
+	tell(w, s, best, same ? "unchanged" : action_defs[a].word);
 }
 
 static const char *
@@ -520,7 +519,6 @@ static int
 act_pseudonymise(struct walk *w, json_t *v, const struct seg *s,
     const struct pnode *best, json_t **repl)
 {
-	struct policy_stats *st = w->st;
 	char pn[POLICY_PN_LEN], num[JSONIO_NUMBER_MAX];
 	int rc;
 
@@ -529,8 +527,7 @@ act_pseudonymise(struct walk *w, json_t *v, const struct seg *s,
 		size_t len = json_string_length(v);
 
 		if (record_is_pseudonym(t, len)) {
-			applied(w, s, best, st ? &st->pseudonymised : NULL, 1,
-			    NULL);
+			applied(w, s, best, 1);
 			return W_KEEP;
 		}
 		if (w->check)
@@ -538,8 +535,7 @@ act_pseudonymise(struct walk *w, json_t *v, const struct seg *s,
 		if ((rc = policy_pseudonym(w->p, t, len, pn, w->e)) != 0)
 			return fail(w, rc);
 		json_string_setn_nocheck(v, pn, POLICY_PN_LEN - 1);
-		applied(w, s, best, st ? &st->pseudonymised : NULL, 0,
-		    "pseudonymised");
+		applied(w, s, best, 0);
 		return W_KEEP;
 	}
 	if (!json_is_number(v))
@@ -555,20 +551,20 @@ act_pseudonymise(struct walk *w, json_t *v, const struct seg *s,
 	if ((rc = hmac_pn(w->p, num, strlen(num), pn, w->e)) != 0)
 		return fail(w, rc);
 	*repl = json_stringn_nocheck(pn, POLICY_PN_LEN - 1);
-	applied(w, s, best, st ? &st->pseudonymised : NULL, 0,
-	    "pseudonymised");
+	applied(w, s, best, 0);
 	return W_REPLACE;
 }
 
 static int
 act_mask(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best)
+    const struct pnode *best, json_t **repl)
 {
 	struct buf *b = &w->p->tmp;
 	const unsigned char *t;
 	size_t len, nchars = 0, keep, i, c;
 	int same;
 
+	(void)repl;
 	if (!json_is_string(v))
 		return unfit(w, s, best, v, "be masked");
 	t = (const unsigned char *)json_string_value(v);
@@ -595,7 +591,7 @@ act_mask(struct walk *w, json_t *v, const struct seg *s,
 			return changed(w, s, best);
 		json_string_setn_nocheck(v, b->data, b->len);
 	}
-	applied(w, s, best, w->st ? &w->st->masked : NULL, same, "masked");
+	applied(w, s, best, same);
 	return W_KEEP;
 }
 
@@ -637,11 +633,11 @@ date_form(const char *s, size_t len)
 	return timeutil_parse(s, &t) == 0 ? 10 : 0;
 }
 
+/* Cuts a date or time down to its first `want` characters (4, 7). */
 static int
-act_generalise(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best)
+generalise(struct walk *w, json_t *v, const struct seg *s,
+    const struct pnode *best, size_t want)
 {
-	size_t want = best->rule->action == AG_GENERALISE_YEAR ? 4 : 7;
 	size_t form, len;
 
 	if (!json_is_string(v))
@@ -656,21 +652,37 @@ act_generalise(struct walk *w, json_t *v, const struct seg *s,
 			return changed(w, s, best);
 		json_string_setn_nocheck(v, json_string_value(v), want);
 	}
-	applied(w, s, best, w->st ? &w->st->generalised : NULL, len == want,
-	    "generalised");
+	applied(w, s, best, len == want);
 	return W_KEEP;
 }
 
 static int
+act_generalise_year(struct walk *w, json_t *v, const struct seg *s,
+    const struct pnode *best, json_t **repl)
+{
+	(void)repl;
+	return generalise(w, v, s, best, 4);
+}
+
+static int
+act_generalise_month(struct walk *w, json_t *v, const struct seg *s,
+    const struct pnode *best, json_t **repl)
+{
+	(void)repl;
+	return generalise(w, v, s, best, 7);
+}
+
+static int
 act_round(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best)
+    const struct pnode *best, json_t **repl)
 {
 	char text[512];
 	double d, r;
 	int same;
 
+	(void)repl;
 	if (json_is_integer(v)) {
-		applied(w, s, best, w->st ? &w->st->rounded : NULL, 1, NULL);
+		applied(w, s, best, 1);
 		return W_KEEP;
 	}
 	if (!json_is_real(v))
@@ -684,9 +696,67 @@ act_round(struct walk *w, json_t *v, const struct seg *s,
 			return changed(w, s, best);
 		json_real_set(v, r);
 	}
-	applied(w, s, best, w->st ? &w->st->rounded : NULL, same, "rounded");
+	applied(w, s, best, same);
 	return W_KEEP;
 }
+
+/* Explains every value a keep rule releases. */
+static void
+tell_kept(struct walk *w, json_t *v, const struct seg *s,
+    const struct pnode *best)
+{
+	struct seg sub = { s, NULL, 0 };
+	const char *key;
+	json_t *m;
+	size_t i;
+
+	if (json_is_object(v) && json_object_size(v) > 0) {
+		json_object_foreach(v, key, m) {
+			sub.name = key;
+			tell_kept(w, m, &sub, best);
+		}
+	} else if (json_is_array(v) && json_array_size(v) > 0) {
+		json_array_foreach(v, i, m) {
+			sub.index = i;
+			tell_kept(w, m, &sub, best);
+		}
+	} else
+		tell(w, s, best, "kept");
+}
+
+static int
+act_keep(struct walk *w, json_t *v, const struct seg *s,
+    const struct pnode *best, json_t **repl)
+{
+	(void)repl;
+	if (w->fn != NULL)
+		tell_kept(w, v, s, best);
+	return W_KEEP;
+}
+
+static int
+act_drop(struct walk *w, json_t *v, const struct seg *s,
+    const struct pnode *best, json_t **repl)
+{
+	(void)v;
+	(void)repl;
+	return dropped(w, s, best, NULL);
+}
+
+/*
+ * Applies best's action to v at s: W_KEEP, W_DROP, or W_REPLACE with the
+ * new value in *repl.  An action whose row in action.h says EACH is given
+ * each string, number, boolean and null inside an object or array, one at
+ * a time; any other the whole value.
+ */
+typedef int act_fn(struct walk *, json_t *, const struct seg *,
+    const struct pnode *, json_t **);
+
+static act_fn *const act_fns[AG_NACTIONS] = {
+#define ACTION_FN(e, name, lo, hi, argname, word, each, fn) [AG_##e] = fn,
+	ACTION_TABLE(ACTION_FN)
+#undef ACTION_FN
+};
 
 static int transform(struct walk *, json_t *, const struct seg *,
     const void *, json_t **);
@@ -745,7 +815,7 @@ is_filled(const json_t *v)
 	    (json_is_array(v) && json_array_size(v) > 0);
 }
 
-/* A non-keep, non-drop action on a value and everything inside it. */
+/* An EACH action on a value and everything inside it. */
 static int
 transform(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
     json_t **repl)
@@ -759,43 +829,7 @@ transform(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
 		tell(w, s, best, "kept");
 		return W_KEEP;
 	}
-	switch (best->rule->action) {
-	case AG_PSEUDONYMISE:
-		return act_pseudonymise(w, v, s, best, repl);
-	case AG_MASK:
-		return act_mask(w, v, s, best);
-	case AG_GENERALISE_YEAR:
-	case AG_GENERALISE_MONTH:
-		return act_generalise(w, v, s, best);
-	case AG_ROUND:
-		return act_round(w, v, s, best);
-	default:
-		return dropped(w, s, best, "unknown action");
-	}
-}
-
-/* Explains every value a keep rule releases. */
-static void
-tell_kept(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best)
-{
-	struct seg sub = { s, NULL, 0 };
-	const char *key;
-	json_t *m;
-	size_t i;
-
-	if (json_is_object(v) && json_object_size(v) > 0) {
-		json_object_foreach(v, key, m) {
-			sub.name = key;
-			tell_kept(w, m, &sub, best);
-		}
-	} else if (json_is_array(v) && json_array_size(v) > 0) {
-		json_array_foreach(v, i, m) {
-			sub.index = i;
-			tell_kept(w, m, &sub, best);
-		}
-	} else
-		tell(w, s, best, "kept");
+	return act_fns[best->rule->action](w, v, s, best, repl);
 }
 
 /* The best rule acts on the whole subtree at s. */
@@ -805,16 +839,9 @@ apply(struct walk *w, json_t *v, const struct seg *s,
 {
 	if (best == NULL)
 		return dropped(w, s, NULL, NULL);
-	switch (best->rule->action) {
-	case AG_KEEP:
-		if (w->fn != NULL)
-			tell_kept(w, v, s, best);
-		return W_KEEP;
-	case AG_DROP:
-		return dropped(w, s, best, NULL);
-	default:
+	if (action_defs[best->rule->action].each)
 		return transform(w, v, s, best, repl);
-	}
+	return act_fns[best->rule->action](w, v, s, best, repl);
 }
 
 /*
@@ -923,7 +950,7 @@ policy_redact(struct policy *p, json_t *rec, int *reason,
 			return rc;
 		json_string_setn_nocheck(id, pn, POLICY_PN_LEN - 1);
 		if (stats != NULL)
-			stats->pseudonymised++;
+			stats->values[AG_PSEUDONYMISE]++;
 		if (explain != NULL)
 			explain(arg, NULL, "ids", "pseudonymise",
 			    "pseudonymised");

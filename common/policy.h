@@ -40,19 +40,28 @@ enum policy_reason {
 /* "type", "classification", ...; NULL for anything else. */
 const char *policy_reason_name(int reason);
 
-/* Counters; policy_redact() adds to them.  A value is one member or array
- * element: dropping an object counts once, not once per leaf below it. */
+/*
+ * Counters; policy_redact() adds to them.  A value is one member or array
+ * element: dropping an object counts once, not once per leaf below it.
+ * values[] is by action (action.h): values[AG_DROP] counts every value
+ * removed, whatever the rule (unfit ones and default deny included); each
+ * other action's counts the values it applied to, changed or not (under
+ * AG_PSEUDONYMISE, ids too); values[AG_KEEP] stays 0.
+ */
 struct policy_stats {
 	unsigned long read;
 	unsigned long released;
 	unsigned long withheld[POLICY_NREASONS];
-	unsigned long dropped;		/* values removed, unfit ones included */
-	unsigned long unfit;		/* of those: the action could not apply */
-	unsigned long pseudonymised;	/* values and ids */
-	unsigned long masked;
-	unsigned long generalised;
-	unsigned long rounded;
+	unsigned long values[AG_NACTIONS];
+	unsigned long unfit;		/* of the dropped: could not apply */
 };
+
+/* Adds every counter of from to to. */
+void policy_stats_add(struct policy_stats *to, const struct policy_stats *from);
+/* The count the summary shows under act's word: the sum over the actions
+ * that share it (generalise:year and generalise:month). */
+unsigned long policy_stats_word(const struct policy_stats *s,
+    enum ag_action act);
 
 /* Flags for policy_new(). */
 #define POLICY_KEY	0x1	/* load the pseudonym key if the rule needs it */

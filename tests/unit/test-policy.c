@@ -239,7 +239,7 @@ test_actions(struct policy *p)
 	    "pseudonymise on an object: strings inside, booleans and nulls "
 	    "dropped, emptied arrays removed");
 	is_int(stats.unfit, 4, "those four drops counted as unfit");
-	is_int(stats.pseudonymised, 2, "two values pseudonymised");
+	is_int(stats.values[AG_PSEUDONYMISE], 2, "two values pseudonymised");
 	is_str(data_of(p, ENV("{\"pn\":true,\"keep\":1}")), "{\"keep\":1}",
 	    "pseudonymise: a boolean is dropped");
 	is_str(data_of(p, ENV("{\"pn\":{},\"keep\":1}")), "{\"keep\":1,\"pn\":{}}",
