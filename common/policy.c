@@ -358,7 +358,10 @@ decide(const struct policy *p, const json_t *rec)
 		return POLICY_PURPOSE;
 	if (rel != NULL && !json_list_has(rel, p->to))
 		return POLICY_RELEASABLE_TO;
-	if (origin == NULL || (strcmp(origin, p->from) != 0 &&
+	/* No partner speaks for the recipient's own records, whoever sends
+	 * them: a relayed version or recall would replace the originals. */
+	if (origin == NULL || strcmp(origin, p->to) == 0 ||
+	    (strcmp(origin, p->from) != 0 &&
 	    (r->third_party == AG_THIRD_DENY || rel == NULL ||
 	    !json_list_has(rel, p->to))))
 		return POLICY_THIRD_PARTY;

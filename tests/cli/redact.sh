@@ -222,6 +222,34 @@ is "a short key: 78" "$status" 78
 empty "a short key: nothing on stdout" "$tmp/out"
 mv "$w/policy.psk.away" "$w/policy.psk"
 
+## A partner relaying the recipient's own record (SPEC 3): a recall of
+## NL-KMAR's record sent to NL-KMAR under third_party: if-releasable is
+## withheld (third_party), before expiry is looked at; the same record of
+## a third party is released (the rule does relay).
+own='{"classification":"SECRET","created":"2026-11-01T09:30:00Z","data":{},"id":"nl-own","origin":"NL-KMAR","purposes":["terrorism"],"releasable_to":["NL-KMAR"],"type":"person","version":999,"withdrawn":true}'
+chmod 600 "$w/policy.psk"
+printf '%s\n' "$own" >"$w/own.ndjson"
+printf '%s\n' "$own" | sed 's/"origin":"NL-KMAR"/"origin":"FR-DGSI"/' \
+    >"$w/third.ndjson"
+run $R --to NL-KMAR --withheld "$tmp/own.withheld" "$w/own.ndjson"
+is "the recipient's own record: 0" "$status" 0
+empty "... not released" "$tmp/out"
+is "... withheld as third_party" "$(cat "$tmp/own.withheld")" \
+    '{"id":"nl-own","origin":"NL-KMAR","reason":"third_party"}'
+has "... counted as third_party" "$tmp/err" 'withheld 1 \(.*third_party 1,'
+run $R -q --to NL-KMAR --explain "$w/own.ndjson"
+has "... --explain gives the reason" "$tmp/out" \
+    '"decision":"withheld",.*"reason":"third_party"'
+run $R -q --to NL-KMAR "$w/third.ndjson"
+has "a third party's record under if-releasable: released" "$tmp/out" \
+    '"origin":"FR-DGSI"'
+sed 's/"releasable_to":\["NL-KMAR"\]/"expires":"2020-01-01T00:00:00Z","releasable_to":["NL-KMAR"]/' \
+    "$w/own.ndjson" >"$w/own-expired.ndjson"
+run $R --to NL-KMAR --withheld "$tmp/own.withheld" "$w/own-expired.ndjson"
+is "the recipient's own and expired: third_party comes first" \
+    "$(cat "$tmp/own.withheld")" \
+    '{"id":"nl-own","origin":"NL-KMAR","reason":"third_party"}'
+
 ## The EXAMPLES of intel-redact(1), run as written on the fixtures.
 ex=$tmp/ex
 mkdir "$ex"

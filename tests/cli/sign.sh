@@ -68,6 +68,26 @@ is "withheld record (SECRET): exit 1" "$status" 1
 has "... names the reason" "$tmp/err" "secret:1: record not allowed .*: withheld: classification$"
 empty "... nothing written" "$tmp/out"
 
+# The recipient's own record, relayed (SPEC 3): FR-DGSI may relay third
+# parties' records to DE-BKA (if-releasable), never DE-BKA's own: a higher
+# version or a recall of it would replace what DE-BKA holds.
+own='{"classification":"SECRET","created":"2026-05-01T10:00:00Z","data":{},"id":"pn:0123456789abcdef0123456789abcdef","origin":"DE-BKA","purposes":["terrorism"],"releasable_to":["DE-BKA"],"type":"person","version":999,"withdrawn":true}'
+printf '%s\n' "$own" >"$tmp/own"
+printf '%s\n' "$own" | sed 's/"origin":"DE-BKA"/"origin":"NL-KMAR"/' \
+    >"$tmp/third"
+fr() {
+	intel-sign -q -a "$ag" -k "$tmp/k/FR-DGSI.key" --to DE-BKA "$@"
+}
+run fr --seq 1 "$tmp/third"
+is "relaying a third party's record under if-releasable: exit 0" \
+    "$status" 0
+run fr --seq 1 -o "$tmp/own.b" "$tmp/third" "$tmp/own"
+is "relaying the recipient's own record: exit 1" "$status" 1
+has "... names file, line and the reason" "$tmp/err" \
+    "^intel-sign: $tmp/own:1: record not allowed to DE-BKA under agreement de-fr-nl-border-2026: withheld: third_party\$"
+empty "... nothing on stdout" "$tmp/out"
+nok "... no -o file" test -e "$tmp/own.b"
+
 printf '{"id":\n' >"$tmp/broken"
 run sign -o "$tmp/br.b" "$recs" "$tmp/broken"
 is "malformed record: exit 65" "$status" 65

@@ -432,6 +432,36 @@ test_withhold(void)
 	    "\"classification\":\"SECRET\",\"purposes\":[\"terrorism\"],"
 	    "\"releasable_to\":[\"DE-BKA\"]")), "withheld:releasable_to",
 	    "third_party if-releasable: a list without the recipient");
+	/* No partner speaks for the recipient's own records (SPEC 3). */
+	is_str(redact(q, R("\"origin\":\"NL-KMAR\",\"type\":\"person\","
+	    "\"classification\":\"SECRET\",\"purposes\":[\"terrorism\"],"
+	    "\"releasable_to\":[\"NL-KMAR\"]")), "withheld:third_party",
+	    "the recipient's own record is withheld, releasable or not");
+	is_str(redact(q, "{\"id\":\"nl-1\",\"created\":\"2026-11-01T09:30:00Z\","
+	    "\"version\":999,\"withdrawn\":true,\"data\":{},"
+	    "\"origin\":\"NL-KMAR\",\"type\":\"person\","
+	    "\"classification\":\"SECRET\",\"purposes\":[\"terrorism\"],"
+	    "\"releasable_to\":[\"NL-KMAR\"]}"), "withheld:third_party",
+	    "so is a recall of it");
+	is_str(redact(q, R("\"origin\":\"NL-KMAR\",\"type\":\"person\","
+	    "\"classification\":\"SECRET\",\"purposes\":[\"terrorism\"],"
+	    "\"releasable_to\":[\"NL-KMAR\"],"
+	    "\"expires\":\"2020-01-01T00:00:00Z\"")), "withheld:third_party",
+	    "third_party is checked before expired");
+	is_str(redact(q, R("\"origin\":\"NL-KMAR\",\"type\":\"person\","
+	    "\"classification\":\"SECRET\",\"purposes\":[\"terrorism\"],"
+	    "\"releasable_to\":[\"FR-DGSI\"]")), "withheld:releasable_to",
+	    "releasable_to is checked before third_party");
+	record_parse(R("\"origin\":\"NL-KMAR\",\"type\":\"person\","
+	    "\"classification\":\"SECRET\",\"purposes\":[\"terrorism\"],"
+	    "\"releasable_to\":[\"NL-KMAR\"]"),
+	    strlen(R("\"origin\":\"NL-KMAR\",\"type\":\"person\","
+	    "\"classification\":\"SECRET\",\"purposes\":[\"terrorism\"],"
+	    "\"releasable_to\":[\"NL-KMAR\"]")), &rec, &e);
+	ok(!policy_complies(q, rec, why, sizeof why), "the recipient's own "
+	    "record does not comply (sign and verify refuse it)");
+	is_str(why, "withheld: third_party", "and says why");
+	json_decref(rec);
 	is_str(redact(p, R("\"origin\":\"DE-BKA\",\"type\":\"person\","
 	    "\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
 	    "\"expires\":\"2026-11-26T04:59:59Z\"")), "withheld:expired",
