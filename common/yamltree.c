@@ -217,7 +217,8 @@ attach(struct yp *y, struct yt_node **stack, size_t depth, struct yt_node *n)
 	if ((parent->kind == YT_MAP ? (parent->nkid + 1) / 2 : parent->nkid) >
 	    YT_MAX_ENTRIES)
 		return yerr(y, n, "more than %d entries in one %s",
-		    YT_MAX_ENTRIES, parent->kind == YT_MAP ? "mapping" : "list");
+		    YT_MAX_ENTRIES,
+		    parent->kind == YT_MAP ? "mapping" : "list");
 	if (parent->kind == YT_MAP && parent->nkid % 2 == 1 &&
 	    n->kind != YT_SCALAR)
 		return yerr(y, n, "a key must be a scalar, not a %s",
