@@ -397,6 +397,14 @@ struct walk {
 
 enum { W_KEEP, W_DROP, W_REPLACE };
 
+/* A member name with a dot: no agreement path can address it (SPEC 2). */
+static int
+dotted(const struct seg *s)
+{
+	return s != NULL && s->name != NULL && strchr(s->name, '.') != NULL;
+}
+
+/* A dotted name is written quoted, so that the path reads one way. */
 static void
 path_render(struct buf *b, const struct seg *s)
 {
@@ -409,7 +417,17 @@ path_render(struct buf *b, const struct seg *s)
 	}
 	if (b->len > 0)
 		buf_addc(b, '.');
-	buf_adds(b, s->name);
+	if (!dotted(s)) {
+		buf_adds(b, s->name);
+		return;
+	}
+	buf_addc(b, '"');
+	for (const char *c = s->name; *c != '\0'; c++) {
+		if (*c == '"' || *c == '\\')
+			buf_addc(b, '\\');
+		buf_addc(b, *c);
+	}
+	buf_addc(b, '"');
 }
 
 static const char *
@@ -472,6 +490,24 @@ dropped(struct walk *w, const struct seg *s, const struct pnode *best,
 		tell(w, s, best, o);
 	}
 	return W_DROP;
+}
+
+#define DOTTED_WHY "a name with \".\" no path can address"
+
+/*
+ * A dotted member: dropped with everything below it whatever rule matches
+ * its parent (best), counted once as unfit; never compliant.
+ */
+static int
+unaddressable(struct walk *w, const struct seg *s, const struct pnode *best)
+{
+	if (!w->check)
+		return dropped(w, s, best, DOTTED_WHY);
+	if (w->why != NULL)
+		snprintf(w->why, w->whylen, "%s: %s", path_text(w, s),
+		    DOTTED_WHY);
+	w->stop = 1;
+	return W_KEEP;
 }
 
 /* Counts and explains a transform that applied; same: nothing changed. */
@@ -703,67 +739,6 @@ act_round(struct walk *w, json_t *v, const struct seg *s,
 	return W_KEEP;
 }
 
-/* Explains every value a keep rule releases. */
-static void
-tell_kept(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best)
-{
-	struct seg sub = { s, NULL, 0 };
-	const char *key;
-	json_t *m;
-	size_t i;
-
-	if (json_is_object(v) && json_object_size(v) > 0) {
-		json_object_foreach(v, key, m) {
-			sub.name = key;
-			tell_kept(w, m, &sub, best);
-		}
-	} else if (json_is_array(v) && json_array_size(v) > 0) {
-		json_array_foreach(v, i, m) {
-			sub.index = i;
-			tell_kept(w, m, &sub, best);
-		}
-	} else
-		tell(w, s, best, "kept");
-}
-
-static int
-act_keep(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best, json_t **repl)
-{
-	(void)repl;
-	if (w->fn != NULL)
-		tell_kept(w, v, s, best);
-	return W_KEEP;
-}
-
-static int
-act_drop(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best, json_t **repl)
-{
-	(void)v;
-	(void)repl;
-	return dropped(w, s, best, NULL);
-}
-
-/*
- * Applies best's action to v at s: W_KEEP, W_DROP, or W_REPLACE with the
- * new value in *repl.  An action whose row in action.h says EACH is given
- * each string, number, boolean and null inside an object or array, one at
- * a time; any other the whole value.
- */
-typedef int act_fn(struct walk *, json_t *, const struct seg *,
-    const struct pnode *, json_t **);
-
-static act_fn *const act_fns[AG_NACTIONS] = {
-#define ACTION_FN(e, name, lo, hi, argname, word, each, fn) [AG_##e] = fn,
-	ACTION_TABLE(ACTION_FN)
-#undef ACTION_FN
-};
-
-static int transform(struct walk *, json_t *, const struct seg *,
-    const void *, json_t **);
-
 typedef int child_fn(struct walk *, json_t *, const struct seg *,
     const void *, json_t **);
 
@@ -818,6 +793,53 @@ is_filled(const json_t *v)
 	    (json_is_array(v) && json_array_size(v) > 0);
 }
 
+/* keep: the value as it is, but for the dotted members inside it. */
+static int
+keep_walk(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
+    json_t **repl)
+{
+	const struct pnode *best = ctx;
+
+	(void)repl;
+	if (dotted(s))
+		return unaddressable(w, s, best);
+	if (is_filled(v))
+		return each_child(w, v, s, keep_walk, best);
+	tell(w, s, best, "kept");
+	return W_KEEP;
+}
+
+static int
+act_keep(struct walk *w, json_t *v, const struct seg *s,
+    const struct pnode *best, json_t **repl)
+{
+	return keep_walk(w, v, s, best, repl);
+}
+
+static int
+act_drop(struct walk *w, json_t *v, const struct seg *s,
+    const struct pnode *best, json_t **repl)
+{
+	(void)v;
+	(void)repl;
+	return dropped(w, s, best, NULL);
+}
+
+/*
+ * Applies best's action to v at s: W_KEEP, W_DROP, or W_REPLACE with the
+ * new value in *repl.  An action whose row in action.h says EACH is given
+ * each string, number, boolean and null inside an object or array, one at
+ * a time; any other the whole value.
+ */
+typedef int act_fn(struct walk *, json_t *, const struct seg *,
+    const struct pnode *, json_t **);
+
+static act_fn *const act_fns[AG_NACTIONS] = {
+#define ACTION_FN(e, name, lo, hi, argname, word, each, fn) [AG_##e] = fn,
+	ACTION_TABLE(ACTION_FN)
+#undef ACTION_FN
+};
+
 /* An EACH action on a value and everything inside it. */
 static int
 transform(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
@@ -825,6 +847,8 @@ transform(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
 {
 	const struct pnode *best = ctx;
 
+	if (dotted(s))
+		return unaddressable(w, s, best);
 	if (is_filled(v))
 		return each_child(w, v, s, transform, best);
 	if (json_is_object(v) || json_is_array(v)) {
@@ -888,6 +912,8 @@ walk_member(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
 	size_t n = 0;
 	int deeper = 0;
 
+	if (dotted(s))
+		return unaddressable(w, s, at->best);
 	for (size_t i = 0; i < p->nact[at->depth]; i++) {
 		pair[0] = pnode_kid(cur[i], s->name);
 		pair[1] = cur[i]->star;

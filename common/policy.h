@@ -87,7 +87,9 @@ const struct ag_rule *policy_rule(const struct policy *p);
 /*
  * The explain callback: called once for every value policy_redact()
  * decides on, in document order.  path is written like an agreement path
- * with array positions added ("vehicles[0].plate"); rule is the path of
+ * with array positions added ("vehicles[0].plate"), a member name that
+ * holds a dot in double quotes (subject."passport.number": SPEC 2, no
+ * rule reaches it, so it is always dropped as unfit); rule is the path of
  * the field rule that decided, or NULL when none matched (default deny);
  * action is the rule's action as written ("keep", "mask:4", "drop");
  * outcome is what happened: "kept", "dropped", "pseudonymised", "masked",
@@ -117,9 +119,10 @@ int policy_redact(struct policy *p, json_t *rec, int *reason,
  * changes nothing?  Needs no pseudonym key: a value under pseudonymise
  * complies exactly when it reads "pn:" and 32 lowercase hex digits (and so
  * does the id under ids: pseudonymise).  Returns 1, or 0 with why set to
- * "withheld: REASON", "received: never travels", "id: not a pseudonym" or
- * "PATH: ACTION would change it" (the first offending value's path, never
- * the value).  The record is not changed.
+ * "withheld: REASON", "received: never travels", "id: not a pseudonym",
+ * "PATH: ACTION would change it" or "PATH: a name with "." no path can
+ * address" (the first offending value's path, never the value).  The
+ * record is not changed.
  */
 int policy_complies(struct policy *p, const json_t *rec, char *why,
     size_t whylen);

@@ -250,6 +250,38 @@ is "the recipient's own and expired: third_party comes first" \
     "$(cat "$tmp/own.withheld")" \
     '{"id":"nl-own","origin":"NL-KMAR","reason":"third_party"}'
 
+## A member name with a dot (SPEC 2): no path can address it, so it is
+## dropped whatever rule matches its parent, at any depth and in arrays,
+## and counted once as unfit.  The attack: subject: keep beside
+## subject.passport: pseudonymise let subject."passport.number" out clear.
+sed -n '1,/^releases:/p' "$ag" >"$w/dotted.yaml"
+cat >>"$w/dotted.yaml" <<'EOF_AG'
+  - from: DE-BKA
+    to: [FR-DGSI]
+    ceiling: RESTRICTED
+    purposes: [smuggling]
+    types: [person]
+    fields:
+      subject: keep
+      subject.passport: pseudonymise
+EOF_AG
+printf '%s\n' '{"classification":"RESTRICTED","created":"2026-11-01T09:30:00Z","data":{"subject":{"docs":[{"no.x":{"deep":"Cleardoc"}},"kept"],"name":"Ann","passport":"P1","passport.number":"Clearpass-9"}},"id":"d1","origin":"DE-BKA","purposes":["smuggling"],"type":"person","version":1}' >"$w/dotted.ndjson"
+run intel-redact -a "$w/dotted.yaml" --from DE-BKA --to FR-DGSI "$w/dotted.ndjson"
+is "a dotted member: 0" "$status" 0
+hasnt "... never released in clear" "$tmp/out" 'Clear'
+has "... the rest as the rules say" "$tmp/out" \
+    '"data":\{"subject":\{"docs":\["kept"\],"name":"Ann","passport":"pn:[0-9a-f]{32}"\}\}'
+has "... counted once each as unfit" "$tmp/err" \
+    'values: dropped 2 \(unfit 2\), pseudonymised 1,'
+run intel-redact -q -a "$w/dotted.yaml" --from DE-BKA --to FR-DGSI --explain \
+    "$w/dotted.ndjson"
+is "... --explain shows it once" \
+    "$(grep -o '"path":"subject\.[^,]*number[^,]*' "$tmp/out")" \
+    '"path":"subject.\"passport.number\""'
+has "... dropped, with its parent's rule" "$tmp/out" \
+    '\{"action":"keep","outcome":"dropped: a name with \\"\.\\" no path can address","path":"subject\.\\"passport\.number\\"","rule":"subject"\}'
+hasnt "... never a value" "$tmp/out" 'Clear'
+
 ## The EXAMPLES of intel-redact(1), run as written on the fixtures.
 ex=$tmp/ex
 mkdir "$ex"
