@@ -12,37 +12,26 @@
 #include "jsonio.h"
 #include "policy.h"
 #include "record.h"
+#include "ruletree.h"
 #include "secmem.h"
 #include "timeutil.h"
 
 /*
- * The field rules are compiled into a tree of path segments: a node has a
- * child for each name and one for `*`, and holds the rule whose path ends
- * there.  Walking a record's data, the engine keeps the set of tree nodes
- * the current path reaches (at most one per rule) and the most specific
- * rule met so far.  Where no node of the set has children, nothing below
- * can match a deeper rule, and the best rule acts on the whole subtree.
+ * The field rules are compiled into a tree of path segments (ruletree.c).
+ * Walking a record's data, the engine keeps the set of tree nodes the
+ * current path reaches (at most one per rule) and the most specific rule
+ * met so far.  Where no node of the set has children, nothing below can
+ * match a deeper rule, and the best rule acts on the whole subtree.
  */
-struct pnode {
-	const char *name;		/* borrowed from the agreement */
-	struct pnode **kids;		/* children by name */
-	size_t nkids;
-	struct pnode *star;		/* the `*` child */
-	const struct ag_field *rule;	/* the rule ending here, or NULL */
-	char action[32];		/* the rule's action as written */
-};
-
 struct policy {
 	const struct agreement *a;
 	const struct ag_rule *rule;
 	char *from;
 	char *to;
 	int64_t now;
-	struct pnode *root;
-	size_t width;			/* most nodes at one depth */
-	size_t maxdepth;		/* longest rule path */
-	const struct pnode **act;	/* (maxdepth + 1) * width */
-	size_t *nact;			/* maxdepth + 1 */
+	struct ruletree tree;
+	const struct rt_node **act;	/* (maxdepth + 2) * width */
+	size_t *nact;			/* maxdepth + 2 */
 	struct crypto_hmac *hmac;	/* NULL without a key */
 	struct buf norm;		/* scratch: normalised text */
 	struct buf tmp;			/* scratch: transformed text */
@@ -91,117 +80,14 @@ policy_stats_word(const struct policy_stats *s, enum ag_action act)
 
 /* Rule tree. */
 
-static struct pnode *
-pnode_new(const char *name)
-{
-	struct pnode *n = xcalloc(1, sizeof *n);
-
-	n->name = name;
-	return n;
-}
-
-static struct pnode *
-pnode_kid(const struct pnode *n, const char *name)
-{
-	for (size_t i = 0; i < n->nkids; i++)
-		if (strcmp(n->kids[i]->name, name) == 0)
-			return n->kids[i];
-	return NULL;
-}
-
-static void
-pnode_free(struct pnode *n)
-{
-	if (n == NULL)
-		return;
-	for (size_t i = 0; i < n->nkids; i++)
-		pnode_free(n->kids[i]);
-	free(n->kids);
-	pnode_free(n->star);
-	free(n);
-}
-
-static void
-tree_add(struct pnode *root, const struct ag_field *f)
-{
-	struct pnode *n = root, *k;
-
-	for (size_t i = 0; i < f->nsegs; i++) {
-		const char *s = f->segs[i];
-
-		if (strcmp(s, "*") == 0) {
-			if (n->star == NULL)
-				n->star = pnode_new(s);
-			n = n->star;
-			continue;
-		}
-		if ((k = pnode_kid(n, s)) == NULL) {
-			k = pnode_new(s);
-			n->kids = xrealloc(n->kids,
-			    (n->nkids + 1) * sizeof *n->kids);
-			n->kids[n->nkids++] = k;
-		}
-		n = k;
-	}
-	if (n->rule == NULL && f->nsegs > 0) {	/* the first one stands */
-		n->rule = f;
-		action_format(f->action, f->arg, n->action, sizeof n->action);
-	}
-}
-
-static void
-tree_count(const struct pnode *n, size_t depth, size_t *perdepth)
-{
-	perdepth[depth]++;
-	for (size_t i = 0; i < n->nkids; i++)
-		tree_count(n->kids[i], depth + 1, perdepth);
-	if (n->star != NULL)
-		tree_count(n->star, depth + 1, perdepth);
-}
-
 static void
 compile(struct policy *p)
 {
-	const struct ag_rule *r = p->rule;
-	size_t *perdepth;
+	const struct ruletree *t = &p->tree;
 
-	p->root = pnode_new("");
-	p->maxdepth = 0;
-	for (size_t i = 0; i < r->nfields; i++) {
-		tree_add(p->root, &r->fields[i]);
-		if (r->fields[i].nsegs > p->maxdepth)
-			p->maxdepth = r->fields[i].nsegs;
-	}
-	perdepth = xcalloc(p->maxdepth + 1, sizeof *perdepth);
-	tree_count(p->root, 0, perdepth);
-	p->width = 1;
-	for (size_t d = 0; d <= p->maxdepth; d++)
-		if (perdepth[d] > p->width)
-			p->width = perdepth[d];
-	free(perdepth);
-	p->act = xcalloc((p->maxdepth + 2) * p->width, sizeof *p->act);
-	p->nact = xcalloc(p->maxdepth + 2, sizeof *p->nact);
-}
-
-/*
- * Of two rules that both match the same path and have the same number of
- * segments: is a more specific than b?  Compared from the left, the first
- * segment where they differ is a name in one and `*` in the other; the name
- * wins.
- */
-static int
-more_specific(const struct ag_field *a, const struct ag_field *b)
-{
-	if (a->nsegs != b->nsegs)
-		return a->nsegs > b->nsegs;
-	for (size_t i = 0; i < a->nsegs; i++) {
-		int as = strcmp(a->segs[i], "*") == 0;
-		int bs = strcmp(b->segs[i], "*") == 0;
-
-		if (as != bs)
-			return bs;
-	}
-	return 0;
+	ruletree_build(&p->tree, p->rule);
+	p->act = xcalloc((t->maxdepth + 2) * t->width, sizeof *p->act);
+	p->nact = xcalloc(t->maxdepth + 2, sizeof *p->nact);
 }
 
 /* Life cycle. */
@@ -251,7 +137,7 @@ policy_free(struct policy *p)
 	if (p == NULL)
 		return;
 	crypto_hmac_free(p->hmac);
-	pnode_free(p->root);
+	ruletree_free(&p->tree);
 	free(p->act);
 	free(p->nact);
 	free(p->from);
@@ -443,7 +329,7 @@ path_text(struct walk *w, const struct seg *s)
 }
 
 static void
-tell(struct walk *w, const struct seg *s, const struct pnode *best,
+tell(struct walk *w, const struct seg *s, const struct rt_node *best,
     const char *outcome)
 {
 	if (w->fn == NULL)
@@ -454,7 +340,7 @@ tell(struct walk *w, const struct seg *s, const struct pnode *best,
 
 /* Compliance: the value at s would change; remember where and stop. */
 static int
-changed(struct walk *w, const struct seg *s, const struct pnode *best)
+changed(struct walk *w, const struct seg *s, const struct rt_node *best)
 {
 	if (w->why != NULL)
 		snprintf(w->why, w->whylen, "%s: %s would change it",
@@ -472,7 +358,7 @@ fail(struct walk *w, int rc)
 }
 
 static int
-dropped(struct walk *w, const struct seg *s, const struct pnode *best,
+dropped(struct walk *w, const struct seg *s, const struct rt_node *best,
     const char *why)
 {
 	if (w->check)
@@ -499,7 +385,7 @@ dropped(struct walk *w, const struct seg *s, const struct pnode *best,
  * its parent (best), counted once as unfit; never compliant.
  */
 static int
-unaddressable(struct walk *w, const struct seg *s, const struct pnode *best)
+unaddressable(struct walk *w, const struct seg *s, const struct rt_node *best)
 {
 	if (!w->check)
 		return dropped(w, s, best, DOTTED_WHY);
@@ -512,7 +398,7 @@ unaddressable(struct walk *w, const struct seg *s, const struct pnode *best)
 
 /* Counts and explains a transform that applied; same: nothing changed. */
 static void
-applied(struct walk *w, const struct seg *s, const struct pnode *best,
+applied(struct walk *w, const struct seg *s, const struct rt_node *best,
     int same)
 {
 	enum ag_action a = best->rule->action;
@@ -545,7 +431,7 @@ type_name(const json_t *v)
 
 /* The action cannot apply to a value of this type. */
 static int
-unfit(struct walk *w, const struct seg *s, const struct pnode *best,
+unfit(struct walk *w, const struct seg *s, const struct rt_node *best,
     const json_t *v, const char *what)
 {
 	char why[64];
@@ -556,7 +442,7 @@ unfit(struct walk *w, const struct seg *s, const struct pnode *best,
 
 static int
 act_pseudonymise(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best, json_t **repl)
+    const struct rt_node *best, json_t **repl)
 {
 	char pn[POLICY_PN_LEN], num[JSONIO_NUMBER_MAX];
 	int rc;
@@ -596,7 +482,7 @@ act_pseudonymise(struct walk *w, json_t *v, const struct seg *s,
 
 static int
 act_mask(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best, json_t **repl)
+    const struct rt_node *best, json_t **repl)
 {
 	struct buf *b = &w->p->tmp;
 	const unsigned char *t;
@@ -675,7 +561,7 @@ date_form(const char *s, size_t len)
 /* Cuts a date or time down to its first `want` characters (4, 7). */
 static int
 generalise(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best, size_t want)
+    const struct rt_node *best, size_t want)
 {
 	size_t form, len;
 
@@ -697,7 +583,7 @@ generalise(struct walk *w, json_t *v, const struct seg *s,
 
 static int
 act_generalise_year(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best, json_t **repl)
+    const struct rt_node *best, json_t **repl)
 {
 	(void)repl;
 	return generalise(w, v, s, best, 4);
@@ -705,7 +591,7 @@ act_generalise_year(struct walk *w, json_t *v, const struct seg *s,
 
 static int
 act_generalise_month(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best, json_t **repl)
+    const struct rt_node *best, json_t **repl)
 {
 	(void)repl;
 	return generalise(w, v, s, best, 7);
@@ -713,7 +599,7 @@ act_generalise_month(struct walk *w, json_t *v, const struct seg *s,
 
 static int
 act_round(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best, json_t **repl)
+    const struct rt_node *best, json_t **repl)
 {
 	char text[512];
 	double d, r;
@@ -798,7 +684,7 @@ static int
 keep_walk(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
     json_t **repl)
 {
-	const struct pnode *best = ctx;
+	const struct rt_node *best = ctx;
 
 	(void)repl;
 	if (dotted(s))
@@ -811,14 +697,14 @@ keep_walk(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
 
 static int
 act_keep(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best, json_t **repl)
+    const struct rt_node *best, json_t **repl)
 {
 	return keep_walk(w, v, s, best, repl);
 }
 
 static int
 act_drop(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best, json_t **repl)
+    const struct rt_node *best, json_t **repl)
 {
 	(void)v;
 	(void)repl;
@@ -832,7 +718,7 @@ act_drop(struct walk *w, json_t *v, const struct seg *s,
  * a time; any other the whole value.
  */
 typedef int act_fn(struct walk *, json_t *, const struct seg *,
-    const struct pnode *, json_t **);
+    const struct rt_node *, json_t **);
 
 static act_fn *const act_fns[AG_NACTIONS] = {
 #define ACTION_FN(e, name, lo, hi, argname, word, each, fn) [AG_##e] = fn,
@@ -845,7 +731,7 @@ static int
 transform(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
     json_t **repl)
 {
-	const struct pnode *best = ctx;
+	const struct rt_node *best = ctx;
 
 	if (dotted(s))
 		return unaddressable(w, s, best);
@@ -862,7 +748,7 @@ transform(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
 /* The best rule acts on the whole subtree at s. */
 static int
 apply(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best, json_t **repl)
+    const struct rt_node *best, json_t **repl)
 {
 	if (best == NULL)
 		return dropped(w, s, NULL, NULL);
@@ -879,7 +765,7 @@ apply(struct walk *w, json_t *v, const struct seg *s,
  */
 struct at {
 	size_t depth;
-	const struct pnode *best;
+	const struct rt_node *best;
 };
 
 static int walk_member(struct walk *, json_t *, const struct seg *,
@@ -905,9 +791,9 @@ walk_member(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
 {
 	const struct at *at = ctx;
 	struct policy *p = w->p;
-	const struct pnode **cur = p->act + at->depth * p->width;
-	const struct pnode **nxt = cur + p->width;
-	const struct pnode *k, *pair[2];
+	const struct rt_node **cur = p->act + at->depth * p->tree.width;
+	const struct rt_node **nxt = cur + p->tree.width;
+	const struct rt_node *k, *pair[2];
 	struct at sub = { at->depth + 1, NULL };
 	size_t n = 0;
 	int deeper = 0;
@@ -915,7 +801,7 @@ walk_member(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
 	if (dotted(s))
 		return unaddressable(w, s, at->best);
 	for (size_t i = 0; i < p->nact[at->depth]; i++) {
-		pair[0] = pnode_kid(cur[i], s->name);
+		pair[0] = ruletree_kid(cur[i], s->name);
 		pair[1] = cur[i]->star;
 		for (int j = 0; j < 2; j++) {
 			if ((k = pair[j]) == NULL)
@@ -924,7 +810,8 @@ walk_member(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
 			if (k->nkids > 0 || k->star != NULL)
 				deeper = 1;
 			if (k->rule != NULL && (sub.best == NULL ||
-			    more_specific(k->rule, sub.best->rule)))
+			    ruletree_more_specific(k->rule,
+			    sub.best->rule)))
 				sub.best = k;
 		}
 	}
@@ -943,7 +830,7 @@ walk_data(struct walk *w, json_t *data)
 	struct policy *p = w->p;
 	struct at at = { 0, NULL };
 
-	p->act[0] = p->root;
+	p->act[0] = p->tree.root;
 	p->nact[0] = 1;
 	if (json_object_size(data) == 0)
 		return;
