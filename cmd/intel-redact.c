@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "action.h"
 #include "agreement.h"
 #include "audit.h"
 #include "buf.h"
@@ -189,21 +190,6 @@ worker_free(void *arg)
 	free(w);
 }
 
-static void
-add_stats(struct policy_stats *to, const struct policy_stats *from)
-{
-	to->read += from->read;
-	to->released += from->released;
-	for (int i = 0; i < POLICY_NREASONS; i++)
-		to->withheld[i] += from->withheld[i];
-	to->dropped += from->dropped;
-	to->unfit += from->unfit;
-	to->pseudonymised += from->pseudonymised;
-	to->masked += from->masked;
-	to->generalised += from->generalised;
-	to->rounded += from->rounded;
-}
-
 /* In input order: everything the user sees. */
 static int
 commit(void *arg, struct par_item *it)
@@ -218,7 +204,7 @@ commit(void *arg, struct par_item *it)
 		diag_err(&it->err);
 		return cli_status(&r->status, it->status);
 	}
-	add_stats(&r->st, &res->st);
+	policy_stats_add(&r->st, &res->st);
 	if (it->out.len > 0) {
 		if (output_write(r->out, it->out.data, it->out.len, &e) != 0)
 			goto fail;
@@ -270,19 +256,27 @@ summary(const struct run *r)
 {
 	const struct policy_stats *s = &r->st;
 	unsigned long withheld = 0;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT, v = BUF_INIT;
 
 	for (int i = 0; i < POLICY_NREASONS; i++) {
 		withheld += s->withheld[i];
 		buf_printf(&b, "%s%s %lu", i ? ", " : "",
 		    policy_reason_name(i), s->withheld[i]);
 	}
-	diag_warn("read %lu, released %lu, withheld %lu (%s); values: "
-	    "dropped %lu (unfit %lu), pseudonymised %lu, masked %lu, "
-	    "generalised %lu, rounded %lu", s->read, s->released, withheld,
-	    b.data, s->dropped, s->unfit, s->pseudonymised, s->masked,
-	    s->generalised, s->rounded);
+	/* Each action's word once, in the order of the table. */
+	for (int i = 0; i < AG_NACTIONS; i++) {
+		if (!action_word_first((enum ag_action)i))
+			continue;
+		buf_printf(&v, "%s%s %lu", v.len ? ", " : "",
+		    action_defs[i].word,
+		    policy_stats_word(s, (enum ag_action)i));
+		if (i == AG_DROP)
+			buf_printf(&v, " (unfit %lu)", s->unfit);
+	}
+	diag_warn("read %lu, released %lu, withheld %lu (%s); values: %s",
+	    s->read, s->released, withheld, b.data, v.data);
 	buf_free(&b);
+	buf_free(&v);
 }
 
 /* SPEC 9: one line per run; counts, digests and codes, never values. */

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <gcrypt.h>
-#include <yaml.h>
 
 #include "agreement.h"
 #include "base64.h"
@@ -18,40 +17,24 @@
 #include "exitcodes.h"
 #include "secmem.h"
 #include "timeutil.h"
+#include "yamltree.h"
 
 /*
- * The file is read whole, turned into a small tree by libyaml's event
- * parser (which is where anchors, aliases, tags, second documents,
- * duplicate keys and excessive nesting are refused), and the tree is then
- * checked member by member against SPEC 3.  Every check names the node at
- * fault, so every message carries its line and column.
+ * The file is read whole, turned into a tree that keeps every value's line
+ * and column (yamltree.c, which is where anchors, aliases, tags, second
+ * documents, duplicate keys and excessive nesting are refused), and the
+ * tree is then checked member by member against SPEC 3.  Every check names
+ * the node at fault, so every message carries its line and column.
  */
 
-#define AG_MAX_DEPTH	32		/* SPEC 3 needs 5 */
-#define AG_MAX_NODES	20000		/* values in the whole file */
-#define AG_MAX_ENTRIES	1000		/* in one list or mapping */
 #define AG_MAX_FILE	(4 * 1024 * 1024)
-#define AG_MAX_MASK	1000000
 #define AG_MAX_RETENTION 1000000	/* days: about 2,700 years */
 #define AG_PSK_MIN	32
 #define AG_PSK_MAX	4096
 
-enum nkind { N_SCALAR, N_SEQ, N_MAP };
-
-struct node {
-	enum nkind kind;
-	char *s;		/* scalar text */
-	int plain;		/* written without quotes */
-	unsigned long line;	/* from 1 */
-	unsigned long col;
-	struct node **kid;	/* list: items; mapping: key, value, ... */
-	size_t nkid;
-	size_t capkid;
-};
-
 struct keyent {
 	const unsigned char *key;
-	const struct node *n;
+	const struct yt_node *n;
 	size_t party;
 	size_t order;
 };
@@ -60,75 +43,25 @@ struct ld {
 	const char *file;
 	struct ierr *e;
 	struct agreement *a;
-	struct node *root;
-	size_t nnodes;
+	struct yt_node *root;
 	struct keyent *keys;	/* every party's keys, for the twice check */
 	size_t nkeys;
 	size_t capkeys;
-	char qbuf[2][96];
+	char qbuf[2][YT_QUOTE_MAX];
 	int qi;
 };
 
-/* Mapping values by member name, in the order of the names. */
-#define MAX_MEMBERS 16
-
-static void
-node_free(struct node *n)
-{
-	size_t i;
-
-	if (n == NULL)
-		return;
-	for (i = 0; i < n->nkid; i++)
-		node_free(n->kid[i]);
-	free(n->kid);
-	free(n->s);
-	free(n);
-}
-
-static void
-node_add(struct node *parent, struct node *n)
-{
-	if (parent->nkid == parent->capkid) {
-		parent->capkid = parent->capkid ? parent->capkid * 2 : 8;
-		parent->kid = xrealloc(parent->kid,
-		    parent->capkid * sizeof *parent->kid);
-	}
-	parent->kid[parent->nkid++] = n;
-}
-
 /*
- * Text from the file, made safe to show: at most about 60 characters,
- * control characters and quotes escaped.  Two results can be alive at
- * once.
+ * Text from the file, made safe to show (yamltree_quote); two results can
+ * be alive at once.
  */
 static const char *
 q(struct ld *l, const char *s)
 {
-	char *out = l->qbuf[l->qi];
-	size_t o = 0, room = sizeof l->qbuf[0];
-	unsigned char c;
+	const char *r = yamltree_quote(l->qbuf[l->qi], s);
 
 	l->qi ^= 1;
-	out[o++] = '"';
-	for (; *s != '\0'; s++) {
-		if (o + 8 >= room) {
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f)
-			o += (size_t)snprintf(out + o, room - o, "\\x%02x", c);
-		else if (c == '"' || c == '\\') {
-			out[o++] = '\\';
-			out[o++] = (char)c;
-		} else
-			out[o++] = (char)c;
-	}
-	out[o++] = '"';
-	out[o] = '\0';
-	return out;
+	return r;
 }
 
 static int ATTR_PRINTF(5, 6)
@@ -145,7 +78,7 @@ lerr_at(struct ld *l, unsigned long line, unsigned long col, int status,
 }
 
 static int ATTR_PRINTF(3, 4)
-lerr(struct ld *l, const struct node *n, const char *fmt, ...)
+lerr(struct ld *l, const struct yt_node *n, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -157,274 +90,25 @@ lerr(struct ld *l, const struct node *n, const char *fmt, ...)
 }
 
 /* ---------------------------------------------------------------- */
-/* From YAML events to a tree */
-
-static int
-yaml_fail(struct ld *l, const yaml_parser_t *p, const char *text, size_t len)
-{
-	unsigned long line = 1, col = 1;
-	size_t i;
-	const char *problem = p->problem ? p->problem : "unknown error";
-
-	switch (p->error) {
-	case YAML_MEMORY_ERROR:
-		return lerr_at(l, 1, 1, EXIT_CONFIG, "out of memory");
-	case YAML_READER_ERROR:
-		/* No mark here, only a byte offset. */
-		for (i = 0; i < p->problem_offset && i < len; i++) {
-			if (text[i] == '\n') {
-				line++;
-				col = 1;
-			} else if (((unsigned char)text[i] & 0xc0) != 0x80)
-				col++;
-		}
-		return lerr_at(l, line, col, EXIT_CONFIG,
-		    "not a readable YAML text: %s", problem);
-	default:
-		break;
-	}
-	if (p->context != NULL)
-		return lerr_at(l, p->problem_mark.line + 1,
-		    p->problem_mark.column + 1, EXIT_CONFIG,
-		    "YAML syntax error: %s (%s at %lu:%lu)", problem,
-		    p->context, (unsigned long)p->context_mark.line + 1,
-		    (unsigned long)p->context_mark.column + 1);
-	return lerr_at(l, p->problem_mark.line + 1,
-	    p->problem_mark.column + 1, EXIT_CONFIG, "YAML syntax error: %s",
-	    problem);
-}
-
-struct keyref {
-	const char *s;
-	size_t i;
-};
-
-static int
-keyref_cmp(const void *a, const void *b)
-{
-	const struct keyref *x = a, *y = b;
-	int c = strcmp(x->s, y->s);
-
-	if (c != 0)
-		return c;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
-/* The first key (in file order) that repeats an earlier one, or NULL. */
-static const struct node *
-map_duplicate(const struct node *m)
-{
-	struct keyref *k;
-	size_t i, n = m->nkid / 2, best = SIZE_MAX;
-
-	if (n < 2)
-		return NULL;
-	k = xcalloc(n, sizeof *k);
-	for (i = 0; i < n; i++) {
-		k[i].s = m->kid[2 * i]->s;
-		k[i].i = 2 * i;
-	}
-	qsort(k, n, sizeof *k, keyref_cmp);
-	for (i = 1; i < n; i++)
-		if (strcmp(k[i - 1].s, k[i].s) == 0 && k[i].i < best)
-			best = k[i].i;
-	free(k);
-	return best == SIZE_MAX ? NULL : m->kid[best];
-}
-
-static struct node *
-node_new(enum nkind kind, const yaml_mark_t *mark)
-{
-	struct node *n = xcalloc(1, sizeof *n);
-
-	n->kind = kind;
-	n->line = (unsigned long)mark->line + 1;
-	n->col = (unsigned long)mark->column + 1;
-	return n;
-}
-
-/*
- * Puts n into the tree (so that it is freed with it) and checks where it
- * stands: a mapping key must be a scalar.
- */
-static int
-attach(struct ld *l, struct node **stack, size_t depth, struct node *n)
-{
-	struct node *parent;
-
-	if (++l->nnodes > AG_MAX_NODES) {
-		int rc = lerr(l, n, "more than %d values: too large for an "
-		    "agreement", AG_MAX_NODES);
-
-		node_free(n);
-		return rc;
-	}
-	if (depth == 0) {
-		l->root = n;
-		return 0;
-	}
-	parent = stack[depth - 1];
-	node_add(parent, n);
-	if ((parent->kind == N_MAP ? (parent->nkid + 1) / 2 : parent->nkid) >
-	    AG_MAX_ENTRIES)
-		return lerr(l, n, "more than %d entries in one %s",
-		    AG_MAX_ENTRIES, parent->kind == N_MAP ? "mapping" : "list");
-	if (parent->kind == N_MAP && parent->nkid % 2 == 1 &&
-	    n->kind != N_SCALAR)
-		return lerr(l, n, "a key must be a scalar, not a %s",
-		    n->kind == N_SEQ ? "list" : "mapping");
-	return 0;
-}
-
-static int
-refuse_props(struct ld *l, const yaml_event_t *ev, const yaml_char_t *anchor,
-    const yaml_char_t *tag)
-{
-	const yaml_mark_t *m = &ev->start_mark;
-
-	if (anchor != NULL)
-		return lerr_at(l, m->line + 1, m->column + 1, EXIT_CONFIG,
-		    "anchors are not allowed (&%s)", (const char *)anchor);
-	if (tag != NULL)
-		return lerr_at(l, m->line + 1, m->column + 1, EXIT_CONFIG,
-		    "tags are not allowed (%s)", q(l, (const char *)tag));
-	return 0;
-}
-
-static int
-on_event(struct ld *l, const yaml_event_t *ev, struct node **stack,
-    size_t *depth, int *docs)
-{
-	const yaml_mark_t *m = &ev->start_mark;
-	struct node *n;
-	int rc;
-
-	switch (ev->type) {
-	case YAML_DOCUMENT_START_EVENT:
-		if ((*docs)++ > 0)
-			return lerr_at(l, m->line + 1, m->column + 1,
-			    EXIT_CONFIG, "more than one YAML document");
-		if (ev->data.document_start.tag_directives.start !=
-		    ev->data.document_start.tag_directives.end)
-			return lerr_at(l, m->line + 1, m->column + 1,
-			    EXIT_CONFIG, "tags are not allowed (%%TAG)");
-		return 0;
-	case YAML_ALIAS_EVENT:
-		return lerr_at(l, m->line + 1, m->column + 1, EXIT_CONFIG,
-		    "aliases are not allowed (*%s)",
-		    (const char *)ev->data.alias.anchor);
-	case YAML_SCALAR_EVENT:
-		if ((rc = refuse_props(l, ev, ev->data.scalar.anchor,
-		    ev->data.scalar.tag)) != 0)
-			return rc;
-		n = node_new(N_SCALAR, m);
-		n->s = xstrndup((const char *)ev->data.scalar.value,
-		    ev->data.scalar.length);
-		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		if ((rc = attach(l, stack, *depth, n)) != 0)
-			return rc;
-		if (strlen(n->s) != ev->data.scalar.length)
-			return lerr(l, n, "a scalar holds a NUL character");
-		return 0;
-	case YAML_SEQUENCE_START_EVENT:
-	case YAML_MAPPING_START_EVENT:
-		if (ev->type == YAML_SEQUENCE_START_EVENT)
-			rc = refuse_props(l, ev, ev->data.sequence_start.anchor,
-			    ev->data.sequence_start.tag);
-		else
-			rc = refuse_props(l, ev, ev->data.mapping_start.anchor,
-			    ev->data.mapping_start.tag);
-		if (rc != 0)
-			return rc;
-		n = node_new(ev->type == YAML_SEQUENCE_START_EVENT ? N_SEQ :
-		    N_MAP, m);
-		if ((rc = attach(l, stack, *depth, n)) != 0)
-			return rc;
-		if (*depth == AG_MAX_DEPTH)
-			return lerr(l, n, "nested more than %d levels deep",
-			    AG_MAX_DEPTH);
-		stack[(*depth)++] = n;
-		return 0;
-	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
-		n = stack[--(*depth)];
-		if (n->kind == N_MAP) {
-			const struct node *dup = map_duplicate(n);
-
-			if (dup != NULL)
-				return lerr(l, dup, "duplicate key %s",
-				    q(l, dup->s));
-		}
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-static int
-build_tree(struct ld *l, const char *text, size_t len)
-{
-	yaml_parser_t p;
-	yaml_event_t ev;
-	struct node *stack[AG_MAX_DEPTH];
-	size_t depth = 0;
-	int docs = 0, rc = 0, done = 0;
-
-	if (!yaml_parser_initialize(&p))
-		return lerr_at(l, 1, 1, EXIT_CONFIG, "out of memory");
-	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-	while (!done && rc == 0) {
-		if (!yaml_parser_parse(&p, &ev)) {
-			rc = yaml_fail(l, &p, text, len);
-			break;
-		}
-		if (ev.type == YAML_STREAM_END_EVENT)
-			done = 1;
-		else
-			rc = on_event(l, &ev, stack, &depth, &docs);
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&p);
-	if (rc == 0 && l->root == NULL)
-		rc = lerr_at(l, 1, 1, EXIT_CONFIG,
-		    "empty file: no agreement in it");
-	return rc;
-}
-
-/* ---------------------------------------------------------------- */
 /* Checking the tree */
 
-static const char *
-kind_name(const struct node *n)
-{
-	switch (n->kind) {
-	case N_SEQ:
-		return "a list";
-	case N_MAP:
-		return "a mapping";
-	default:
-		return "a scalar";
-	}
-}
-
 static int
-want(struct ld *l, const struct node *n, enum nkind kind, const char *what)
+want(struct ld *l, const struct yt_node *n, enum yt_kind kind,
+    const char *what)
 {
-	static const char *names[] = { "a scalar", "a list", "a mapping" };
-
 	if (n->kind == kind)
 		return 0;
-	return lerr(l, n, "%s must be %s, not %s", what, names[kind],
-	    kind_name(n));
+	return lerr(l, n, "%s must be %s, not %s", what,
+	    yamltree_kind_name(kind), yamltree_kind_name(n->kind));
 }
 
 /* A scalar's text; a plain scalar with nothing in it is no value. */
 static int
-text(struct ld *l, const struct node *n, const char *what, const char **out)
+text(struct ld *l, const struct yt_node *n, const char *what, const char **out)
 {
 	int rc;
 
-	if ((rc = want(l, n, N_SCALAR, what)) != 0)
+	if ((rc = want(l, n, YT_SCALAR, what)) != 0)
 		return rc;
 	if (n->plain && n->s[0] == '\0')
 		return lerr(l, n, "%s has no value", what);
@@ -434,7 +118,7 @@ text(struct ld *l, const struct node *n, const char *what, const char **out)
 
 /* A name: a non-empty text without control characters. */
 static int
-word(struct ld *l, const struct node *n, const char *what, const char **out)
+word(struct ld *l, const struct yt_node *n, const char *what, const char **out)
 {
 	const unsigned char *s;
 	int rc;
@@ -474,8 +158,8 @@ parse_uint(const char *s, int64_t max, int64_t *out)
  * (NULL-terminated; NULL where absent).  An unknown member is an error.
  */
 static int
-members(struct ld *l, const struct node *m, const char *const *names,
-    const struct node **vals, const char *where)
+members(struct ld *l, const struct yt_node *m, const char *const *names,
+    const struct yt_node **vals, const char *where)
 {
 	size_t i, j;
 
@@ -496,8 +180,8 @@ members(struct ld *l, const struct node *m, const char *const *names,
 
 /* Every member whose name starts with '+' in names[] must be there. */
 static int
-required(struct ld *l, const struct node *m, const char *const *names,
-    const struct node **vals, const char *where)
+required(struct ld *l, const struct yt_node *m, const char *const *names,
+    const struct yt_node **vals, const char *where)
 {
 	size_t j;
 
@@ -525,18 +209,18 @@ strv_has(char *const *v, size_t n, const char *s)
  * agreement_free() can free a half-filled one.
  */
 static int
-wordlist(struct ld *l, const struct node *n, const char *what,
+wordlist(struct ld *l, const struct yt_node *n, const char *what,
     const char *itemwhat, char ***out, size_t *nout,
-    int (*check)(struct ld *, const struct node *, const char *))
+    int (*check)(struct ld *, const struct yt_node *, const char *))
 {
 	const char *s;
 	size_t i;
 	int rc;
 
-	if (n->kind == N_SCALAR && !(n->plain && n->s[0] == '\0'))
+	if (n->kind == YT_SCALAR && !(n->plain && n->s[0] == '\0'))
 		return lerr(l, n, "%s must be a list, not a scalar "
 		    "(write [%s])", what, q(l, n->s));
-	if ((rc = want(l, n, N_SEQ, what)) != 0)
+	if ((rc = want(l, n, YT_SEQ, what)) != 0)
 		return rc;
 	if (n->nkid == 0)
 		return lerr(l, n, "%s is empty", what);
@@ -587,7 +271,7 @@ id_ok(const char *s)
 
 /* A date (first or last second) or an RFC 3339 time. */
 static int
-when(struct ld *l, const struct node *n, const char *what, int last,
+when(struct ld *l, const struct yt_node *n, const char *what, int last,
     int64_t *t)
 {
 	const char *s;
@@ -649,7 +333,7 @@ check_keys_unique(struct ld *l)
 }
 
 static int
-load_key(struct ld *l, const struct node *n, size_t np, size_t k)
+load_key(struct ld *l, const struct yt_node *n, size_t np, size_t k)
 {
 	unsigned char raw[BASE64_DECODED_MAX(64)];
 	const char *s;
@@ -679,11 +363,11 @@ load_key(struct ld *l, const struct node *n, size_t np, size_t k)
 }
 
 static int
-load_party(struct ld *l, const struct node *kn, const struct node *vn,
+load_party(struct ld *l, const struct yt_node *kn, const struct yt_node *vn,
     size_t np)
 {
 	static const char *const names[] = { "name", "+keys", NULL };
-	const struct node *v[3];
+	const struct yt_node *v[3];
 	struct ag_party *p = &l->a->parties[np];
 	char where[128];
 	const char *s;
@@ -698,7 +382,7 @@ load_party(struct ld *l, const struct node *kn, const struct node *vn,
 		    "or a digit", q(l, s));
 	p->code = xstrdup(s);
 	snprintf(where, sizeof where, "party %s", q(l, s));
-	if ((rc = want(l, vn, N_MAP, where)) != 0 ||
+	if ((rc = want(l, vn, YT_MAP, where)) != 0 ||
 	    (rc = members(l, vn, names, v, where)) != 0 ||
 	    (rc = required(l, vn, names, v, where)) != 0)
 		return rc;
@@ -707,10 +391,10 @@ load_party(struct ld *l, const struct node *kn, const struct node *vn,
 			return rc;
 		p->name = xstrdup(s);
 	}
-	if (v[1]->kind == N_SCALAR && !(v[1]->plain && v[1]->s[0] == '\0'))
+	if (v[1]->kind == YT_SCALAR && !(v[1]->plain && v[1]->s[0] == '\0'))
 		return lerr(l, v[1], "keys must be a list, not a scalar "
 		    "(write [ \"ed25519:...\" ])");
-	if ((rc = want(l, v[1], N_SEQ, "keys")) != 0)
+	if ((rc = want(l, v[1], YT_SEQ, "keys")) != 0)
 		return rc;
 	if (v[1]->nkid == 0)
 		return lerr(l, v[1], "%s has no keys", where);
@@ -722,12 +406,12 @@ load_party(struct ld *l, const struct node *kn, const struct node *vn,
 }
 
 static int
-load_parties(struct ld *l, const struct node *n)
+load_parties(struct ld *l, const struct yt_node *n)
 {
 	size_t i;
 	int rc;
 
-	if ((rc = want(l, n, N_MAP, "parties")) != 0)
+	if ((rc = want(l, n, YT_MAP, "parties")) != 0)
 		return rc;
 	if (n->nkid == 0)
 		return lerr(l, n, "parties is empty");
@@ -743,7 +427,7 @@ load_parties(struct ld *l, const struct node *n)
 /* Rules */
 
 static int
-check_party(struct ld *l, const struct node *n, const char *what,
+check_party(struct ld *l, const struct yt_node *n, const char *what,
     const char *s)
 {
 	if (agreement_party(l->a, s) == NULL)
@@ -753,13 +437,13 @@ check_party(struct ld *l, const struct node *n, const char *what,
 }
 
 static int
-check_to(struct ld *l, const struct node *n, const char *s)
+check_to(struct ld *l, const struct yt_node *n, const char *s)
 {
 	return check_party(l, n, "to", s);
 }
 
 static int
-check_purpose(struct ld *l, const struct node *n, const char *s)
+check_purpose(struct ld *l, const struct yt_node *n, const char *s)
 {
 	if (!agreement_has_purpose(l->a, s))
 		return lerr(l, n, "purpose %s is not among the agreement's "
@@ -818,43 +502,15 @@ split_path(struct ag_field *f, const char **why)
 }
 
 static int
-parse_action(const char *s, enum ag_action *act, int *arg)
-{
-	int64_t v;
-
-	*arg = 0;
-	if (strcmp(s, "keep") == 0)
-		*act = AG_KEEP;
-	else if (strcmp(s, "drop") == 0)
-		*act = AG_DROP;
-	else if (strcmp(s, "pseudonymise") == 0)
-		*act = AG_PSEUDONYMISE;
-	else if (strcmp(s, "generalise:year") == 0)
-		*act = AG_GENERALISE_YEAR;
-	else if (strcmp(s, "generalise:month") == 0)
-		*act = AG_GENERALISE_MONTH;
-	else if (strncmp(s, "mask:", 5) == 0 &&
-	    parse_uint(s + 5, AG_MAX_MASK, &v) == 0) {
-		*act = AG_MASK;
-		*arg = (int)v;
-	} else if (strncmp(s, "round:", 6) == 0 &&
-	    parse_uint(s + 6, 15, &v) == 0) {
-		*act = AG_ROUND;
-		*arg = (int)v;
-	} else
-		return -1;
-	return 0;
-}
-
-static int
-load_fields(struct ld *l, struct ag_rule *r, const struct node *n)
+load_fields(struct ld *l, struct ag_rule *r, const struct yt_node *n)
 {
 	struct ag_field *f;
 	const char *s, *why;
+	char list[256];
 	size_t i;
 	int rc;
 
-	if ((rc = want(l, n, N_MAP, "fields")) != 0)
+	if ((rc = want(l, n, YT_MAP, "fields")) != 0)
 		return rc;
 	r->fields = xcalloc(n->nkid / 2 + 1, sizeof *r->fields);
 	for (i = 0; i + 1 < n->nkid; i += 2) {
@@ -866,25 +522,25 @@ load_fields(struct ld *l, struct ag_rule *r, const struct node *n)
 			    q(l, f->path), why);
 		if ((rc = text(l, n->kid[i + 1], "action", &s)) != 0)
 			return rc;
-		if (parse_action(s, &f->action, &f->arg) != 0)
+		if (action_parse(s, &f->action, &f->arg) != 0) {
+			action_list(list, sizeof list);
 			return lerr(l, n->kid[i + 1], "bad action %s for %s "
-			    "(keep, drop, pseudonymise, mask:N, "
-			    "generalise:year, generalise:month, round:0 to "
-			    "round:15)", q(l, s), q(l, f->path));
+			    "(%s)", q(l, s), q(l, f->path), list);
+		}
 	}
 	return 0;
 }
 
 static int
-load_rule(struct ld *l, const struct node *n, struct ag_rule *r)
+load_rule(struct ld *l, const struct yt_node *n, struct ag_rule *r)
 {
 	static const char *const names[] = { "from", "+to", "+ceiling",
 	    "+purposes", "+types", "third_party", "ids", "+fields", NULL };
-	const struct node *v[9];
+	const struct yt_node *v[9];
 	const char *s;
 	int k, rc;
 
-	if ((rc = want(l, n, N_MAP, "a rule")) != 0 ||
+	if ((rc = want(l, n, YT_MAP, "a rule")) != 0 ||
 	    (rc = members(l, n, names, v, "rule")) != 0 ||
 	    (rc = required(l, n, names, v, "rule")) != 0)
 		return rc;
@@ -932,12 +588,12 @@ load_rule(struct ld *l, const struct node *n, struct ag_rule *r)
 }
 
 static int
-load_rules(struct ld *l, const struct node *n)
+load_rules(struct ld *l, const struct yt_node *n)
 {
 	size_t i;
 	int rc;
 
-	if ((rc = want(l, n, N_SEQ, "releases")) != 0)
+	if ((rc = want(l, n, YT_SEQ, "releases")) != 0)
 		return rc;
 	if (n->nkid == 0)
 		return lerr(l, n, "releases is empty");
@@ -978,16 +634,16 @@ load_top(struct ld *l)
 	    "+version", "title", "+valid_from", "+valid_until",
 	    "+classifications", "+purposes", "retention_days",
 	    "pseudonym_key", "+parties", "+releases", NULL };
-	const struct node *v[M_COUNT + 1], *root = l->root;
+	const struct yt_node *v[M_COUNT + 1], *root = l->root;
 	struct agreement *a = l->a;
 	const char *s;
 	size_t i;
 	int64_t t;
 	int rc;
 
-	if (root->kind != N_MAP)
+	if (root->kind != YT_MAP)
 		return lerr(l, root, "the top level must be a mapping, not %s",
-		    kind_name(root));
+		    yamltree_kind_name(root->kind));
 	if ((rc = members(l, root, names, v, "agreement")) != 0 ||
 	    (rc = required(l, root, names, v, "agreement")) != 0)
 		return rc;
@@ -1108,10 +764,14 @@ agreement_load(const char *path, struct agreement **out, struct ierr *e)
 	l.a = xcalloc(1, sizeof *l.a);
 	l.a->file = xstrdup(path);
 	l.a->retention_days = -1;
-	rc = build_tree(&l, b.data != NULL ? b.data : "", b.len);
+	rc = yamltree_parse(path, b.data != NULL ? b.data : "", b.len,
+	    "an agreement", &l.root, e);
+	if (rc == 0 && l.root == NULL)
+		rc = lerr_at(&l, 1, 1, EXIT_CONFIG,
+		    "empty file: no agreement in it");
 	if (rc == 0)
 		rc = load_top(&l);
-	node_free(l.root);
+	yamltree_free(l.root);
 	free(l.keys);
 	buf_free(&b);
 	if (rc != 0) {

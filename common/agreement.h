@@ -13,26 +13,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "action.h"
 #include "err.h"
 
 #define AG_KEY_LEN 32		/* an Ed25519 public key */
-
-enum ag_action {
-	AG_KEEP,
-	AG_DROP,
-	AG_PSEUDONYMISE,
-	AG_MASK,		/* arg: characters kept */
-	AG_GENERALISE_YEAR,
-	AG_GENERALISE_MONTH,
-	AG_ROUND		/* arg: decimal places, 0 to 15 */
-};
 
 struct ag_field {
 	char *path;		/* as written: "subject.passport", "*" */
 	char **segs;		/* the path split at dots; "*" is a wildcard */
 	size_t nsegs;
-	enum ag_action action;
-	int arg;
+	enum ag_action action;	/* action.h */
+	int arg;		/* its argument, 0 for none */
 	unsigned long line;	/* where the rule stands in the file */
 };
 

@@ -5,43 +5,33 @@
 #include <string.h>
 #include <gcrypt.h>
 
+#include "action.h"
 #include "buf.h"
 #include "crypto.h"
 #include "exitcodes.h"
 #include "jsonio.h"
 #include "policy.h"
 #include "record.h"
+#include "ruletree.h"
 #include "secmem.h"
 #include "timeutil.h"
 
 /*
- * The field rules are compiled into a tree of path segments: a node has a
- * child for each name and one for `*`, and holds the rule whose path ends
- * there.  Walking a record's data, the engine keeps the set of tree nodes
- * the current path reaches (at most one per rule) and the most specific
- * rule met so far.  Where no node of the set has children, nothing below
- * can match a deeper rule, and the best rule acts on the whole subtree.
+ * The field rules are compiled into a tree of path segments (ruletree.c).
+ * Walking a record's data, the engine keeps the set of tree nodes the
+ * current path reaches (at most one per rule) and the most specific rule
+ * met so far.  Where no node of the set has children, nothing below can
+ * match a deeper rule, and the best rule acts on the whole subtree.
  */
-struct pnode {
-	const char *name;		/* borrowed from the agreement */
-	struct pnode **kids;		/* children by name */
-	size_t nkids;
-	struct pnode *star;		/* the `*` child */
-	const struct ag_field *rule;	/* the rule ending here, or NULL */
-	char action[32];		/* the rule's action as written */
-};
-
 struct policy {
 	const struct agreement *a;
 	const struct ag_rule *rule;
 	char *from;
 	char *to;
 	int64_t now;
-	struct pnode *root;
-	size_t width;			/* most nodes at one depth */
-	size_t maxdepth;		/* longest rule path */
-	const struct pnode **act;	/* (maxdepth + 1) * width */
-	size_t *nact;			/* maxdepth + 1 */
+	struct ruletree tree;
+	const struct rt_node **act;	/* (maxdepth + 2) * width */
+	size_t *nact;			/* maxdepth + 2 */
 	struct crypto_hmac *hmac;	/* NULL without a key */
 	struct buf norm;		/* scratch: normalised text */
 	struct buf tmp;			/* scratch: transformed text */
@@ -61,150 +51,43 @@ policy_reason_name(int reason)
 	return reason_names[reason];
 }
 
-/* Rule tree. */
-
-static void
-action_text(const struct ag_field *f, char *out, size_t len)
+void
+policy_stats_add(struct policy_stats *to, const struct policy_stats *from)
 {
-	switch (f->action) {
-	case AG_KEEP:
-		snprintf(out, len, "keep");
-		break;
-	case AG_DROP:
-		snprintf(out, len, "drop");
-		break;
-	case AG_PSEUDONYMISE:
-		snprintf(out, len, "pseudonymise");
-		break;
-	case AG_MASK:
-		snprintf(out, len, "mask:%d", f->arg);
-		break;
-	case AG_GENERALISE_YEAR:
-		snprintf(out, len, "generalise:year");
-		break;
-	case AG_GENERALISE_MONTH:
-		snprintf(out, len, "generalise:month");
-		break;
-	case AG_ROUND:
-		snprintf(out, len, "round:%d", f->arg);
-		break;
-	default:
-		snprintf(out, len, "unknown");
-		break;
-	}
+	to->read += from->read;
+	to->released += from->released;
+	for (int i = 0; i < POLICY_NREASONS; i++)
+		to->withheld[i] += from->withheld[i];
+	for (int i = 0; i < AG_NACTIONS; i++)
+		to->values[i] += from->values[i];
+	to->unfit += from->unfit;
 }
 
-static struct pnode *
-pnode_new(const char *name)
+unsigned long
+policy_stats_word(const struct policy_stats *s, enum ag_action act)
 {
-	struct pnode *n = xcalloc(1, sizeof *n);
+	const char *w = action_defs[act].word;
+	unsigned long n = 0;
 
-	n->name = name;
+	if (w == NULL)
+		return 0;
+	for (int i = 0; i < AG_NACTIONS; i++)
+		if (action_defs[i].word != NULL &&
+		    strcmp(action_defs[i].word, w) == 0)
+			n += s->values[i];
 	return n;
 }
 
-static struct pnode *
-pnode_kid(const struct pnode *n, const char *name)
-{
-	for (size_t i = 0; i < n->nkids; i++)
-		if (strcmp(n->kids[i]->name, name) == 0)
-			return n->kids[i];
-	return NULL;
-}
-
-static void
-pnode_free(struct pnode *n)
-{
-	if (n == NULL)
-		return;
-	for (size_t i = 0; i < n->nkids; i++)
-		pnode_free(n->kids[i]);
-	free(n->kids);
-	pnode_free(n->star);
-	free(n);
-}
-
-static void
-tree_add(struct pnode *root, const struct ag_field *f)
-{
-	struct pnode *n = root, *k;
-
-	for (size_t i = 0; i < f->nsegs; i++) {
-		const char *s = f->segs[i];
-
-		if (strcmp(s, "*") == 0) {
-			if (n->star == NULL)
-				n->star = pnode_new(s);
-			n = n->star;
-			continue;
-		}
-		if ((k = pnode_kid(n, s)) == NULL) {
-			k = pnode_new(s);
-			n->kids = xrealloc(n->kids,
-			    (n->nkids + 1) * sizeof *n->kids);
-			n->kids[n->nkids++] = k;
-		}
-		n = k;
-	}
-	if (n->rule == NULL && f->nsegs > 0) {	/* the first one stands */
-		n->rule = f;
-		action_text(f, n->action, sizeof n->action);
-	}
-}
-
-static void
-tree_count(const struct pnode *n, size_t depth, size_t *perdepth)
-{
-	perdepth[depth]++;
-	for (size_t i = 0; i < n->nkids; i++)
-		tree_count(n->kids[i], depth + 1, perdepth);
-	if (n->star != NULL)
-		tree_count(n->star, depth + 1, perdepth);
-}
+/* Rule tree. */
 
 static void
 compile(struct policy *p)
 {
-	const struct ag_rule *r = p->rule;
-	size_t *perdepth;
+	const struct ruletree *t = &p->tree;
 
-	p->root = pnode_new("");
-	p->maxdepth = 0;
-	for (size_t i = 0; i < r->nfields; i++) {
-		tree_add(p->root, &r->fields[i]);
-		if (r->fields[i].nsegs > p->maxdepth)
-			p->maxdepth = r->fields[i].nsegs;
-	}
-	perdepth = xcalloc(p->maxdepth + 1, sizeof *perdepth);
-	tree_count(p->root, 0, perdepth);
-	p->width = 1;
-	for (size_t d = 0; d <= p->maxdepth; d++)
-		if (perdepth[d] > p->width)
-			p->width = perdepth[d];
-	free(perdepth);
-	p->act = xcalloc((p->maxdepth + 2) * p->width, sizeof *p->act);
-	p->nact = xcalloc(p->maxdepth + 2, sizeof *p->nact);
-}
-
-/*
- * Of two rules that both match the same path and have the same number of
- * segments: is a more specific than b?  Compared from the left, the first
- * segment where they differ is a name in one and `*` in the other; the name
- * wins.
- */
-static int
-more_specific(const struct ag_field *a, const struct ag_field *b)
-{
-	if (a->nsegs != b->nsegs)
-		return a->nsegs > b->nsegs;
-	for (size_t i = 0; i < a->nsegs; i++) {
-		int as = strcmp(a->segs[i], "*") == 0;
-		int bs = strcmp(b->segs[i], "*") == 0;
-
-		if (as != bs)
-			return bs;
-	}
-	return 0;
+	ruletree_build(&p->tree, p->rule);
+	p->act = xcalloc((t->maxdepth + 2) * t->width, sizeof *p->act);
+	p->nact = xcalloc(t->maxdepth + 2, sizeof *p->nact);
 }
 
 /* Life cycle. */
@@ -254,7 +137,7 @@ policy_free(struct policy *p)
 	if (p == NULL)
 		return;
 	crypto_hmac_free(p->hmac);
-	pnode_free(p->root);
+	ruletree_free(&p->tree);
 	free(p->act);
 	free(p->nact);
 	free(p->from);
@@ -361,7 +244,10 @@ decide(const struct policy *p, const json_t *rec)
 		return POLICY_PURPOSE;
 	if (rel != NULL && !json_list_has(rel, p->to))
 		return POLICY_RELEASABLE_TO;
-	if (origin == NULL || (strcmp(origin, p->from) != 0 &&
+	/* No partner speaks for the recipient's own records, whoever sends
+	 * them: a relayed version or recall would replace the originals. */
+	if (origin == NULL || strcmp(origin, p->to) == 0 ||
+	    (strcmp(origin, p->from) != 0 &&
 	    (r->third_party == AG_THIRD_DENY || rel == NULL ||
 	    !json_list_has(rel, p->to))))
 		return POLICY_THIRD_PARTY;
@@ -397,6 +283,14 @@ struct walk {
 
 enum { W_KEEP, W_DROP, W_REPLACE };
 
+/* A member name with a dot: no agreement path can address it (SPEC 2). */
+static int
+dotted(const struct seg *s)
+{
+	return s != NULL && s->name != NULL && strchr(s->name, '.') != NULL;
+}
+
+/* A dotted name is written quoted, so that the path reads one way. */
 static void
 path_render(struct buf *b, const struct seg *s)
 {
@@ -409,7 +303,17 @@ path_render(struct buf *b, const struct seg *s)
 	}
 	if (b->len > 0)
 		buf_addc(b, '.');
-	buf_adds(b, s->name);
+	if (!dotted(s)) {
+		buf_adds(b, s->name);
+		return;
+	}
+	buf_addc(b, '"');
+	for (const char *c = s->name; *c != '\0'; c++) {
+		if (*c == '"' || *c == '\\')
+			buf_addc(b, '\\');
+		buf_addc(b, *c);
+	}
+	buf_addc(b, '"');
 }
 
 static const char *
@@ -425,7 +329,7 @@ path_text(struct walk *w, const struct seg *s)
 }
 
 static void
-tell(struct walk *w, const struct seg *s, const struct pnode *best,
+tell(struct walk *w, const struct seg *s, const struct rt_node *best,
     const char *outcome)
 {
 	if (w->fn == NULL)
@@ -436,7 +340,7 @@ tell(struct walk *w, const struct seg *s, const struct pnode *best,
 
 /* Compliance: the value at s would change; remember where and stop. */
 static int
-changed(struct walk *w, const struct seg *s, const struct pnode *best)
+changed(struct walk *w, const struct seg *s, const struct rt_node *best)
 {
 	if (w->why != NULL)
 		snprintf(w->why, w->whylen, "%s: %s would change it",
@@ -454,13 +358,13 @@ fail(struct walk *w, int rc)
 }
 
 static int
-dropped(struct walk *w, const struct seg *s, const struct pnode *best,
+dropped(struct walk *w, const struct seg *s, const struct rt_node *best,
     const char *why)
 {
 	if (w->check)
 		return changed(w, s, best);
 	if (w->st != NULL) {
-		w->st->dropped++;
+		w->st->values[AG_DROP]++;
 		if (why != NULL)
 			w->st->unfit++;
 	}
@@ -474,14 +378,34 @@ dropped(struct walk *w, const struct seg *s, const struct pnode *best,
 	return W_DROP;
 }
 
-/* Counts and explains a transform that applied; outcome for a change. */
-static void
-applied(struct walk *w, const struct seg *s, const struct pnode *best,
-    unsigned long *counter, int same, const char *outcome)
+#define DOTTED_WHY "a name with \".\" no path can address"
+
+/*
+ * A dotted member: dropped with everything below it whatever rule matches
+ * its parent (best), counted once as unfit; never compliant.
+ */
+static int
+unaddressable(struct walk *w, const struct seg *s, const struct rt_node *best)
 {
-	if (counter != NULL)
-		(*counter)++;
-	tell(w, s, best, same ? "unchanged" : outcome);
+	if (!w->check)
+		return dropped(w, s, best, DOTTED_WHY);
+	if (w->why != NULL)
+		snprintf(w->why, w->whylen, "%s: %s", path_text(w, s),
+		    DOTTED_WHY);
+	w->stop = 1;
+	return W_KEEP;
+}
+
+/* Counts and explains a transform that applied; same: nothing changed. */
+static void
+applied(struct walk *w, const struct seg *s, const struct rt_node *best,
+    int same)
+{
+	enum ag_action a = best->rule->action;
+
+	if (w->st != NULL)
+		w->st->values[a]++;
+	tell(w, s, best, same ? "unchanged" : action_defs[a].word);
 }
 
 static const char *
@@ -507,7 +431,7 @@ type_name(const json_t *v)
 
 /* The action cannot apply to a value of this type. */
 static int
-unfit(struct walk *w, const struct seg *s, const struct pnode *best,
+unfit(struct walk *w, const struct seg *s, const struct rt_node *best,
     const json_t *v, const char *what)
 {
 	char why[64];
@@ -518,9 +442,8 @@ unfit(struct walk *w, const struct seg *s, const struct pnode *best,
 
 static int
 act_pseudonymise(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best, json_t **repl)
+    const struct rt_node *best, json_t **repl)
 {
-	struct policy_stats *st = w->st;
 	char pn[POLICY_PN_LEN], num[JSONIO_NUMBER_MAX];
 	int rc;
 
@@ -529,8 +452,7 @@ act_pseudonymise(struct walk *w, json_t *v, const struct seg *s,
 		size_t len = json_string_length(v);
 
 		if (record_is_pseudonym(t, len)) {
-			applied(w, s, best, st ? &st->pseudonymised : NULL, 1,
-			    NULL);
+			applied(w, s, best, 1);
 			return W_KEEP;
 		}
 		if (w->check)
@@ -538,8 +460,7 @@ act_pseudonymise(struct walk *w, json_t *v, const struct seg *s,
 		if ((rc = policy_pseudonym(w->p, t, len, pn, w->e)) != 0)
 			return fail(w, rc);
 		json_string_setn_nocheck(v, pn, POLICY_PN_LEN - 1);
-		applied(w, s, best, st ? &st->pseudonymised : NULL, 0,
-		    "pseudonymised");
+		applied(w, s, best, 0);
 		return W_KEEP;
 	}
 	if (!json_is_number(v))
@@ -555,20 +476,20 @@ act_pseudonymise(struct walk *w, json_t *v, const struct seg *s,
 	if ((rc = hmac_pn(w->p, num, strlen(num), pn, w->e)) != 0)
 		return fail(w, rc);
 	*repl = json_stringn_nocheck(pn, POLICY_PN_LEN - 1);
-	applied(w, s, best, st ? &st->pseudonymised : NULL, 0,
-	    "pseudonymised");
+	applied(w, s, best, 0);
 	return W_REPLACE;
 }
 
 static int
 act_mask(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best)
+    const struct rt_node *best, json_t **repl)
 {
 	struct buf *b = &w->p->tmp;
 	const unsigned char *t;
 	size_t len, nchars = 0, keep, i, c;
 	int same;
 
+	(void)repl;
 	if (!json_is_string(v))
 		return unfit(w, s, best, v, "be masked");
 	t = (const unsigned char *)json_string_value(v);
@@ -595,7 +516,7 @@ act_mask(struct walk *w, json_t *v, const struct seg *s,
 			return changed(w, s, best);
 		json_string_setn_nocheck(v, b->data, b->len);
 	}
-	applied(w, s, best, w->st ? &w->st->masked : NULL, same, "masked");
+	applied(w, s, best, same);
 	return W_KEEP;
 }
 
@@ -637,11 +558,11 @@ date_form(const char *s, size_t len)
 	return timeutil_parse(s, &t) == 0 ? 10 : 0;
 }
 
+/* Cuts a date or time down to its first `want` characters (4, 7). */
 static int
-act_generalise(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best)
+generalise(struct walk *w, json_t *v, const struct seg *s,
+    const struct rt_node *best, size_t want)
 {
-	size_t want = best->rule->action == AG_GENERALISE_YEAR ? 4 : 7;
 	size_t form, len;
 
 	if (!json_is_string(v))
@@ -656,21 +577,37 @@ act_generalise(struct walk *w, json_t *v, const struct seg *s,
 			return changed(w, s, best);
 		json_string_setn_nocheck(v, json_string_value(v), want);
 	}
-	applied(w, s, best, w->st ? &w->st->generalised : NULL, len == want,
-	    "generalised");
+	applied(w, s, best, len == want);
 	return W_KEEP;
 }
 
 static int
+act_generalise_year(struct walk *w, json_t *v, const struct seg *s,
+    const struct rt_node *best, json_t **repl)
+{
+	(void)repl;
+	return generalise(w, v, s, best, 4);
+}
+
+static int
+act_generalise_month(struct walk *w, json_t *v, const struct seg *s,
+    const struct rt_node *best, json_t **repl)
+{
+	(void)repl;
+	return generalise(w, v, s, best, 7);
+}
+
+static int
 act_round(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best)
+    const struct rt_node *best, json_t **repl)
 {
 	char text[512];
 	double d, r;
 	int same;
 
+	(void)repl;
 	if (json_is_integer(v)) {
-		applied(w, s, best, w->st ? &w->st->rounded : NULL, 1, NULL);
+		applied(w, s, best, 1);
 		return W_KEEP;
 	}
 	if (!json_is_real(v))
@@ -684,12 +621,9 @@ act_round(struct walk *w, json_t *v, const struct seg *s,
 			return changed(w, s, best);
 		json_real_set(v, r);
 	}
-	applied(w, s, best, w->st ? &w->st->rounded : NULL, same, "rounded");
+	applied(w, s, best, same);
 	return W_KEEP;
 }
-
-static int transform(struct walk *, json_t *, const struct seg *,
-    const void *, json_t **);
 
 typedef int child_fn(struct walk *, json_t *, const struct seg *,
     const void *, json_t **);
@@ -745,13 +679,62 @@ is_filled(const json_t *v)
 	    (json_is_array(v) && json_array_size(v) > 0);
 }
 
-/* A non-keep, non-drop action on a value and everything inside it. */
+/* keep: the value as it is, but for the dotted members inside it. */
+static int
+keep_walk(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
+    json_t **repl)
+{
+	const struct rt_node *best = ctx;
+
+	(void)repl;
+	if (dotted(s))
+		return unaddressable(w, s, best);
+	if (is_filled(v))
+		return each_child(w, v, s, keep_walk, best);
+	tell(w, s, best, "kept");
+	return W_KEEP;
+}
+
+static int
+act_keep(struct walk *w, json_t *v, const struct seg *s,
+    const struct rt_node *best, json_t **repl)
+{
+	return keep_walk(w, v, s, best, repl);
+}
+
+static int
+act_drop(struct walk *w, json_t *v, const struct seg *s,
+    const struct rt_node *best, json_t **repl)
+{
+	(void)v;
+	(void)repl;
+	return dropped(w, s, best, NULL);
+}
+
+/*
+ * Applies best's action to v at s: W_KEEP, W_DROP, or W_REPLACE with the
+ * new value in *repl.  An action whose row in action.h says EACH is given
+ * each string, number, boolean and null inside an object or array, one at
+ * a time; any other the whole value.
+ */
+typedef int act_fn(struct walk *, json_t *, const struct seg *,
+    const struct rt_node *, json_t **);
+
+static act_fn *const act_fns[AG_NACTIONS] = {
+#define ACTION_FN(e, name, lo, hi, argname, word, each, fn) [AG_##e] = fn,
+	ACTION_TABLE(ACTION_FN)
+#undef ACTION_FN
+};
+
+/* An EACH action on a value and everything inside it. */
 static int
 transform(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
     json_t **repl)
 {
-	const struct pnode *best = ctx;
+	const struct rt_node *best = ctx;
 
+	if (dotted(s))
+		return unaddressable(w, s, best);
 	if (is_filled(v))
 		return each_child(w, v, s, transform, best);
 	if (json_is_object(v) || json_is_array(v)) {
@@ -759,62 +742,19 @@ transform(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
 		tell(w, s, best, "kept");
 		return W_KEEP;
 	}
-	switch (best->rule->action) {
-	case AG_PSEUDONYMISE:
-		return act_pseudonymise(w, v, s, best, repl);
-	case AG_MASK:
-		return act_mask(w, v, s, best);
-	case AG_GENERALISE_YEAR:
-	case AG_GENERALISE_MONTH:
-		return act_generalise(w, v, s, best);
-	case AG_ROUND:
-		return act_round(w, v, s, best);
-	default:
-		return dropped(w, s, best, "unknown action");
-	}
-}
-
-/* Explains every value a keep rule releases. */
-static void
-tell_kept(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best)
-{
-	struct seg sub = { s, NULL, 0 };
-	const char *key;
-	json_t *m;
-	size_t i;
-
-	if (json_is_object(v) && json_object_size(v) > 0) {
-		json_object_foreach(v, key, m) {
-			sub.name = key;
-			tell_kept(w, m, &sub, best);
-		}
-	} else if (json_is_array(v) && json_array_size(v) > 0) {
-		json_array_foreach(v, i, m) {
-			sub.index = i;
-			tell_kept(w, m, &sub, best);
-		}
-	} else
-		tell(w, s, best, "kept");
+	return act_fns[best->rule->action](w, v, s, best, repl);
 }
 
 /* The best rule acts on the whole subtree at s. */
 static int
 apply(struct walk *w, json_t *v, const struct seg *s,
-    const struct pnode *best, json_t **repl)
+    const struct rt_node *best, json_t **repl)
 {
 	if (best == NULL)
 		return dropped(w, s, NULL, NULL);
-	switch (best->rule->action) {
-	case AG_KEEP:
-		if (w->fn != NULL)
-			tell_kept(w, v, s, best);
-		return W_KEEP;
-	case AG_DROP:
-		return dropped(w, s, best, NULL);
-	default:
+	if (action_defs[best->rule->action].each)
 		return transform(w, v, s, best, repl);
-	}
+	return act_fns[best->rule->action](w, v, s, best, repl);
 }
 
 /*
@@ -825,7 +765,7 @@ apply(struct walk *w, json_t *v, const struct seg *s,
  */
 struct at {
 	size_t depth;
-	const struct pnode *best;
+	const struct rt_node *best;
 };
 
 static int walk_member(struct walk *, json_t *, const struct seg *,
@@ -851,15 +791,17 @@ walk_member(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
 {
 	const struct at *at = ctx;
 	struct policy *p = w->p;
-	const struct pnode **cur = p->act + at->depth * p->width;
-	const struct pnode **nxt = cur + p->width;
-	const struct pnode *k, *pair[2];
+	const struct rt_node **cur = p->act + at->depth * p->tree.width;
+	const struct rt_node **nxt = cur + p->tree.width;
+	const struct rt_node *k, *pair[2];
 	struct at sub = { at->depth + 1, NULL };
 	size_t n = 0;
 	int deeper = 0;
 
+	if (dotted(s))
+		return unaddressable(w, s, at->best);
 	for (size_t i = 0; i < p->nact[at->depth]; i++) {
-		pair[0] = pnode_kid(cur[i], s->name);
+		pair[0] = ruletree_kid(cur[i], s->name);
 		pair[1] = cur[i]->star;
 		for (int j = 0; j < 2; j++) {
 			if ((k = pair[j]) == NULL)
@@ -868,7 +810,8 @@ walk_member(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
 			if (k->nkids > 0 || k->star != NULL)
 				deeper = 1;
 			if (k->rule != NULL && (sub.best == NULL ||
-			    more_specific(k->rule, sub.best->rule)))
+			    ruletree_more_specific(k->rule,
+			    sub.best->rule)))
 				sub.best = k;
 		}
 	}
@@ -887,7 +830,7 @@ walk_data(struct walk *w, json_t *data)
 	struct policy *p = w->p;
 	struct at at = { 0, NULL };
 
-	p->act[0] = p->root;
+	p->act[0] = p->tree.root;
 	p->nact[0] = 1;
 	if (json_object_size(data) == 0)
 		return;
@@ -923,7 +866,7 @@ policy_redact(struct policy *p, json_t *rec, int *reason,
 			return rc;
 		json_string_setn_nocheck(id, pn, POLICY_PN_LEN - 1);
 		if (stats != NULL)
-			stats->pseudonymised++;
+			stats->values[AG_PSEUDONYMISE]++;
 		if (explain != NULL)
 			explain(arg, NULL, "ids", "pseudonymise",
 			    "pseudonymised");

@@ -40,19 +40,28 @@ enum policy_reason {
 /* "type", "classification", ...; NULL for anything else. */
 const char *policy_reason_name(int reason);
 
-/* Counters; policy_redact() adds to them.  A value is one member or array
- * element: dropping an object counts once, not once per leaf below it. */
+/*
+ * Counters; policy_redact() adds to them.  A value is one member or array
+ * element: dropping an object counts once, not once per leaf below it.
+ * values[] is by action (action.h): values[AG_DROP] counts every value
+ * removed, whatever the rule (unfit ones and default deny included); each
+ * other action's counts the values it applied to, changed or not (under
+ * AG_PSEUDONYMISE, ids too); values[AG_KEEP] stays 0.
+ */
 struct policy_stats {
 	unsigned long read;
 	unsigned long released;
 	unsigned long withheld[POLICY_NREASONS];
-	unsigned long dropped;		/* values removed, unfit ones included */
-	unsigned long unfit;		/* of those: the action could not apply */
-	unsigned long pseudonymised;	/* values and ids */
-	unsigned long masked;
-	unsigned long generalised;
-	unsigned long rounded;
+	unsigned long values[AG_NACTIONS];
+	unsigned long unfit;		/* of the dropped: could not apply */
 };
+
+/* Adds every counter of from to to. */
+void policy_stats_add(struct policy_stats *to, const struct policy_stats *from);
+/* The count the summary shows under act's word: the sum over the actions
+ * that share it (generalise:year and generalise:month). */
+unsigned long policy_stats_word(const struct policy_stats *s,
+    enum ag_action act);
 
 /* Flags for policy_new(). */
 #define POLICY_KEY	0x1	/* load the pseudonym key if the rule needs it */
@@ -78,7 +87,9 @@ const struct ag_rule *policy_rule(const struct policy *p);
 /*
  * The explain callback: called once for every value policy_redact()
  * decides on, in document order.  path is written like an agreement path
- * with array positions added ("vehicles[0].plate"); rule is the path of
+ * with array positions added ("vehicles[0].plate"), a member name that
+ * holds a dot in double quotes (subject."passport.number": SPEC 2, no
+ * rule reaches it, so it is always dropped as unfit); rule is the path of
  * the field rule that decided, or NULL when none matched (default deny);
  * action is the rule's action as written ("keep", "mask:4", "drop");
  * outcome is what happened: "kept", "dropped", "pseudonymised", "masked",
@@ -108,9 +119,10 @@ int policy_redact(struct policy *p, json_t *rec, int *reason,
  * changes nothing?  Needs no pseudonym key: a value under pseudonymise
  * complies exactly when it reads "pn:" and 32 lowercase hex digits (and so
  * does the id under ids: pseudonymise).  Returns 1, or 0 with why set to
- * "withheld: REASON", "received: never travels", "id: not a pseudonym" or
- * "PATH: ACTION would change it" (the first offending value's path, never
- * the value).  The record is not changed.
+ * "withheld: REASON", "received: never travels", "id: not a pseudonym",
+ * "PATH: ACTION would change it" or "PATH: a name with "." no path can
+ * address" (the first offending value's path, never the value).  The
+ * record is not changed.
  */
 int policy_complies(struct policy *p, const json_t *rec, char *why,
     size_t whylen);

@@ -222,6 +222,66 @@ is "a short key: 78" "$status" 78
 empty "a short key: nothing on stdout" "$tmp/out"
 mv "$w/policy.psk.away" "$w/policy.psk"
 
+## A partner relaying the recipient's own record (SPEC 3): a recall of
+## NL-KMAR's record sent to NL-KMAR under third_party: if-releasable is
+## withheld (third_party), before expiry is looked at; the same record of
+## a third party is released (the rule does relay).
+own='{"classification":"SECRET","created":"2026-11-01T09:30:00Z","data":{},"id":"nl-own","origin":"NL-KMAR","purposes":["terrorism"],"releasable_to":["NL-KMAR"],"type":"person","version":999,"withdrawn":true}'
+chmod 600 "$w/policy.psk"
+printf '%s\n' "$own" >"$w/own.ndjson"
+printf '%s\n' "$own" | sed 's/"origin":"NL-KMAR"/"origin":"FR-DGSI"/' \
+    >"$w/third.ndjson"
+run $R --to NL-KMAR --withheld "$tmp/own.withheld" "$w/own.ndjson"
+is "the recipient's own record: 0" "$status" 0
+empty "... not released" "$tmp/out"
+is "... withheld as third_party" "$(cat "$tmp/own.withheld")" \
+    '{"id":"nl-own","origin":"NL-KMAR","reason":"third_party"}'
+has "... counted as third_party" "$tmp/err" 'withheld 1 \(.*third_party 1,'
+run $R -q --to NL-KMAR --explain "$w/own.ndjson"
+has "... --explain gives the reason" "$tmp/out" \
+    '"decision":"withheld",.*"reason":"third_party"'
+run $R -q --to NL-KMAR "$w/third.ndjson"
+has "a third party's record under if-releasable: released" "$tmp/out" \
+    '"origin":"FR-DGSI"'
+sed 's/"releasable_to":\["NL-KMAR"\]/"expires":"2020-01-01T00:00:00Z","releasable_to":["NL-KMAR"]/' \
+    "$w/own.ndjson" >"$w/own-expired.ndjson"
+run $R --to NL-KMAR --withheld "$tmp/own.withheld" "$w/own-expired.ndjson"
+is "the recipient's own and expired: third_party comes first" \
+    "$(cat "$tmp/own.withheld")" \
+    '{"id":"nl-own","origin":"NL-KMAR","reason":"third_party"}'
+
+## A member name with a dot (SPEC 2): no path can address it, so it is
+## dropped whatever rule matches its parent, at any depth and in arrays,
+## and counted once as unfit.  The attack: subject: keep beside
+## subject.passport: pseudonymise let subject."passport.number" out clear.
+sed -n '1,/^releases:/p' "$ag" >"$w/dotted.yaml"
+cat >>"$w/dotted.yaml" <<'EOF_AG'
+  - from: DE-BKA
+    to: [FR-DGSI]
+    ceiling: RESTRICTED
+    purposes: [smuggling]
+    types: [person]
+    fields:
+      subject: keep
+      subject.passport: pseudonymise
+EOF_AG
+printf '%s\n' '{"classification":"RESTRICTED","created":"2026-11-01T09:30:00Z","data":{"subject":{"docs":[{"no.x":{"deep":"Cleardoc"}},"kept"],"name":"Ann","passport":"P1","passport.number":"Clearpass-9"}},"id":"d1","origin":"DE-BKA","purposes":["smuggling"],"type":"person","version":1}' >"$w/dotted.ndjson"
+run intel-redact -a "$w/dotted.yaml" --from DE-BKA --to FR-DGSI "$w/dotted.ndjson"
+is "a dotted member: 0" "$status" 0
+hasnt "... never released in clear" "$tmp/out" 'Clear'
+has "... the rest as the rules say" "$tmp/out" \
+    '"data":\{"subject":\{"docs":\["kept"\],"name":"Ann","passport":"pn:[0-9a-f]{32}"\}\}'
+has "... counted once each as unfit" "$tmp/err" \
+    'values: dropped 2 \(unfit 2\), pseudonymised 1,'
+run intel-redact -q -a "$w/dotted.yaml" --from DE-BKA --to FR-DGSI --explain \
+    "$w/dotted.ndjson"
+is "... --explain shows it once" \
+    "$(grep -o '"path":"subject\.[^,]*number[^,]*' "$tmp/out")" \
+    '"path":"subject.\"passport.number\""'
+has "... dropped, with its parent's rule" "$tmp/out" \
+    '\{"action":"keep","outcome":"dropped: a name with \\"\.\\" no path can address","path":"subject\.\\"passport\.number\\"","rule":"subject"\}'
+hasnt "... never a value" "$tmp/out" 'Clear'
+
 ## The EXAMPLES of intel-redact(1), run as written on the fixtures.
 ex=$tmp/ex
 mkdir "$ex"

@@ -68,6 +68,48 @@ is "withheld record (SECRET): exit 1" "$status" 1
 has "... names the reason" "$tmp/err" "secret:1: record not allowed .*: withheld: classification$"
 empty "... nothing written" "$tmp/out"
 
+# The recipient's own record, relayed (SPEC 3): FR-DGSI may relay third
+# parties' records to DE-BKA (if-releasable), never DE-BKA's own: a higher
+# version or a recall of it would replace what DE-BKA holds.
+own='{"classification":"SECRET","created":"2026-05-01T10:00:00Z","data":{},"id":"pn:0123456789abcdef0123456789abcdef","origin":"DE-BKA","purposes":["terrorism"],"releasable_to":["DE-BKA"],"type":"person","version":999,"withdrawn":true}'
+printf '%s\n' "$own" >"$tmp/own"
+printf '%s\n' "$own" | sed 's/"origin":"DE-BKA"/"origin":"NL-KMAR"/' \
+    >"$tmp/third"
+fr() {
+	intel-sign -q -a "$ag" -k "$tmp/k/FR-DGSI.key" --to DE-BKA "$@"
+}
+run fr --seq 1 "$tmp/third"
+is "relaying a third party's record under if-releasable: exit 0" \
+    "$status" 0
+run fr --seq 1 -o "$tmp/own.b" "$tmp/third" "$tmp/own"
+is "relaying the recipient's own record: exit 1" "$status" 1
+has "... names file, line and the reason" "$tmp/err" \
+    "^intel-sign: $tmp/own:1: record not allowed to DE-BKA under agreement de-fr-nl-border-2026: withheld: third_party\$"
+empty "... nothing on stdout" "$tmp/out"
+nok "... no -o file" test -e "$tmp/own.b"
+
+# A member name with a dot (SPEC 2) is never compliant, even where a keep
+# rule on its parent would let it through as it is.
+sed 's/^      subject.name: keep$/      subject: keep\
+      subject.name: keep/' "$ag" >"$tmp/dotted.yaml"
+printf '%s\n' '{"classification":"RESTRICTED","created":"2026-05-01T10:00:00Z","data":{"subject":{"name":"Anna","passport.number":"P7654321"}},"id":"dot-1","origin":"DE-BKA","purposes":["smuggling"],"type":"person","version":1}' >"$tmp/dotted"
+sed 's/"passport.number"/"passport_number"/' "$tmp/dotted" >"$tmp/undotted"
+run intel-sign -q -a "$tmp/dotted.yaml" -k "$tmp/k/DE-BKA.key" --to FR-DGSI \
+    --seq 1 "$tmp/undotted"
+is "the same record without the dot: exit 0" "$status" 0
+for shape in '"passport.number":"P7654321"' \
+    '"docs":[1,{"passport.number":"P7654321"}]' \
+    '"x":{"y":{"passport.number":"P7654321"}}'; do
+	printf '%s\n' "{\"classification\":\"RESTRICTED\",\"created\":\"2026-05-01T10:00:00Z\",\"data\":{\"subject\":{$shape}},\"id\":\"dot-1\",\"origin\":\"DE-BKA\",\"purposes\":[\"smuggling\"],\"type\":\"person\",\"version\":1}" >"$tmp/dotted"
+	run intel-sign -q -a "$tmp/dotted.yaml" -k "$tmp/k/DE-BKA.key" \
+	    --to FR-DGSI --seq 1 -o "$tmp/dot.b" "$tmp/dotted"
+	is "a dotted member ($shape): exit 1" "$status" 1
+	has "... names the path, quoted" "$tmp/err" \
+	    "dotted:1: record not allowed to FR-DGSI .*: subject\\..*\"passport\\.number\": a name with \"\\.\" no path can address\$"
+	hasnt "... never the value" "$tmp/err" "P7654321"
+	nok "... no -o file" test -e "$tmp/dot.b"
+done
+
 printf '{"id":\n' >"$tmp/broken"
 run sign -o "$tmp/br.b" "$recs" "$tmp/broken"
 is "malformed record: exit 65" "$status" 65

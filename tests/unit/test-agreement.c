@@ -1,7 +1,8 @@
 /*
  * Unit tests for common/agreement.c: a good agreement read member by
  * member, broken agreements (status, line, column and message), the
- * pseudonym key file, the validity window and the choice of rule.
+ * pseudonym key file, the validity window and the choice of rule; and
+ * common/action.c, the table of field actions the parser reads them by.
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include <unistd.h>
 #include <gcrypt.h>
 
+#include "action.h"
 #include "agreement.h"
 #include "exitcodes.h"
 #include "tap.h"
@@ -465,6 +467,54 @@ test_pseudonym_key(void)
 		ok(0, "times.yaml loads: %s", e.msg);
 }
 
+/* The table of field actions (action.h): reading and writing them. */
+static void
+test_actions(void)
+{
+	static const struct {
+		const char *text;
+		int action;	/* -1: refused */
+		int arg;
+	} cases[] = {
+		{ "keep", AG_KEEP, 0 }, { "drop", AG_DROP, 0 },
+		{ "pseudonymise", AG_PSEUDONYMISE, 0 },
+		{ "mask:0", AG_MASK, 0 }, { "mask:1000000", AG_MASK, 1000000 },
+		{ "generalise:year", AG_GENERALISE_YEAR, 0 },
+		{ "generalise:month", AG_GENERALISE_MONTH, 0 },
+		{ "round:0", AG_ROUND, 0 }, { "round:15", AG_ROUND, 15 },
+		{ "mask:1000001", -1, 0 }, { "mask:99999999999999999999", -1, 0 },
+		{ "round:16", -1, 0 }, { "mask:01", -1, 0 }, { "mask:", -1, 0 },
+		{ "mask", -1, 0 }, { "mask:-1", -1, 0 }, { "mask:+1", -1, 0 },
+		{ "keep:1", -1, 0 }, { "keeps", -1, 0 }, { "Keep", -1, 0 },
+		{ "generalise", -1, 0 }, { "generalise:day", -1, 0 },
+		{ "generalise:year:1", -1, 0 }, { "", -1, 0 },
+	};
+	char text[64], list[256];
+	enum ag_action act;
+	int arg;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int rc = action_parse(cases[i].text, &act, &arg);
+
+		if (cases[i].action < 0) {
+			is_int(rc, -1, "action %s refused", cases[i].text);
+			continue;
+		}
+		ok(rc == 0 && (int)act == cases[i].action &&
+		    arg == cases[i].arg, "action %s read", cases[i].text);
+		action_format(act, arg, text, sizeof text);
+		is_str(text, cases[i].text, "action %s written back",
+		    cases[i].text);
+	}
+	action_list(list, sizeof list);
+	is_str(list, "keep, drop, pseudonymise, mask:N, generalise:year, "
+	    "generalise:month, round:0 to round:15", "the list of actions");
+	ok(action_word_first(AG_GENERALISE_YEAR) &&
+	    !action_word_first(AG_GENERALISE_MONTH) &&
+	    !action_word_first(AG_KEEP) && action_word_first(AG_DROP),
+	    "generalise:year and :month share one word; keep has none");
+}
+
 int
 main(void)
 {
@@ -478,6 +528,7 @@ main(void)
 	test_bad();
 	test_missing();
 	test_pseudonym_key();
+	test_actions();
 
 	return done_testing();
 }

@@ -206,7 +206,7 @@ test_actions(struct policy *p)
 	    "pseudonymise on an object: strings inside, booleans and nulls "
 	    "dropped, emptied arrays removed");
 	is_int(stats.unfit, 4, "those four drops counted as unfit");
-	is_int(stats.pseudonymised, 2, "two values pseudonymised");
+	is_int(stats.values[AG_PSEUDONYMISE], 2, "two values pseudonymised");
 	is_str(data_of(p, ENV("{\"pn\":true,\"keep\":1}")), "{\"keep\":1}",
 	    "pseudonymise: a boolean is dropped");
 	is_str(data_of(p, ENV("{\"pn\":{},\"keep\":1}")), "{\"keep\":1,\"pn\":{}}",
@@ -306,9 +306,10 @@ test_paths(struct policy *p)
 	is_str(data_of(p, ENV("{\"nested\":[{\"x\":{\"y\":1}},{\"x\":[{\"y\":"
 	    "2,\"q\":3}]}]}")), "{\"nested\":[{\"x\":[{\"q\":3}]}]}",
 	    "rules below arrays apply to each element, nested arrays too");
-	is_str(data_of(p, ENV("{\"nested.x\":1,\"nested\":{\"x.y\":2}}")),
-	    "{\"nested\":{\"x.y\":2}}",
-	    "a member name holding a dot is one segment");
+	is_str(data_of(p, ENV("{\"nested.x\":1,\"nested\":{\"x.y\":2,"
+	    "\"z\":3}}")), "{\"nested\":{\"z\":3}}",
+	    "a member name holding a dot is no path's segment: dropped "
+	    "(SPEC 2)");
 }
 
 static void
@@ -399,6 +400,36 @@ test_withhold(void)
 	    "\"classification\":\"SECRET\",\"purposes\":[\"terrorism\"],"
 	    "\"releasable_to\":[\"DE-BKA\"]")), "withheld:releasable_to",
 	    "third_party if-releasable: a list without the recipient");
+	/* No partner speaks for the recipient's own records (SPEC 3). */
+	is_str(redact(q, R("\"origin\":\"NL-KMAR\",\"type\":\"person\","
+	    "\"classification\":\"SECRET\",\"purposes\":[\"terrorism\"],"
+	    "\"releasable_to\":[\"NL-KMAR\"]")), "withheld:third_party",
+	    "the recipient's own record is withheld, releasable or not");
+	is_str(redact(q, "{\"id\":\"nl-1\",\"created\":\"2026-11-01T09:30:00Z\","
+	    "\"version\":999,\"withdrawn\":true,\"data\":{},"
+	    "\"origin\":\"NL-KMAR\",\"type\":\"person\","
+	    "\"classification\":\"SECRET\",\"purposes\":[\"terrorism\"],"
+	    "\"releasable_to\":[\"NL-KMAR\"]}"), "withheld:third_party",
+	    "so is a recall of it");
+	is_str(redact(q, R("\"origin\":\"NL-KMAR\",\"type\":\"person\","
+	    "\"classification\":\"SECRET\",\"purposes\":[\"terrorism\"],"
+	    "\"releasable_to\":[\"NL-KMAR\"],"
+	    "\"expires\":\"2020-01-01T00:00:00Z\"")), "withheld:third_party",
+	    "third_party is checked before expired");
+	is_str(redact(q, R("\"origin\":\"NL-KMAR\",\"type\":\"person\","
+	    "\"classification\":\"SECRET\",\"purposes\":[\"terrorism\"],"
+	    "\"releasable_to\":[\"FR-DGSI\"]")), "withheld:releasable_to",
+	    "releasable_to is checked before third_party");
+	record_parse(R("\"origin\":\"NL-KMAR\",\"type\":\"person\","
+	    "\"classification\":\"SECRET\",\"purposes\":[\"terrorism\"],"
+	    "\"releasable_to\":[\"NL-KMAR\"]"),
+	    strlen(R("\"origin\":\"NL-KMAR\",\"type\":\"person\","
+	    "\"classification\":\"SECRET\",\"purposes\":[\"terrorism\"],"
+	    "\"releasable_to\":[\"NL-KMAR\"]")), &rec, &e);
+	ok(!policy_complies(q, rec, why, sizeof why), "the recipient's own "
+	    "record does not comply (sign and verify refuse it)");
+	is_str(why, "withheld: third_party", "and says why");
+	json_decref(rec);
 	is_str(redact(p, R("\"origin\":\"DE-BKA\",\"type\":\"person\","
 	    "\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
 	    "\"expires\":\"2026-11-26T04:59:59Z\"")), "withheld:expired",
@@ -616,7 +647,7 @@ test_new(void)
 	    policy_reason_name(POLICY_RELEASED) == NULL, "no name past them");
 }
 
-/* --explain's callback. */
+
 static struct buf told = BUF_INIT;
 
 static void
@@ -656,6 +687,87 @@ test_explain(void)
 	policy_free(p);
 }
 
+/*
+ * SPEC 2: a member name with a dot is one no agreement path can address
+ * (a rule on subject.passport would not reach "passport.number"); it is
+ * dropped with everything below it, whatever rule matches its parent, and
+ * counted once as unfit.
+ */
+#define DOTTED "a name with \".\" no path can address"
+
+static void
+test_dotted(void)
+{
+	struct policy *p = mkpolicy("DE-BKA", "FR-DGSI", POLICY_KEY);
+	struct policy *q = mkpolicy("DE-BKA", "NL-KMAR", POLICY_KEY);
+	struct policy *c = mkpolicy("DE-BKA", "FR-DGSI", 0);
+	char want[512], pn1[POLICY_PN_LEN];
+
+	memset(&stats, 0, sizeof stats);
+	is_str(data_of(p, ENV("{\"keep\":{\"a.b\":{\"c\":\"Clear\",\"d\":[1]},"
+	    "\"e\":1}}")), "{\"keep\":{\"e\":1}}",
+	    "keep: a dotted member is dropped with all below it");
+	is_int(stats.values[AG_DROP], 1, "... counted once as dropped");
+	is_int(stats.unfit, 1, "... and once as unfit");
+	is_str(data_of(p, ENV("{\"keep\":[{\"a.b\":\"Clear\"},2,"
+	    "[{\"x.\":1}]]}")), "{\"keep\":[2]}", "inside arrays, at any depth; emptied shells go");
+	is_str(data_of(p, ENV("{\"subject\":{\"passport.number\":\"C01X\"},"
+	    "\"r0\":1}")), "{\"r0\":1}", "subject.\"passport.number\" is "
+	    "neither masked by subject.* nor kept by subject");
+	is_str(data_of(p, ENV("{\"nested\":{\"x.y\":\"Clear\",\"x\":{\"y.z\":"
+	    "\"Clear\",\"w\":1}}}")), "{\"nested\":{\"x\":{\"w\":1}}}",
+	    "beside and below deeper rules");
+	expect_pn("X", pn1);
+	snprintf(want, sizeof want, "{\"pn\":{\"c\":\"%s\"}}", pn1);
+	is_str(data_of(p, ENV("{\"pn\":{\"a.b\":\"Clear\",\"c\":\"x\"}}")),
+	    want, "under a transform on an object");
+	expect_pn("A", pn1);
+	snprintf(want, sizeof want, "{\"subject\":{\"name\":\"%s\"}}", pn1);
+	is_str(data_of(q, ENV("{\"a.b\":\"Clear\",\"subject\":{\"name.x\":"
+	    "\"Clear\",\"name\":\"a\"}}")), want,
+	    "a `*` rule does not match a dotted name either");
+	is_str(data_of(p, ENV("{\".\":\"Clear\",\"keep\":1}")), "{\"keep\":1}",
+	    "a name that is only a dot");
+
+	complies(c, ENV("{\"keep\":{\"a.b\":1}}"),
+	    "keep.\"a.b\": " DOTTED, "a dotted member does not comply");
+	complies(c, ENV("{\"keep\":[1,{\"x\":{\"y.z\":1}}]}"),
+	    "keep[1].x.\"y.z\": " DOTTED, "nor one deep in an array");
+	complies(c, ENV("{\"subject\":{\"passport.number\":\"**1X\"}}"),
+	    "subject.\"passport.number\": " DOTTED, "nor one that looks "
+	    "transformed");
+	complies(c, ENV("{\"keep\":{\"a\":1}}"), NULL, "the same without the "
+	    "dot complies");
+	policy_free(p);
+	policy_free(q);
+	policy_free(c);
+}
+
+static void
+test_dotted_explain(void)
+{
+	struct policy *p = mkpolicy("DE-BKA", "FR-DGSI", POLICY_KEY);
+	struct ierr e = IERR_INIT;
+	const char *in = ENV("{\"keep\":{\"a.b\":{\"c\":1},\"d\":2},"
+	    "\"subject\":{\"passport.number\":\"x\"},\"q.\\\"\":1}");
+	json_t *rec;
+	int reason;
+
+	buf_reset(&told);
+	record_parse(in, strlen(in), &rec, &e);
+	policy_redact(p, rec, &reason, NULL, on_value, NULL, &e);
+	is_str(told.data,
+	    "keep.\"a.b\"|keep|keep|dropped: " DOTTED "\n"
+	    "keep.d|keep|keep|kept\n"
+	    "subject.\"passport.number\"|subject|keep|dropped: " DOTTED "\n"
+	    "\"q.\\\"\"|-|drop|dropped: " DOTTED "\n",
+	    "explain shows a dotted member once, quoted, with its parent's "
+	    "rule");
+	json_decref(rec);
+	buf_free(&told);
+	policy_free(p);
+}
+
 int
 main(void)
 {
@@ -675,6 +787,8 @@ main(void)
 	test_complies();
 	test_new();
 	test_explain();
+	test_dotted();
+	test_dotted_explain();
 	teardown();
 	return done_testing();
 }
