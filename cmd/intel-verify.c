@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ struct run {
 	const char *agreement, *state, *output, *audit, *check_audit;
 	int report, quiet, verbose;
 	int out_failed;		/* writing records failed: stop, keep none */
+	int stdout_closed;	/* by finish(): cli_finish() must not */
 	struct bundle_verify_opts o;
 	struct agreement *ag;
 	struct bundle_verifier *v;
@@ -173,10 +175,32 @@ setup(struct run *r)
 	return 0;
 }
 
+/*
+ * Closes standard output, as cli_finish() would: 0, or EXIT_IOERR with
+ * the message.  Records on standard output are only safe once it is
+ * closed without error.
+ */
+static int
+close_stdout(struct run *r)
+{
+	int failed = fflush(stdout) != 0 || ferror(stdout);
+
+	if (fclose(stdout) != 0)
+		failed = 1;
+	r->stdout_closed = 1;
+	if (failed) {
+		diag_warn("standard output: write error: %s",
+		    strerror(errno ? errno : EIO));
+		return EXIT_IOERR;
+	}
+	return 0;
+}
+
 static int
 finish(struct run *r)
 {
 	struct ierr e = IERR_INIT;
+	int committed = 0, rc;
 
 	/* -o FILE holds the records of the bundles that verified; it is
 	 * not written at all after a write error, or when bundles failed
@@ -185,6 +209,17 @@ finish(struct run *r)
 	    !r->report))
 		output_abort(r->out);
 	else if (output_close(r->out, &e) != 0) {
+		diag_err(&e);
+		cli_status(&r->status, e.status);
+	} else
+		committed = 1;
+	if (committed && r->output == NULL && (rc = close_stdout(r)) != 0) {
+		cli_status(&r->status, rc);
+		committed = 0;
+	}
+	/* Only now are the seqs of the accepted bundles recorded: a run
+	 * that failed to write leaves the counters for the next one. */
+	if (committed && bundle_verifier_commit(r->v, &e) != 0) {
 		diag_err(&e);
 		cli_status(&r->status, e.status);
 	}
@@ -267,5 +302,5 @@ main(int argc, char **argv)
 	bundle_verifier_free(r.v);
 	agreement_free(r.ag);
 	jsonarena_thread_end();
-	return cli_finish(rc);
+	return r.stdout_closed ? rc : cli_finish(rc);
 }

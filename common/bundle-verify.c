@@ -38,6 +38,7 @@ struct bundle_verifier {
 	char at[TIMEUTIL_LEN];
 	char limit[TIMEUTIL_LEN];	/* at + retention_days */
 	int64_t limit_t;
+	struct state_run *run;	/* the accepted counters, with --state */
 };
 
 /* What one pass over a bundle found; decided on at the end. */
@@ -92,7 +93,21 @@ bundle_verifier_new(const struct bundle_verify_opts *o,
 		free(v);
 		return rc;
 	}
+	if (o->state_dir != NULL)
+		v->run = state_run_new(o->state_dir);
 	*out = v;
+	return 0;
+}
+
+int
+bundle_verifier_commit(struct bundle_verifier *v, struct ierr *e)
+{
+	if (v->run == NULL)
+		return 0;
+	if (v->o.record_seq)
+		return state_run_commit(v->run, e);
+	state_run_free(v->run);
+	v->run = state_run_new(v->o.state_dir);
 	return 0;
 }
 
@@ -103,6 +118,7 @@ bundle_verifier_free(struct bundle_verifier *v)
 		return;
 	if (v->spool != NULL)
 		fclose(v->spool);
+	state_run_free(v->run);
 	buf_free(&v->canon);
 	free(v);
 }
@@ -572,42 +588,34 @@ check_compliance(struct bundle_verifier *v, struct pass *p,
 	return 0;
 }
 
+/* Under the counter's lock, held until bundle_verifier_commit(). */
 static int
 check_replay(struct bundle_verifier *v, struct pass *p, unsigned long *line,
     struct ierr *e)
 {
-	const struct agreement *a = v->o.agreement;
 	struct bundle_report *r = p->r;
-	struct state *st;
 	int64_t last;
-	int rc;
+	int rc, fresh;
 
 	(void)line;
-	if (v->o.state_dir == NULL) {
+	if (v->run == NULL) {
 		note(r, BUNDLE_REPLAY, BUNDLE_NOT_CHECKED, "seq %" PRId64
 		    "; no --state folder", r->seq);
 		return 0;
 	}
-	if ((rc = state_lock(v->o.state_dir, STATE_ACCEPTED, a->id,
-	    header_str(p, "from"), header_str(p, "to"), &st, e)) != 0) {
+	if ((rc = state_run_check(v->run, v->o.agreement->id,
+	    header_str(p, "from"), header_str(p, "to"), r->seq, &last,
+	    &fresh, e)) != 0) {
 		note(r, BUNDLE_REPLAY, BUNDLE_FAILED, "%s", e->msg);
 		return rc;
 	}
-	last = state_value(st);
-	if (last != STATE_NONE && r->seq <= last) {
-		state_unlock(st);
+	if (!fresh) {
 		note(r, BUNDLE_REPLAY, BUNDLE_FAILED, "seq %" PRId64 " is not "
 		    "above %" PRId64 ", the last accepted from %s to %s (a "
 		    "replay, or bundles verified out of order)", r->seq, last,
 		    r->from, r->to);
 		return EXIT_REFUSED;
 	}
-	if (v->o.record_seq && (rc = state_store(st, r->seq, e)) != 0) {
-		state_unlock(st);
-		note(r, BUNDLE_REPLAY, BUNDLE_FAILED, "%s", e->msg);
-		return rc;
-	}
-	state_unlock(st);
 	if (last == STATE_NONE)
 		note(r, BUNDLE_REPLAY, BUNDLE_PASSED, "seq %" PRId64 ", the "
 		    "first from %s to %s", r->seq, r->from, r->to);
