@@ -23,8 +23,9 @@
 #include "timeutil.h"
 
 static const char usage_text[] =
-    "usage: intel-verify -a AGREEMENT [--to PARTY] [--state DIR] [--report]\n"
-    "                    [--audit FILE] [-j N] [-o FILE] [-q] [-v] [FILE...]\n"
+    "usage: intel-verify -a AGREEMENT [--to PARTY] [--from PARTY]\n"
+    "                    [--state DIR] [--report] [--audit FILE] [-j N]\n"
+    "                    [-o FILE] [-q] [-v] [FILE...]\n"
     "       intel-verify --check-audit FILE\n";
 
 struct run {
@@ -164,6 +165,11 @@ setup(struct run *r)
 		    r->ag->id);
 		return EXIT_CONFIG;
 	}
+	if (r->o.from != NULL && agreement_party(r->ag, r->o.from) == NULL) {
+		diag_warn("--from %s: not a party of agreement %s", r->o.from,
+		    r->ag->id);
+		return EXIT_CONFIG;
+	}
 	r->o.agreement = r->ag;
 	r->o.state_dir = r->state;
 	r->o.record_seq = !r->report;
@@ -230,11 +236,15 @@ finish(struct run *r)
 	return r->status;
 }
 
-enum { OPT_TO = 256, OPT_STATE, OPT_REPORT, OPT_AUDIT, OPT_CHECK_AUDIT };
+enum {
+	OPT_TO = 256, OPT_FROM, OPT_STATE, OPT_REPORT, OPT_AUDIT,
+	OPT_CHECK_AUDIT
+};
 
 static const struct option longopts[] = {
 	{ "agreement", required_argument, NULL, 'a' },
 	{ "to", required_argument, NULL, OPT_TO },
+	{ "from", required_argument, NULL, OPT_FROM },
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "report", no_argument, NULL, OPT_REPORT },
 	{ "audit", required_argument, NULL, OPT_AUDIT },
@@ -255,6 +265,7 @@ parse_args(struct run *r, int argc, char **argv)
 		switch (c) {
 		case 'a': r->agreement = optarg; break;
 		case OPT_TO: r->o.to = optarg; break;
+		case OPT_FROM: r->o.from = optarg; break;
 		case OPT_STATE: r->state = optarg; break;
 		case OPT_REPORT: r->report = 1; break;
 		case OPT_AUDIT: r->audit = optarg; break;

@@ -346,7 +346,7 @@ check_agreement(struct bundle_verifier *v, struct pass *p,
 	return 0;
 }
 
-/* Early: from the header alone. */
+/* Early: from the header alone.  With --from, from is that party. */
 static int
 check_sender(struct bundle_verifier *v, struct pass *p, unsigned long *line,
     struct ierr *e)
@@ -358,6 +358,11 @@ check_sender(struct bundle_verifier *v, struct pass *p, unsigned long *line,
 	if ((p->sender = agreement_party(a, header_str(p, "from"))) == NULL) {
 		note(r, BUNDLE_SENDER, BUNDLE_FAILED, "%s is not a party of "
 		    "agreement %s", r->from, a->id);
+		return EXIT_REFUSED;
+	}
+	if (v->o.from != NULL && strcmp(v->o.from, p->sender->code) != 0) {
+		note(r, BUNDLE_SENDER, BUNDLE_FAILED, "the bundle is from %s, "
+		    "not from %s (--from)", r->from, v->o.from);
 		return EXIT_REFUSED;
 	}
 	note(r, BUNDLE_SENDER, BUNDLE_PASSED, "%s", r->from);

@@ -114,7 +114,7 @@ enum bundle_check {
 	BUNDLE_HEADER,		/* line 1 is a canonical, known header */
 	BUNDLE_TRAILER,		/* the last line is a canonical trailer */
 	BUNDLE_AGREEMENT,	/* agreement id and version match */
-	BUNDLE_SENDER,		/* from is a party of the agreement */
+	BUNDLE_SENDER,		/* from is a party, and the one expected */
 	BUNDLE_KEY,		/* the key id is one of from's keys */
 	BUNDLE_SIGNATURE,	/* Ed25519 over the trailer without sig */
 	BUNDLE_DIGEST,		/* SHA-512 of the bytes before the trailer */
