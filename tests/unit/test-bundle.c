@@ -534,6 +534,27 @@ test_sign_refusals(struct keys_secret *de)
 	buf_free(&name);
 }
 
+/* The check names, in the order of enum bundle_check (SPEC 7's). */
+static void
+test_check_names(void)
+{
+	static const char *const want[] = { "header", "trailer",
+	    "agreement", "sender", "key", "signature", "digest", "count",
+	    "recipient", "window", "records", "compliance", "replay" };
+	struct buf got = BUF_INIT, exp = BUF_INIT;
+
+	is_int(BUNDLE_NCHECKS, sizeof want / sizeof want[0],
+	    "%d checks", BUNDLE_NCHECKS);
+	for (int c = 0; c < BUNDLE_NCHECKS; c++) {
+		buf_printf(&got, "%s ", bundle_check_name(c));
+		buf_printf(&exp, "%s ", want[c]);
+	}
+	is_str(got.data, exp.data, "check names in SPEC 7's order");
+	is_str(bundle_check_name(BUNDLE_NCHECKS), "?", "no such check: ?");
+	buf_free(&got);
+	buf_free(&exp);
+}
+
 /* The accepted counter of (ag, DE-BKA, FR-DGSI) as stored, read without
  * its lock; STATE_NONE when there is none. */
 static long long
@@ -878,6 +899,7 @@ main(void)
 	jobs = 1;
 	test_sign_refusals(de);
 	test_state(de);
+	test_check_names();
 
 	keys_free_secret(de);
 	keys_free_secret(nl);
