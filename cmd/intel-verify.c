@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,14 +23,16 @@
 #include "timeutil.h"
 
 static const char usage_text[] =
-    "usage: intel-verify -a AGREEMENT [--to PARTY] [--state DIR] [--report]\n"
-    "                    [--audit FILE] [-j N] [-o FILE] [-q] [-v] [FILE...]\n"
+    "usage: intel-verify -a AGREEMENT [--to PARTY] [--from PARTY]\n"
+    "                    [--state DIR] [--report] [--audit FILE] [-j N]\n"
+    "                    [-o FILE] [-q] [-v] [FILE...]\n"
     "       intel-verify --check-audit FILE\n";
 
 struct run {
 	const char *agreement, *state, *output, *audit, *check_audit;
 	int report, quiet, verbose;
 	int out_failed;		/* writing records failed: stop, keep none */
+	int stdout_closed;	/* by finish(): cli_finish() must not */
 	struct bundle_verify_opts o;
 	struct agreement *ag;
 	struct bundle_verifier *v;
@@ -162,6 +165,11 @@ setup(struct run *r)
 		    r->ag->id);
 		return EXIT_CONFIG;
 	}
+	if (r->o.from != NULL && agreement_party(r->ag, r->o.from) == NULL) {
+		diag_warn("--from %s: not a party of agreement %s", r->o.from,
+		    r->ag->id);
+		return EXIT_CONFIG;
+	}
 	r->o.agreement = r->ag;
 	r->o.state_dir = r->state;
 	r->o.record_seq = !r->report;
@@ -173,10 +181,32 @@ setup(struct run *r)
 	return 0;
 }
 
+/*
+ * Closes standard output, as cli_finish() would: 0, or EXIT_IOERR with
+ * the message.  Records on standard output are only safe once it is
+ * closed without error.
+ */
+static int
+close_stdout(struct run *r)
+{
+	int failed = fflush(stdout) != 0 || ferror(stdout);
+
+	if (fclose(stdout) != 0)
+		failed = 1;
+	r->stdout_closed = 1;
+	if (failed) {
+		diag_warn("standard output: write error: %s",
+		    strerror(errno ? errno : EIO));
+		return EXIT_IOERR;
+	}
+	return 0;
+}
+
 static int
 finish(struct run *r)
 {
 	struct ierr e = IERR_INIT;
+	int committed = 0, rc;
 
 	/* -o FILE holds the records of the bundles that verified; it is
 	 * not written at all after a write error, or when bundles failed
@@ -187,6 +217,17 @@ finish(struct run *r)
 	else if (output_close(r->out, &e) != 0) {
 		diag_err(&e);
 		cli_status(&r->status, e.status);
+	} else
+		committed = 1;
+	if (committed && r->output == NULL && (rc = close_stdout(r)) != 0) {
+		cli_status(&r->status, rc);
+		committed = 0;
+	}
+	/* Only now are the seqs of the accepted bundles recorded: a run
+	 * that failed to write leaves the counters for the next one. */
+	if (committed && bundle_verifier_commit(r->v, &e) != 0) {
+		diag_err(&e);
+		cli_status(&r->status, e.status);
 	}
 	if (!r->quiet)
 		diag_warn("%lu bundles accepted, %lu refused; %lu records %s",
@@ -195,11 +236,15 @@ finish(struct run *r)
 	return r->status;
 }
 
-enum { OPT_TO = 256, OPT_STATE, OPT_REPORT, OPT_AUDIT, OPT_CHECK_AUDIT };
+enum {
+	OPT_TO = 256, OPT_FROM, OPT_STATE, OPT_REPORT, OPT_AUDIT,
+	OPT_CHECK_AUDIT
+};
 
 static const struct option longopts[] = {
 	{ "agreement", required_argument, NULL, 'a' },
 	{ "to", required_argument, NULL, OPT_TO },
+	{ "from", required_argument, NULL, OPT_FROM },
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "report", no_argument, NULL, OPT_REPORT },
 	{ "audit", required_argument, NULL, OPT_AUDIT },
@@ -220,6 +265,7 @@ parse_args(struct run *r, int argc, char **argv)
 		switch (c) {
 		case 'a': r->agreement = optarg; break;
 		case OPT_TO: r->o.to = optarg; break;
+		case OPT_FROM: r->o.from = optarg; break;
 		case OPT_STATE: r->state = optarg; break;
 		case OPT_REPORT: r->report = 1; break;
 		case OPT_AUDIT: r->audit = optarg; break;
@@ -267,5 +313,5 @@ main(int argc, char **argv)
 	bundle_verifier_free(r.v);
 	agreement_free(r.ag);
 	jsonarena_thread_end();
-	return cli_finish(rc);
+	return r.stdout_closed ? rc : cli_finish(rc);
 }

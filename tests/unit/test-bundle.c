@@ -132,7 +132,8 @@ verify_mem(struct bundle_verifier *v, const char *p, size_t n,
 static struct bundle_verifier *
 verifier(const char *to, const char *state, int record)
 {
-	struct bundle_verify_opts o = { ag, to, NOW, state, record, jobs };
+	struct bundle_verify_opts o = { ag, to, NOW, state, record, jobs,
+	    NULL };
 	struct bundle_verifier *v = NULL;
 	struct ierr e = IERR_INIT;
 
@@ -523,6 +524,46 @@ test_sign_refusals(struct keys_secret *de)
 	buf_free(&name);
 }
 
+/* The check names, in the order of enum bundle_check (SPEC 7's). */
+static void
+test_check_names(void)
+{
+	static const char *const want[] = { "header", "trailer",
+	    "agreement", "sender", "key", "signature", "digest", "count",
+	    "recipient", "window", "records", "compliance", "replay" };
+	struct buf got = BUF_INIT, exp = BUF_INIT;
+
+	is_int(BUNDLE_NCHECKS, sizeof want / sizeof want[0],
+	    "%d checks", BUNDLE_NCHECKS);
+	for (int c = 0; c < BUNDLE_NCHECKS; c++) {
+		buf_printf(&got, "%s ", bundle_check_name(c));
+		buf_printf(&exp, "%s ", want[c]);
+	}
+	is_str(got.data, exp.data, "check names in SPEC 7's order");
+	is_str(bundle_check_name(BUNDLE_NCHECKS), "?", "no such check: ?");
+	buf_free(&got);
+	buf_free(&exp);
+}
+
+/* The accepted counter of (ag, DE-BKA, FR-DGSI) as stored, read without
+ * its lock; STATE_NONE when there is none. */
+static long long
+stored(const char *dir)
+{
+	char *path = state_path(dir, STATE_ACCEPTED, ag->id, "DE-BKA",
+	    "FR-DGSI");
+	long long v = STATE_NONE;
+	FILE *f = fopen(path, "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%lld", &v) != 1)
+			v = -2;
+		fclose(f);
+	}
+	free(path);
+	return v;
+}
+
 static void
 test_state(struct keys_secret *de)
 {
@@ -580,13 +621,16 @@ test_state(struct keys_secret *de)
 	state_next_seq(dir.data, "ag", "P", "Q", -1, &seq, &e);
 	is_int(seq, 161, "8 processes x 20 increments, then 161");
 
-	/* Replay through the verifier. */
+	/* Replay through the verifier: the seqs are recorded only by
+	 * bundle_verifier_commit(), and one accepted earlier in the run
+	 * counts as accepted. */
 	v = verifier("FR-DGSI", dir.data, 1);
 	sign_file(de, "FR-DGSI", "bundle/records.ndjson", 5, &b, &e);
 	rc = verify_mem(v, b.data, b.len, &r, NULL, &e);
 	is_int(rc, 0, "seq 5 accepted");
+	is_int(stored(dir.data), STATE_NONE, "... not recorded before commit");
 	rc = verify_mem(v, b.data, b.len, &r, NULL, &e);
-	is_int(rc, EXIT_REFUSED, "the same bundle again: replay");
+	is_int(rc, EXIT_REFUSED, "the same bundle again in the run: replay");
 	is_int(r.failed, BUNDLE_REPLAY, "... by the replay check");
 	sign_file(de, "FR-DGSI", "bundle/records.ndjson", 4, &b, &e);
 	rc = verify_mem(v, b.data, b.len, &r, NULL, &e);
@@ -594,17 +638,41 @@ test_state(struct keys_secret *de)
 	sign_file(de, "FR-DGSI", "bundle/records.ndjson", 6, &b, &e);
 	rc = verify_mem(v, b.data, b.len, &r, NULL, &e);
 	is_int(rc, 0, "seq 6 accepted");
+	is_int(bundle_verifier_commit(v, &e), 0, "commit");
+	is_int(stored(dir.data), 6, "the highest accepted seq is recorded");
+	/* The counter is released: another holder gets it at once. */
 	state_lock(dir.data, STATE_ACCEPTED, ag->id, "DE-BKA", "FR-DGSI", &s,
 	    &e);
-	is_int(state_value(s), 6, "the accepted seq is recorded");
+	is_int(state_value(s), 6, "... and unlocked");
 	state_unlock(s);
+	sign_file(de, "FR-DGSI", "bundle/records.ndjson", 8, &b, &e);
+	rc = verify_mem(v, b.data, b.len, &r, NULL, &e);
+	is_int(rc, 0, "after a commit the verifier goes on: seq 8");
+	bundle_verifier_free(v);
+	is_int(stored(dir.data), 6, "freed without commit: nothing recorded");
+
+	/* A failed write: the same bundle is accepted by the next run. */
+	v = verifier("FR-DGSI", dir.data, 1);
+	rc = verify_mem(v, b.data, b.len, &r, NULL, &e);
+	is_int(rc, 0, "seq 8 accepted again by the next run");
+	is_int(bundle_verifier_commit(v, &e), 0, "... and committed");
+	is_int(stored(dir.data), 8, "... recorded");
+	/* A commit with nothing accepted never lowers the counter. */
+	sign_file(de, "FR-DGSI", "bundle/records.ndjson", 7, &b, &e);
+	rc = verify_mem(v, b.data, b.len, &r, NULL, &e);
+	is_int(rc, EXIT_REFUSED, "seq 7 below 8: replay");
+	is_int(bundle_verifier_commit(v, &e), 0, "commit after a refusal");
+	is_int(stored(dir.data), 8, "... the counter only rises");
 	bundle_verifier_free(v);
 
 	v = verifier("FR-DGSI", dir.data, 0);
-	sign_file(de, "FR-DGSI", "bundle/records.ndjson", 7, &b, &e);
+	sign_file(de, "FR-DGSI", "bundle/records.ndjson", 9, &b, &e);
 	verify_mem(v, b.data, b.len, &r, NULL, &e);
+	ok(r.accepted, "without record_seq (--report): accepted");
 	verify_mem(v, b.data, b.len, &r, NULL, &e);
-	ok(r.accepted, "without record_seq (--report) nothing is recorded");
+	ok(!r.accepted, "... twice in one run: refused");
+	is_int(bundle_verifier_commit(v, &e), 0, "... commit");
+	is_int(stored(dir.data), 8, "... nothing is recorded");
 	bundle_verifier_free(v);
 	buf_free(&dir);
 	buf_free(&b);
@@ -822,6 +890,7 @@ main(void)
 	jobs = 1;
 	test_sign_refusals(de);
 	test_state(de);
+	test_check_names();
 
 	keys_free_secret(de);
 	keys_free_secret(nl);
