@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "agreement.h"
+#include "diag.h"		/* every command prints through it */
 
 /* Prints "PROG (intel-share) VERSION" to stdout; returns 0. */
 int cli_version(void);
