@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "escape.h"
 
 static const char *progname = "intel";
 
@@ -22,20 +23,36 @@ diag_progname(void)
 	return progname;
 }
 
+/*
+ * Messages carry text from input (file names, party codes, ids, member
+ * names).  The whole message is escaped here (SPEC 9) rather than each
+ * piece where it is put in: the messages' own words never hold a control,
+ * a separator, a bidirectional control or invalid UTF-8, so escaping them
+ * changes nothing, and no message can be printed unescaped.
+ */
+static void
+print(const char *msg)
+{
+	char line[ESCAPE_MAX_GROWTH * ERR_MSG_MAX + 1];
+
+	escape_text(line, sizeof line, msg, strlen(msg));
+	fprintf(stderr, "%s: %s\n", progname, line);
+}
+
 void
 diag_warn(const char *fmt, ...)
 {
-	char line[ERR_MSG_MAX];
+	char msg[ERR_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s\n", progname, line);
+	print(msg);
 }
 
 void
 diag_err(const struct ierr *e)
 {
-	fprintf(stderr, "%s: %s\n", progname, e->msg);
+	print(e->msg);
 }

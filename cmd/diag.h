@@ -1,7 +1,9 @@
 /*
  * Diagnostics on stderr, for cmd/ only (common/ never prints: it fills a
  * struct ierr, err.h).  Every line starts with the program's name, set by
- * diag_init() (cli_init() calls it).
+ * diag_init() (cli_init() calls it).  The message is escaped as SPEC 9
+ * says (common/escape.h), so text from input cannot drive the terminal and
+ * a message stays one line.
  */
 #ifndef INTEL_DIAG_H
 #define INTEL_DIAG_H
