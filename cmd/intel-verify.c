@@ -232,8 +232,6 @@ parse_args(struct run *r, int argc, char **argv)
 		diag_warn("--check-audit takes no bundles");
 		return cli_usage(usage_text, 0);
 	}
-	if (r->output != NULL && strcmp(r->output, "-") == 0)
-		r->output = NULL;
 	return -1;
 }
 
@@ -244,14 +242,12 @@ main(int argc, char **argv)
 	struct ierr e = IERR_INIT;
 	int rc;
 
-	diag_init(argv[0]);
-	jsonarena_init();
-	json_object_seed(0);
-	if ((rc = parse_args(&r, argc, argv)) >= 0)
+	if ((rc = cli_init(argv[0])) >= 0 ||
+	    (rc = parse_args(&r, argc, argv)) >= 0)
 		return cli_finish(rc);
 	if (r.check_audit != NULL)
 		return cli_finish(check_audit(&r));
-	if ((rc = secmem_init(&e)) != 0 || (rc = timeutil_now(&r.o.now, &e))) {
+	if ((rc = timeutil_now(&r.o.now, &e)) != 0) {
 		diag_err(&e);
 		return cli_finish(rc);
 	}
