@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "diag.h"
 #include "escape.h"
 
@@ -55,4 +56,26 @@ void
 diag_err(const struct ierr *e)
 {
 	print(e->msg);
+}
+
+void
+diag_escape_lines(struct buf *b)
+{
+	struct buf t = BUF_INIT;
+	size_t i = 0, j, n;
+
+	buf_add(&t, "", 0);
+	while (i < b->len) {
+		for (j = i; j < b->len && b->data[j] != '\n'; j++)
+			continue;
+		n = escape_text(NULL, 0, b->data + i, j - i);
+		buf_reserve(&t, n);
+		escape_text(t.data + t.len, n + 1, b->data + i, j - i);
+		t.len += n;
+		if (j < b->len)
+			buf_addc(&t, '\n');
+		i = j + 1;
+	}
+	buf_free(b);
+	*b = t;
 }

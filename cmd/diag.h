@@ -17,5 +17,12 @@ const char *diag_progname(void);
 void diag_warn(const char *fmt, ...) ATTR_PRINTF(1, 2);
 /* Prints "PROG: " and the message of e. */
 void diag_err(const struct ierr *e);
+/*
+ * Escapes each line of b in place (SPEC 9), keeping the newlines between
+ * them: for text of several lines made from input, such as intel-verify's
+ * reports.  Text that is escaped already comes out the same.
+ */
+struct buf;
+void diag_escape_lines(struct buf *b);
 
 #endif

@@ -71,6 +71,7 @@ report(struct run *r, const struct bundle_report *b)
 	struct buf t = BUF_INIT;
 
 	bundle_report_format(b, &t);
+	diag_escape_lines(&t);	/* SPEC 9: text from the bundle */
 	if (r->report) {
 		struct ierr e = IERR_INIT;
 

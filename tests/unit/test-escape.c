@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
+#include "diag.h"
 #include "escape.h"
 #include "tap.h"
 
@@ -133,5 +135,26 @@ main(void)
 	memset(out, 'X', sizeof out);
 	r = escape_text(out, 0, "abc", 3);
 	ok(r == 3 && out[0] == 'X', "outsz 0 writes nothing");
+
+	/* cmd/diag.c: a report of several lines, each escaped. */
+	{
+		struct buf b = BUF_INIT;
+		static const char rep[] = "bundle a\x1b" "b\n  from  X\xe2\x80"
+		    "\xaeY\xff\n\n  end\n";
+		static const char want_rep[] = "bundle a\\u001bb\n  from  "
+		    "X\\u202eY\\xff\n\n  end\n";
+
+		buf_add(&b, rep, sizeof rep - 1);
+		diag_escape_lines(&b);
+		is_str(b.data, want_rep, "diag_escape_lines: each line "
+		    "escaped, newlines kept");
+		diag_escape_lines(&b);
+		is_str(b.data, want_rep, "diag_escape_lines: escaped text "
+		    "comes out the same");
+		buf_reset(&b);
+		diag_escape_lines(&b);
+		is_str(b.data, "", "diag_escape_lines: empty text");
+		buf_free(&b);
+	}
 	return done_testing();
 }
