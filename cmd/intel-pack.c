@@ -250,9 +250,8 @@ main(int argc, char **argv)
 	enum input_format fmt;
 	int c, rc;
 
-	diag_init(argv[0]);
-	jsonarena_init();
-	json_object_seed(0);
+	if ((rc = cli_init(argv[0])) >= 0)
+		goto out;
 	while ((c = getopt_long(argc, argv, "f:a:j:o:qvh", longopts, NULL)) != -1)
 		switch (c) {
 		case 'f': format = optarg; break;
@@ -273,8 +272,7 @@ main(int argc, char **argv)
 		rc = cli_usage(usage_text, 0);
 		goto out;
 	}
-	if ((rc = secmem_init(&e)) != 0 ||
-	    (rc = timeutil_now(&r.opts.now, &e)) != 0) {
+	if ((rc = timeutil_now(&r.opts.now, &e)) != 0) {
 		diag_err(&e);
 		goto out;
 	}

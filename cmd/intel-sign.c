@@ -342,8 +342,6 @@ parse_args(struct run *r, int argc, char **argv)
 		    "each other");
 		return cli_usage(usage_text, 0);
 	}
-	if (r->output != NULL && strcmp(r->output, "-") == 0 && !r->keygen)
-		r->output = NULL;
 	return -1;
 }
 
@@ -354,12 +352,10 @@ main(int argc, char **argv)
 	struct ierr e = IERR_INIT;
 	int rc;
 
-	diag_init(argv[0]);
-	jsonarena_init();
-	json_object_seed(0);
-	if ((rc = parse_args(&r, argc, argv)) >= 0)
+	if ((rc = cli_init(argv[0])) >= 0 ||
+	    (rc = parse_args(&r, argc, argv)) >= 0)
 		return cli_finish(rc);
-	if ((rc = secmem_init(&e)) != 0 || (rc = timeutil_now(&r.now, &e))) {
+	if ((rc = timeutil_now(&r.now, &e)) != 0) {
 		diag_err(&e);
 		return cli_finish(rc);
 	}

@@ -74,6 +74,7 @@ report(struct run *r, const struct bundle_report *b)
 	struct buf t = BUF_INIT;
 
 	bundle_report_format(b, &t);
+	diag_escape_lines(&t);	/* SPEC 9: text from the bundle */
 	if (r->report) {
 		struct ierr e = IERR_INIT;
 
@@ -278,8 +279,6 @@ parse_args(struct run *r, int argc, char **argv)
 		diag_warn("--check-audit takes no bundles");
 		return cli_usage(usage_text, 0);
 	}
-	if (r->output != NULL && strcmp(r->output, "-") == 0)
-		r->output = NULL;
 	return -1;
 }
 
@@ -290,14 +289,12 @@ main(int argc, char **argv)
 	struct ierr e = IERR_INIT;
 	int rc;
 
-	diag_init(argv[0]);
-	jsonarena_init();
-	json_object_seed(0);
-	if ((rc = parse_args(&r, argc, argv)) >= 0)
+	if ((rc = cli_init(argv[0])) >= 0 ||
+	    (rc = parse_args(&r, argc, argv)) >= 0)
 		return cli_finish(rc);
 	if (r.check_audit != NULL)
 		return cli_finish(check_audit(&r));
-	if ((rc = secmem_init(&e)) != 0 || (rc = timeutil_now(&r.o.now, &e))) {
+	if ((rc = timeutil_now(&r.o.now, &e)) != 0) {
 		diag_err(&e);
 		return cli_finish(rc);
 	}
