@@ -40,6 +40,8 @@ on_event(void *arg, enum store_event ev, const char *origin, const char *id,
 		[STORE_EV_UPDATED] = "updated",
 		[STORE_EV_WITHDRAWN] = "withdrawn",
 		[STORE_EV_OLDER] = "older than the record kept",
+		[STORE_EV_RELAYED] = "relayed by another party: the record "
+		    "from its origin stays",
 		[STORE_EV_DUPLICATE] = "delivered again",
 		[STORE_EV_EXPIRED] = "expired"
 	};

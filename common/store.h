@@ -9,12 +9,13 @@
  * the store, which is flushed and renamed over it.  The whole merge holds
  * an exclusive lock on STORE.lock.
  *
- * Which record of two with one (origin, id) stays (store_pick): the higher
- * version; at equal versions the one whose canonical bytes sort first
- * (memcmp).  That is a total order, so the result never depends on the
+ * Which record of two with one (origin, id) stays (store_pick): a direct
+ * one over a relayed one (store_relayed), whatever their versions; between
+ * two of the same standing the higher version; at equal versions the one
+ * whose canonical bytes sort first (memcmp).  That is a total order, so the result never depends on the
  * order in which records arrive, nor on how they are split into merges.
- * Two records of equal version that are equal apart from `received` and
- * `expires` are the same record delivered twice; otherwise they are a
+ * Two records of one standing and equal version that are equal apart from
+ * `received` and `expires` are the same record delivered twice; otherwise they are a
  * conflict, reported through the report callback.
  *
  * Ownership: a batch owns every record it holds; store_batch_free()
@@ -49,6 +50,7 @@ enum store_event {
 	STORE_EV_UPDATED,
 	STORE_EV_WITHDRAWN,
 	STORE_EV_OLDER,		/* older than the record kept */
+	STORE_EV_RELAYED,	/* relayed, and the store holds it direct */
 	STORE_EV_DUPLICATE,	/* the same record delivered again */
 	STORE_EV_EXPIRED
 };
@@ -102,10 +104,16 @@ int store_merge(struct store_batch *b, const char *path,
 int store_key_cmp(const char *origin1, const char *id1, const char *origin2,
     const char *id2);
 
+/* 1 if rec is relayed: it has `received` and `received.from` is not its
+ * `origin`; 0 if it is direct (from its originator, or without
+ * `received`). */
+int store_relayed(const json_t *rec);
+
 /* Which of two records with one (origin, id) stays: returns < 0 if the
  * first, > 0 if the second, 0 if they are byte for byte the same.  canon1
  * and canon2 are their canonical forms.  *conflict is set to 1 when they
- * have equal versions but differ in more than received and expires. */
+ * have one standing and equal versions but differ in more than received
+ * and expires. */
 int store_pick(const json_t *r1, const char *canon1, size_t len1,
     const json_t *r2, const char *canon2, size_t len2, int *conflict);
 
