@@ -26,7 +26,7 @@ output_open(const char *path, struct output **out, struct ierr *e)
 		o->f = stdout;
 		o->name = "<stdout>";
 	} else {
-		if ((rc = atomic_open(path, 0666, &o->a, e)) != 0) {
+		if ((rc = atomic_open(path, 0600, &o->a, e)) != 0) {
 			free(o);
 			return rc;
 		}
