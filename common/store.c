@@ -675,60 +675,82 @@ remove_stale(const char *path)
 	free(c2);
 }
 
+/*
+ * Locks STORE.lock beside the store (path resolved).  A new lock file
+ * takes the store's mode and group, so that whoever may write the store
+ * may lock it; a link in its place is refused.
+ */
 static int
 lock_store(const char *path, int *fd, struct ierr *e)
 {
 	struct buf lock = BUF_INIT;
-	int rc = 0;
+	struct stat st;
+	mode_t mode = 0600;
+	int rc = 0, have = stat(path, &st) == 0;
 
+	if (have)
+		mode = st.st_mode & 0666;
 	buf_printf(&lock, "%s.lock", path);
-	*fd = open(lock.data, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	*fd = open(lock.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, mode);
+	if (*fd >= 0) {
+		if (have && fchown(*fd, (uid_t)-1, st.st_gid) != 0 &&
+		    errno != EPERM)
+			rc = err_errno(e, EXIT_CANTCREAT, lock.data);
+		else if (fchmod(*fd, mode) != 0)
+			rc = err_errno(e, EXIT_CANTCREAT, lock.data);
+	} else if (errno == EEXIST)
+		*fd = open(lock.data, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (*fd < 0)
 		rc = err_errno(e, EXIT_CANTCREAT, lock.data);
-	else {
-		while (flock(*fd, LOCK_EX) != 0) {
-			if (errno == EINTR)
-				continue;
-			rc = err_errno(e, EXIT_IOERR, lock.data);
-			close(*fd);
-			*fd = -1;
-			break;
-		}
+	while (rc == 0 && flock(*fd, LOCK_EX) != 0) {
+		if (errno == EINTR)
+			continue;
+		rc = err_errno(e, EXIT_IOERR, lock.data);
+	}
+	if (rc != 0 && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
 	}
 	buf_free(&lock);
 	return rc;
 }
 
 static int
-merge_store(struct merge *m, const char *path)
+merge_store(struct merge *m, const char *name)
 {
 	struct atomic *a = NULL;
 	struct output *hout = NULL;
 	struct stat st;
 	mode_t mode = 0600;
+	char *path;
 	int lockfd = -1, exists = 0, rc;
 
-	if ((rc = lock_store(path, &lockfd, m->e)) != 0)
+	/* Every name of one store shares one lock: that of the file. */
+	if ((rc = atomic_resolve(name, 1, &path, m->e)) != 0)
 		return rc;
+	if ((rc = lock_store(path, &lockfd, m->e)) != 0)
+		goto out;
 	remove_stale(path);
 	if (stat(path, &st) == 0) {
 		exists = 1;
 		mode = st.st_mode & 07777;
+		if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+			rc = err_set(m->e, EXIT_CANTCREAT, "%s: the store has "
+			    "%lu hard links: a merge would split its names",
+			    name, (unsigned long)st.st_nlink);
+			goto out;
+		}
 		if ((rc = lines_open(path, &m->l, m->e)) != 0)
 			goto out;
 	} else if (errno != ENOENT) {
-		rc = err_errno(m->e, EXIT_NOINPUT, path);
+		rc = err_errno(m->e, EXIT_NOINPUT, name);
 		goto out;
 	}
 	if ((rc = atomic_open(path, mode, &a, m->e)) != 0)
 		goto out;
-	/* Keep the store's mode exactly, whatever the umask. */
-	if (fchmod(fileno(atomic_file(a)), mode) != 0) {
-		rc = err_errno(m->e, EXIT_CANTCREAT, path);
-		goto out;
-	}
 	m->out = atomic_file(a);
-	m->outname = path;
+	m->outname = name;
 	if ((rc = join(m)) != 0)
 		goto out;
 	lines_close(m->l);
@@ -750,7 +772,9 @@ merge_store(struct merge *m, const char *path)
 out:
 	output_abort(hout);
 	atomic_abort(a);
-	close(lockfd);
+	if (lockfd >= 0)
+		close(lockfd);
+	free(path);
 	return rc;
 }
 
