@@ -109,6 +109,12 @@ main(int argc, char *argv[])
 	o.report = on_event;
 	o.report_arg = &verbose;
 
+	if ((rc = store_check_names(store, o.hits, auditlog,
+	    (const char *const *)argv + optind, (size_t)(argc - optind),
+	    &e)) != 0) {
+		diag_err(&e);
+		return rc;
+	}
 	/* All the new input is read and checked before the store is
 	 * locked or touched. */
 	b = store_batch_new();

@@ -779,6 +779,49 @@ out:
 }
 
 int
+store_check_names(const char *store, const char *hits, const char *audit,
+    const char *const *ins, size_t nin, struct ierr *e)
+{
+	const char *outs[5], *what[5], *stdin_only[1] = { NULL };
+	struct buf lock = BUF_INIT;
+	struct ierr ignore = IERR_INIT;
+	size_t n = 0;
+	char *real;
+	int rc;
+
+	if (store != NULL) {
+		what[n] = "the store";
+		outs[n++] = store;
+		if (atomic_resolve(store, 0, &real, &ignore) == 0) {
+			buf_printf(&lock, "%s.lock", real);
+			free(real);
+			what[n] = "the store's lock";
+			outs[n++] = lock.data;
+		}
+	}
+	if (hits != NULL) {
+		what[n] = "the hits file";
+		outs[n++] = hits;
+	}
+	if (audit != NULL) {
+		what[n] = "the audit log";
+		outs[n++] = audit;
+	}
+	/* Standard output, when --hits - does not name it already. */
+	if (hits == NULL || strcmp(hits, "-") != 0) {
+		what[n] = NULL;		/* "<stdout>" says it */
+		outs[n++] = NULL;
+	}
+	if (nin == 0) {
+		ins = stdin_only;
+		nin = 1;
+	}
+	rc = output_distinct(outs, what, n, ins, nin, e);
+	buf_free(&lock);
+	return rc;
+}
+
+int
 store_merge(struct store_batch *b, const char *path,
     const struct store_opts *o, struct store_stats *st, struct ierr *e)
 {

@@ -100,6 +100,16 @@ size_t store_batch_count(const struct store_batch *b);
 int store_merge(struct store_batch *b, const char *path,
     const struct store_opts *o, struct store_stats *st, struct ierr *e);
 
+/*
+ * Refuses (EXIT_USAGE) outputs that are the same file as the store, its
+ * lock, an input or one another (output_distinct): the store (or NULL),
+ * the hits file and the audit log (each NULL if not asked for; hits "-"
+ * is standard output), standard output otherwise, and the nin inputs
+ * (none: standard input).
+ */
+int store_check_names(const char *store, const char *hits,
+    const char *audit, const char *const *ins, size_t nin, struct ierr *e);
+
 /* Compares two (origin, id) pairs in UTF-8 byte order. */
 int store_key_cmp(const char *origin1, const char *id1, const char *origin2,
     const char *id2);
