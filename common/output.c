@@ -151,6 +151,16 @@ output_distinct(const char *const *outs, const char *const *what,
 	int rc = 0;
 
 	for (i = 0; i < nout && rc == 0; i++) {
+		/* A link that may not be followed fails first (73). */
+		if (outs[i] != NULL && strcmp(outs[i], "-") != 0 &&
+		    strncmp(outs[i], "/dev/", 5) != 0 &&
+		    strncmp(outs[i], "/proc/", 6) != 0) {
+			char *real;
+
+			if ((rc = atomic_resolve(outs[i], 1, &real, e)) != 0)
+				break;
+			free(real);
+		}
 		ident_of(outs[i], 1, &o[i]);
 		for (j = 0; j < i && rc == 0; j++)
 			if (ident_same(&o[i], &o[j]))

@@ -31,7 +31,9 @@ void output_abort(struct output *o);
  * only when it is a regular file.  Only regular files (and names not yet
  * there) are compared: /dev/null may take several outputs.  what, if not
  * NULL, says what each output is ("the store") for the message, which
- * names both files ("<stdout>", "<stdin>" for the streams).
+ * names both files ("<stdout>", "<stdin>" for the streams).  An output
+ * named through a symbolic link that may not be followed (atomic.h) is
+ * refused first, with EXIT_CANTCREAT.
  */
 int output_distinct(const char *const *outs, const char *const *what,
     size_t nout, const char *const *ins, size_t nin, struct ierr *e);
