@@ -46,16 +46,16 @@ chown -h "$nobody" "$sh/dir"
 
 # planted DESC CMD...: 73, the message names the link, nothing written.
 planted() {
-	d=$1
+	desc=$1
 	shift
 	run "$@"
-	is "$d: 73" "$status" 73
-	has "$d: names the link" "$tmp/err" \
+	is "$desc: 73" "$status" 73
+	has "$desc: names the link" "$tmp/err" \
 	    "the symbolic link $sh/(out|dir) belongs to uid $nobody, neither you, root nor the owner of its folder: not followed"
-	ok "$d: the target untouched" cmp -s "$tmp/victim/file" "$tmp/precious"
-	is "$d: nothing made beside the target" "$(names "$tmp/victim")" "file "
-	is "$d: nothing made beside the link" "$(names "$sh")" "dir out "
-	empty "$d: nothing on stdout" "$tmp/out"
+	ok "$desc: the target untouched" cmp -s "$tmp/victim/file" "$tmp/precious"
+	is "$desc: nothing made beside the target" "$(names "$tmp/victim")" "file "
+	is "$desc: nothing made beside the link" "$(names "$sh")" "dir out "
+	empty "$desc: nothing on stdout" "$tmp/out"
 }
 planted "pack -o LINK" intel-pack -q --origin DE-BKA --type person \
     -o "$sh/out" "$fx/day1.ndjson"

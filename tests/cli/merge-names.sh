@@ -22,13 +22,13 @@ before_names=$(names .)
 # refused DESC REGEX CMD...: exit 64, the message, the store and the folder
 # as they were, nothing on stdout.
 refused() {
-	d=$1 re=$2
+	desc=$1 re=$2
 	shift 2
 	run "$@"
-	is "$d: 64" "$status" 64
-	has "$d: says why" "$tmp/err" "^intel-merge: $re"
-	ok "$d: the store is byte for byte the same" cmp -s store.ndjson before
-	is "$d: no file made or removed" "$(names .)" "$before_names"
+	is "$desc: 64" "$status" 64
+	has "$desc: says why" "$tmp/err" "^intel-merge: $re"
+	ok "$desc: the store is byte for byte the same" cmp -s store.ndjson before
+	is "$desc: no file made or removed" "$(names .)" "$before_names"
 }
 
 ## Outputs that are the store, its lock, an input or one another.
