@@ -169,6 +169,12 @@ atomic_resolve(const char *path, int check, char **real, struct ierr *e)
 		buf_add(&comp, p, len);
 		memmove(todo.data, p + len, strlen(p + len) + 1);
 		todo.len = strlen(todo.data);
+		if (gone) {
+			/* Taken as it is: the folder before it is missing. */
+			buf_addc(&res, '/');
+			buf_adds(&res, comp.data);
+			continue;
+		}
 		if (strcmp(comp.data, ".") == 0)
 			continue;
 		if (strcmp(comp.data, "..") == 0) {
@@ -180,7 +186,7 @@ atomic_resolve(const char *path, int check, char **real, struct ierr *e)
 		buf_addc(&res, '/');
 		buf_adds(&res, comp.data);
 		/* What does not exist yet is taken as it is. */
-		if (gone || lstat(res.data, &st) != 0) {
+		if (lstat(res.data, &st) != 0) {
 			gone = 1;
 			continue;
 		}

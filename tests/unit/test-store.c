@@ -11,10 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "buf.h"
 #include "exitcodes.h"
 #include "hits.h"
 #include "jsonio.h"
+#include "output.h"
 #include "record.h"
 #include "store.h"
 #include "tap.h"
@@ -439,6 +441,64 @@ test_hits(void)
 	hits_free(h);
 }
 
+/* Names resolved as open() would (atomic_resolve), and outputs compared
+ * with inputs and one another (output_distinct). */
+static void
+test_names(void)
+{
+	struct ierr e = IERR_INIT;
+	char base[300], p[400], want[400], *real = NULL;
+	const char *outs[3], *ins[2];
+	char store[400], other[400], link[400];
+
+	snprintf(base, sizeof base, "%s/names", dir);
+	mkdir(base, 0700);
+	snprintf(p, sizeof p, "%s/real", base);
+	mkdir(p, 0700);
+	snprintf(p, sizeof p, "%s/ln", base);
+	if (symlink("real", p) != 0)
+		diag("symlink: %s", p);
+	snprintf(p, sizeof p, "%s/ln/./x/../y", base);
+	is_int(atomic_resolve(p, 1, &real, &e), 0, "resolve through a link");
+	snprintf(want, sizeof want, "%s/real/x/../y", base);
+	/* x does not exist: the rest is taken as it is. */
+	is_str(real, want, "a missing folder is taken as it is");
+	free(real);
+	snprintf(p, sizeof p, "%s/ln/../real/./f", base);
+	is_int(atomic_resolve(p, 1, &real, &e), 0, "resolve .. after a link");
+	snprintf(want, sizeof want, "%s/real/f", base);
+	is_str(real, want, ".. goes up from the link's target");
+	free(real);
+	snprintf(p, sizeof p, "%s/loop", base);
+	if (symlink("loop", p) != 0)
+		diag("symlink: %s", p);
+	is_int(atomic_resolve(p, 1, &real, &e), EXIT_CANTCREAT,
+	    "a loop of links: 73");
+	ok(real == NULL, "and no name");
+
+	snprintf(store, sizeof store, "%s/real/store", base);
+	snprintf(other, sizeof other, "%s/real/other", base);
+	snprintf(link, sizeof link, "%s/ln/store", base);
+	spit(store, "");
+	outs[0] = store;
+	outs[1] = other;
+	ins[0] = link;
+	err_clear(&e);
+	is_int(output_distinct(outs, NULL, 2, ins, 1, &e), EXIT_USAGE,
+	    "an output that is an input through a link: 64");
+	ok(strstr(e.msg, "the same file as the input") != NULL,
+	    "says so: %s", e.msg);
+	outs[0] = other;
+	outs[1] = "/dev/null";
+	outs[2] = "/dev/null";
+	is_int(output_distinct(outs, NULL, 3, ins, 1, &e), 0,
+	    "/dev/null twice and a new name: fine");
+	snprintf(p, sizeof p, "%s/ln/other", base);
+	outs[1] = p;
+	is_int(output_distinct(outs, NULL, 2, ins, 0, &e), EXIT_USAGE,
+	    "two names of one file not yet there: 64");
+}
+
 int
 main(void)
 {
@@ -456,6 +516,7 @@ main(void)
 	test_standing();
 	test_bad_store();
 	test_hits();
+	test_names();
 	if (system(NULL)) {
 		char cmd[400];
 
