@@ -677,8 +677,9 @@ remove_stale(const char *path)
 
 /*
  * Locks STORE.lock beside the store (path resolved).  A new lock file
- * takes the store's mode and group, so that whoever may write the store
- * may lock it; a link in its place is refused.
+ * takes the store's mode, and its owner and group where we may set them,
+ * so that whoever may write the store may lock it; a link in its place is
+ * refused.
  */
 static int
 lock_store(const char *path, int *fd, struct ierr *e)
@@ -694,8 +695,9 @@ lock_store(const char *path, int *fd, struct ierr *e)
 	*fd = open(lock.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, mode);
 	if (*fd >= 0) {
-		if (have && fchown(*fd, (uid_t)-1, st.st_gid) != 0 &&
-		    errno != EPERM)
+		/* Its owner too where we may (as root). */
+		if (have && fchown(*fd, st.st_uid, st.st_gid) != 0 &&
+		    fchown(*fd, (uid_t)-1, st.st_gid) != 0 && errno != EPERM)
 			rc = err_errno(e, EXIT_CANTCREAT, lock.data);
 		else if (fchmod(*fd, mode) != 0)
 			rc = err_errno(e, EXIT_CANTCREAT, lock.data);
