@@ -128,18 +128,18 @@ ident_same(const struct ident *a, const struct ident *b)
 	return 0;
 }
 
-/* "the store " for what[i], or "". */
+/* What output i is ("the store"), or "". */
 static const char *
 label(const char *const *what, size_t i)
 {
-	static char l[2][64];
-	static int k;
+	return what != NULL && what[i] != NULL ? what[i] : "";
+}
 
-	if (what == NULL || what[i] == NULL)
-		return "";
-	k = !k;
-	snprintf(l[k], sizeof l[k], "%s ", what[i]);
-	return l[k];
+/* The space after a label, if there is one. */
+static const char *
+space(const char *const *what, size_t i)
+{
+	return *label(what, i) != '\0' ? " " : "";
 }
 
 int
@@ -164,18 +164,19 @@ output_distinct(const char *const *outs, const char *const *what,
 		ident_of(outs[i], 1, &o[i]);
 		for (j = 0; j < i && rc == 0; j++)
 			if (ident_same(&o[i], &o[j]))
-				rc = err_set(e, EXIT_USAGE, "%s%s is the same "
-				    "file as %s%s: each output needs its own",
-				    label(what, i), o[i].name, label(what, j),
+				rc = err_set(e, EXIT_USAGE, "%s%s%s is the "
+				    "same file as %s%s%s: each output needs its "
+				    "own", label(what, i), space(what, i),
+				    o[i].name, label(what, j), space(what, j),
 				    o[j].name);
 	}
 	for (j = 0; j < nin && rc == 0; j++) {
 		ident_of(ins[j], 0, &in);
 		for (i = 0; i < nout && rc == 0; i++)
 			if (ident_same(&o[i], &in))
-				rc = err_set(e, EXIT_USAGE, "%s%s is the same "
-				    "file as the input %s", label(what, i),
-				    o[i].name, in.name);
+				rc = err_set(e, EXIT_USAGE, "%s%s%s is the "
+				    "same file as the input %s", label(what, i),
+				    space(what, i), o[i].name, in.name);
 		free(in.real);
 	}
 	for (i = 0; i < nout; i++)
