@@ -7,7 +7,8 @@
  * new input only); then the store is read line by line, and every line
  * that does not change is copied byte for byte to a temporary file beside
  * the store, which is flushed and renamed over it.  The whole merge holds
- * an exclusive lock on STORE.lock.
+ * an exclusive lock on STORE.lock beside the file STORE names (after
+ * following links).
  *
  * Which record of two with one (origin, id) stays (store_pick): a direct
  * one over a relayed one (store_relayed), whatever their versions; between
@@ -89,13 +90,17 @@ size_t store_batch_count(const struct store_batch *b);
 /*
  * Merges b into the store at path, in place, under the lock, as described
  * above; path NULL writes the merged records to standard output instead.
- * The store is created if missing (mode 0600), keeps its mode otherwise,
- * and is not rewritten if nothing changes.  Statuses: EXIT_DATAERR for a
- * malformed, out-of-order or duplicated store line ("STORE:LINE: what"),
- * the store untouched; EXIT_CANTCREAT if the lock or temporary file
- * cannot be created; EXIT_NOINPUT if the store cannot be read; EXIT_IOERR
- * on a write error (a full disk), the store untouched.  b is sorted and
- * reduced by the first call; it may be merged again.
+ * path is resolved first (atomic_resolve: trusted links only), and the
+ * lock is the resolved file's, so every name of a store shares it.  The
+ * store is created if missing (mode 0600), keeps its mode, owner and group
+ * otherwise, and is not rewritten if nothing changes.  Statuses:
+ * EXIT_DATAERR for a malformed, out-of-order or duplicated store line
+ * ("STORE:LINE: what"), the store untouched; EXIT_CANTCREAT if the lock or
+ * temporary file cannot be created, a link on the way may not be
+ * followed, or the store has more than one hard link; EXIT_NOINPUT if
+ * the store cannot be read; EXIT_IOERR on a write error (a full disk), the
+ * store untouched.  b is sorted and reduced by the first call; it may be
+ * merged again.
  */
 int store_merge(struct store_batch *b, const char *path,
     const struct store_opts *o, struct store_stats *st, struct ierr *e);
