@@ -13,11 +13,12 @@
  * Which record of two with one (origin, id) stays (store_pick): a direct
  * one over a relayed one (store_relayed), whatever their versions; between
  * two of the same standing the higher version; at equal versions the one
- * whose canonical bytes sort first (memcmp).  That is a total order, so the result never depends on the
- * order in which records arrive, nor on how they are split into merges.
- * Two records of one standing and equal version that are equal apart from
- * `received` and `expires` are the same record delivered twice; otherwise they are a
- * conflict, reported through the report callback.
+ * whose canonical bytes sort first (memcmp).  That is a total order, so
+ * the result never depends on the order in which records arrive, nor on
+ * how they are split into merges.  Two records of one standing and equal
+ * version that are equal apart from `received` and `expires` are the same
+ * record delivered twice; otherwise they are a conflict, reported through
+ * the report callback.
  *
  * Ownership: a batch owns every record it holds; store_batch_free()
  * releases it.  Strings passed to the report callback are valid only
