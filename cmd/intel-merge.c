@@ -38,6 +38,8 @@ on_event(void *arg, enum store_event ev, const char *origin, const char *id,
 		[STORE_EV_UPDATED] = "updated",
 		[STORE_EV_WITHDRAWN] = "withdrawn",
 		[STORE_EV_OLDER] = "older than the record kept",
+		[STORE_EV_RELAYED] = "relayed by another party: the record "
+		    "from its origin stays",
 		[STORE_EV_DUPLICATE] = "delivered again",
 		[STORE_EV_EXPIRED] = "expired"
 	};
@@ -106,6 +108,12 @@ main(int argc, char *argv[])
 	o.report = on_event;
 	o.report_arg = &verbose;
 
+	if ((rc = store_check_names(store, o.hits, auditlog,
+	    (const char *const *)argv + optind, (size_t)(argc - optind),
+	    &e)) != 0) {
+		diag_err(&e);
+		return rc;
+	}
 	/* All the new input is read and checked before the store is
 	 * locked or touched. */
 	b = store_batch_new();

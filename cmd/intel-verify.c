@@ -294,6 +294,12 @@ main(int argc, char **argv)
 		return cli_finish(rc);
 	if (r.check_audit != NULL)
 		return cli_finish(check_audit(&r));
+	if (output_distinct((const char *[]){ r.output, r.audit }, NULL,
+	    r.audit ? 2 : 1, (const char *const *)argv + optind,
+	    (size_t)(argc - optind), &e) != 0) {
+		diag_err(&e);
+		return cli_finish(EXIT_USAGE);
+	}
 	if ((rc = timeutil_now(&r.o.now, &e)) != 0) {
 		diag_err(&e);
 		return cli_finish(rc);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "audit.h"
 #include "buf.h"
 #include "crypto.h"
@@ -168,10 +169,28 @@ int
 audit_append(const char *path, const struct audit_entry *ent,
     struct ierr *e)
 {
+	char *real;
 	int fd, rc;
 
-	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0600)) == -1)
+	/* Through links we trust only; a new log is 0600 whatever the
+	 * umask. */
+	if (strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0)
+		real = xstrdup(path);	/* streams, as atomic.h writes them */
+	else if ((rc = atomic_resolve(path, 1, &real, e)) != 0)
+		return rc;
+	fd = open(real, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600);
+	if (fd != -1 && fchmod(fd, 0600) != 0) {
+		rc = err_errno(e, EXIT_CANTCREAT, path);
+		close(fd);
+		unlink(real);
+		free(real);
+		return rc;
+	}
+	if (fd == -1 && errno == EEXIST)
+		fd = open(real, O_RDWR | O_APPEND | O_CLOEXEC);
+	free(real);
+	if (fd == -1)
 		return err_errno(e, EXIT_CANTCREAT, path);
 	while (flock(fd, LOCK_EX) == -1) {
 		if (errno != EINTR) {

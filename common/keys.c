@@ -682,6 +682,11 @@ write_new(const char *path, mode_t mode, const char *data, size_t len,
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 	    mode);
+	if (fd != -1 && fchmod(fd, mode) == -1) {	/* whatever the umask */
+		close(fd);
+		unlink(path);
+		fd = -1;
+	}
 	if (fd == -1)
 		return err_set(e, EXIT_CANTCREAT, "cannot create %s: %s", path,
 		    strerror(errno));

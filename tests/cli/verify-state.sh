@@ -4,7 +4,7 @@
 # "replay"; the counter's lock is held from the replay check to the
 # recording; a seq accepted earlier in the run counts as accepted.
 . "${top_srcdir:-.}/tests/lib.sh"
-. "$fixtures/bundle/setup.sh"
+. "$top_srcdir/tests/cli/lib-bundle.sh"
 
 mnt=
 pids=
