@@ -123,7 +123,7 @@ ok "a stale temporary file beside the real store is removed" \
 
 ## intel-verify's -o naming one of its input bundles.
 if [ -x "$top_builddir/intel-sign" ] && [ -x "$top_builddir/intel-verify" ]; then
-	. "$fixtures/bundle/setup.sh"
+	. "$top_srcdir/tests/cli/lib-bundle.sh"
 	sign --seq 5 "$recs" >"$wd/b1"
 	cp "$wd/b1" "$wd/b1.orig"
 	run intel-verify -a "$ag" --to FR-DGSI -o "$wd/b1" "$wd/b1"

@@ -4,7 +4,7 @@
 # keeps its mode, and as root its owner and group; the store's lock takes
 # the store's mode and group.
 . "${top_srcdir:-.}/tests/lib.sh"
-. "$fixtures/bundle/setup.sh"
+. "$top_srcdir/tests/cli/lib-bundle.sh"
 
 fx=$fixtures/merge
 mode() { stat -c %a "$1"; }
