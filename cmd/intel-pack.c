@@ -17,10 +17,8 @@
 #include "input.h"
 #include "jsonarena.h"
 #include "jsonio.h"
-#include "lines.h"
 #include "output.h"
 #include "pack.h"
-#include "parallel.h"
 #include "secmem.h"
 #include "timeutil.h"
 
@@ -32,7 +30,6 @@ static const char usage_text[] =
 struct run {
 	struct pack_opts opts;
 	struct output *out;
-	struct buf line;
 	int skip_bad, quiet, verbose, jobs;
 	unsigned long read, written, skipped;
 	int status;
@@ -51,66 +48,29 @@ bad_object(struct run *r, const char *name, unsigned long line,
 	return cli_status(&r->status, EXIT_DATAERR);
 }
 
-static int
-on_object(void *arg, const char *name, unsigned long line, json_t *obj,
-    const struct ierr *bad)
+/* Packs one object into the item's line: in a worker thread under -j. */
+static void
+work(void *arg, json_t *obj, struct par_item *it)
 {
 	struct run *r = arg;
-	struct ierr e = IERR_INIT;
 	json_t *rec;
 
-	r->read++;
-	if (obj == NULL)
-		return bad_object(r, name, line, bad);
-	if (pack_record(&r->opts, obj, &rec, &e) != 0)
-		return bad_object(r, name, line, &e);
-	buf_reset(&r->line);
-	if (jsonio_canon(&r->line, rec, &e) != 0) {
+	if (pack_record(&r->opts, obj, &rec, &it->err) == 0) {
+		if (jsonio_canon(&it->out, rec, &it->err) == 0)
+			buf_addc(&it->out, '\n');
 		json_decref(rec);
-		return bad_object(r, name, line, &e);
-	}
-	json_decref(rec);
-	buf_addc(&r->line, '\n');
-	if (output_write(r->out, r->line.data, r->line.len, &e) != 0) {
-		diag_err(&e);
-		return cli_status(&r->status, e.status);
-	}
-	r->written++;
-	return 0;
-}
-
-/* NDJSON, line by line, with -j N workers (parallel.h). */
-static void
-work(void *arg, struct par_item *it)
-{
-	struct run *r = arg;
-	int *skip = it->data;
-	json_t *obj, *rec;
-
-	switch (input_ndjson_line(it->line, it->len, &obj, &it->err)) {
-	case 1:
-		*skip = 1;
-		break;
-	case 0:
-		if (pack_record(&r->opts, obj, &rec, &it->err) == 0) {
-			if (jsonio_canon(&it->out, rec, &it->err) == 0)
-				buf_addc(&it->out, '\n');
-			json_decref(rec);
-		}
-		break;
 	}
 	if (it->err.status != 0)
 		it->status = it->err.status;
 }
 
+/* In input order: writes, counts and reports. */
 static int
 commit(void *arg, struct par_item *it)
 {
 	struct run *r = arg;
 	struct ierr e = IERR_INIT;
 
-	if (*(int *)it->data)
-		return 0;		/* a blank line */
 	r->read++;
 	if (it->status != 0)
 		return bad_object(r, it->name, it->lineno, &it->err);
@@ -135,28 +95,12 @@ worker_free(void *arg)
 	(void)arg;
 }
 
-static const struct par_ops pack_ops = {
-	.data_size = sizeof(int),
+static const struct input_ops pack_ops = {
 	.worker_new = worker_new,
 	.worker_free = worker_free,
 	.work = work,
 	.commit = commit,
 };
-
-static int
-pack_lines(struct run *r, const char *path, struct ierr *e)
-{
-	struct lines *l;
-	int rc;
-
-	if ((rc = lines_open(path, &l, e)) != 0)
-		return rc;
-	/* A stop at a bad record was reported by commit(); a read error
-	 * is in e, for the caller to report. */
-	rc = par_run(l, r->jobs, &pack_ops, r, e);
-	lines_close(l);
-	return rc;
-}
 
 static int
 pack_file(struct run *r, const char *path, const char *format)
@@ -169,11 +113,10 @@ pack_file(struct run *r, const char *path, const char *format)
 		fmt = input_format_guess(path);
 	else
 		input_format_parse(format, &fmt);
-	if (fmt == INPUT_NDJSON)
-		rc = pack_lines(r, path, &e);
-	else
-		rc = input_read(path, fmt, on_object, r, &e);
-	if (e.status != 0) {		/* not reported yet */
+	/* A stop at a bad object was reported by commit(); an input that
+	 * cannot be opened or read is in e, for this function to report. */
+	rc = input_run(path, fmt, r->jobs, &pack_ops, r, &e);
+	if (e.status != 0) {
 		diag_err(&e);
 		cli_status(&r->status, rc);
 		return rc == EXIT_NOINPUT ? 0 : rc;	/* go on after 66 */
@@ -196,7 +139,6 @@ finish(struct run *r)
 	if (!r->quiet)
 		diag_warn("%lu read, %lu written, %lu skipped", r->read,
 		    r->written, r->skipped);
-	buf_free(&r->line);
 	return r->status;
 }
 
@@ -213,6 +155,20 @@ static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
+
+/* "unknown input format "xml" (ndjson, json or csv)" */
+static void
+unknown_format(const char *format)
+{
+	struct buf names = BUF_INIT;
+
+	for (int i = 0; i < INPUT_NFORMATS; i++)
+		buf_printf(&names, "%s%s", i == 0 ? "" : i + 1 ==
+		    INPUT_NFORMATS ? " or " : ", ",
+		    input_format_name((enum input_format)i));
+	diag_warn("unknown input format \"%s\" (%s)", format, names.data);
+	buf_free(&names);
+}
 
 /* Checks the command-line fill-ins against the agreement, as input is. */
 static int
@@ -240,7 +196,7 @@ check_fillins(const struct pack_opts *o)
 int
 main(int argc, char **argv)
 {
-	struct run r = { .line = BUF_INIT, .jobs = 1 };
+	struct run r = { .jobs = 1 };
 	const char *format = NULL, *agreement = NULL, *output = NULL;
 	const char **purposes = xcalloc((size_t)argc, sizeof *purposes);
 	struct agreement *ag = NULL;
@@ -268,8 +224,7 @@ main(int argc, char **argv)
 		}
 	r.opts.purposes = purposes;
 	if (format != NULL && input_format_parse(format, &fmt) != 0) {
-		diag_warn("unknown input format \"%s\" (ndjson, json or csv)",
-		    format);
+		unknown_format(format);
 		rc = cli_usage(usage_text, 0);
 		goto out;
 	}
