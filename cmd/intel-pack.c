@@ -12,6 +12,7 @@
 #include "agreement.h"
 #include "buf.h"
 #include "cli.h"
+#include "crypto.h"
 #include "err.h"
 #include "exitcodes.h"
 #include "input.h"
@@ -19,18 +20,21 @@
 #include "jsonio.h"
 #include "output.h"
 #include "pack.h"
+#include "secfile.h"
 #include "secmem.h"
 #include "timeutil.h"
 
 static const char usage_text[] =
     "usage: intel-pack [-f ndjson|json|csv] [-a AGREEMENT] [--origin PARTY]\n"
     "                  [--type T] [--classification C] [--purpose P]...\n"
-    "                  [--skip-bad] [-j N] [-o FILE] [-q] [-v] [FILE...]\n";
+    "                  [--id-key FILE] [--skip-bad] [-j N] [-o FILE] [-q] [-v]\n"
+    "                  [FILE...]\n";
 
 struct run {
 	struct pack_opts opts;
 	struct output *out;
 	int skip_bad, quiet, verbose, jobs;
+	int warned;			/* about random ids */
 	unsigned long read, written, skipped;
 	int status;
 };
@@ -48,20 +52,29 @@ bad_object(struct run *r, const char *name, unsigned long line,
 	return cli_status(&r->status, EXIT_DATAERR);
 }
 
-/* Packs one object into the item's line: in a worker thread under -j. */
+/* A worker's own copy of the options, with its own id key context. */
+struct worker {
+	struct pack_opts opts;
+};
+
+/* Packs one object into the item's line: in a worker thread under -j.
+ * The item's data says whether the record got a random id. */
 static void
 work(void *arg, json_t *obj, struct par_item *it)
 {
-	struct run *r = arg;
+	struct worker *w = arg;
+	int random_id = w->opts.id_key == NULL &&
+	    json_object_get(obj, "id") == NULL;
 	json_t *rec;
 
-	if (pack_record(&r->opts, obj, &rec, &it->err) == 0) {
+	if (pack_record(&w->opts, obj, &rec, &it->err) == 0) {
 		if (jsonio_canon(&it->out, rec, &it->err) == 0)
 			buf_addc(&it->out, '\n');
 		json_decref(rec);
 	}
 	if (it->err.status != 0)
 		it->status = it->err.status;
+	*(int *)it->data = random_id;
 }
 
 /* In input order: writes, counts and reports. */
@@ -74,6 +87,12 @@ commit(void *arg, struct par_item *it)
 	r->read++;
 	if (it->status != 0)
 		return bad_object(r, it->name, it->lineno, &it->err);
+	if (*(int *)it->data && !r->warned) {
+		diag_warn("no id key (--id-key or INTEL_ID_KEY): records "
+		    "without an id get random ones, so packing the same input "
+		    "again gives other ids");
+		r->warned = 1;
+	}
 	if (output_write(r->out, it->out.data, it->out.len, &e) != 0) {
 		diag_err(&e);
 		return cli_status(&r->status, e.status);
@@ -85,17 +104,27 @@ commit(void *arg, struct par_item *it)
 static void *
 worker_new(void *arg, struct ierr *e)
 {
+	struct run *r = arg;
+	struct worker *w = xcalloc(1, sizeof *w);
+
 	(void)e;
-	return arg;
+	w->opts = r->opts;
+	if (r->opts.id_key != NULL)
+		w->opts.id_key = crypto_hmac_dup(r->opts.id_key);
+	return w;
 }
 
 static void
 worker_free(void *arg)
 {
-	(void)arg;
+	struct worker *w = arg;
+
+	crypto_hmac_free(w->opts.id_key);
+	free(w);
 }
 
 static const struct input_ops pack_ops = {
+	.data_size = sizeof(int),
 	.worker_new = worker_new,
 	.worker_free = worker_free,
 	.work = work,
@@ -142,7 +171,8 @@ finish(struct run *r)
 	return r->status;
 }
 
-enum { OPT_ORIGIN = 256, OPT_TYPE, OPT_CLASS, OPT_PURPOSE, OPT_SKIP };
+enum { OPT_ORIGIN = 256, OPT_TYPE, OPT_CLASS, OPT_PURPOSE, OPT_IDKEY,
+    OPT_SKIP };
 
 static const struct option longopts[] = {
 	{ "format", required_argument, NULL, 'f' },
@@ -151,10 +181,31 @@ static const struct option longopts[] = {
 	{ "type", required_argument, NULL, OPT_TYPE },
 	{ "classification", required_argument, NULL, OPT_CLASS },
 	{ "purpose", required_argument, NULL, OPT_PURPOSE },
+	{ "id-key", required_argument, NULL, OPT_IDKEY },
 	{ "skip-bad", no_argument, NULL, OPT_SKIP },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
+
+/* Reads the id key (SPEC 4) into a keyed hash; the key itself is wiped. */
+static int
+load_id_key(const char *path, struct crypto_hmac **out)
+{
+	struct ierr e = IERR_INIT;
+	unsigned char *key;
+	size_t len;
+
+	*out = NULL;
+	if (path == NULL)
+		return 0;
+	if (secfile_read(path, &secfile_id_key, &key, &len, &e) != 0) {
+		diag_err(&e);
+		return e.status;
+	}
+	*out = crypto_hmac_new(key, len);
+	secfile_free(key, len);
+	return 0;
+}
 
 /* "unknown input format "xml" (ndjson, json or csv)" */
 static void
@@ -198,6 +249,7 @@ main(int argc, char **argv)
 {
 	struct run r = { .jobs = 1 };
 	const char *format = NULL, *agreement = NULL, *output = NULL;
+	const char *id_key = NULL;
 	const char **purposes = xcalloc((size_t)argc, sizeof *purposes);
 	struct agreement *ag = NULL;
 	struct ierr e = IERR_INIT;
@@ -217,6 +269,7 @@ main(int argc, char **argv)
 		case OPT_TYPE: r.opts.type = optarg; break;
 		case OPT_CLASS: r.opts.classification = optarg; break;
 		case OPT_PURPOSE: purposes[r.opts.npurposes++] = optarg; break;
+		case OPT_IDKEY: id_key = optarg; break;
 		case OPT_SKIP: r.skip_bad = 1; break;
 		default:
 			if ((rc = cli_common_option(c, optarg, &co)) >= 0)
@@ -238,7 +291,9 @@ main(int argc, char **argv)
 	    (rc = cli_load_agreement(agreement, r.opts.now, &ag)) != 0)
 		goto out;
 	r.opts.agreement = ag;
-	if ((rc = check_fillins(&r.opts)) != 0)
+	if ((rc = check_fillins(&r.opts)) != 0 ||
+	    (rc = load_id_key(cli_setting(id_key, "INTEL_ID_KEY"),
+	    &r.opts.id_key)) != 0)
 		goto out;
 	if ((rc = output_open(output, &r.out, &e)) != 0) {
 		diag_err(&e);
@@ -252,6 +307,7 @@ main(int argc, char **argv)
 out:
 	jsonarena_thread_end();
 	agreement_free(ag);
+	crypto_hmac_free(r.opts.id_key);
 	free(purposes);
 	return cli_finish(rc);
 }

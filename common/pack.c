@@ -1,9 +1,9 @@
 #include "config.h"
 
 #include <string.h>
-#include <gcrypt.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "exitcodes.h"
 #include "jsonio.h"
 #include "pack.h"
@@ -11,15 +11,19 @@
 #include "timeutil.h"
 
 int
-pack_derive_id(const json_t *data, const char *origin, const char *type,
-    char out[33], struct ierr *e)
+pack_id(struct crypto_hmac *id_key, const json_t *data, const char *origin,
+    const char *type, char out[33], struct ierr *e)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[32];
 	struct buf b = BUF_INIT;
 	json_t *o;
 	int rc;
 
+	if (id_key == NULL) {
+		crypto_random(md, 16);
+		crypto_hex(md, 16, out);
+		return 0;
+	}
 	o = json_pack("{sOssss}", "data", (json_t *)data, "origin", origin,
 	    "type", type);
 	if (o == NULL)
@@ -27,12 +31,8 @@ pack_derive_id(const json_t *data, const char *origin, const char *type,
 	rc = jsonio_canon(&b, o, e);
 	json_decref(o);
 	if (rc == 0) {
-		gcry_md_hash_buffer(GCRY_MD_SHA256, md, b.data, b.len);
-		for (int i = 0; i < 16; i++) {
-			out[2 * i] = hex[md[i] >> 4];
-			out[2 * i + 1] = hex[md[i] & 15];
-		}
-		out[32] = '\0';
+		crypto_hmac(id_key, b.data, b.len, md);
+		crypto_hex(md, 16, out);
 	}
 	buf_free(&b);
 	return rc;
@@ -133,7 +133,7 @@ pack_record(const struct pack_opts *o, json_t *obj, json_t **out,
 		if ((rc = record_validate(rec, e)) != 0)
 			goto fail;
 		data = json_object_get(rec, "data");
-		if ((rc = pack_derive_id(data, record_str(rec, "origin"),
+		if ((rc = pack_id(o->id_key, data, record_str(rec, "origin"),
 		    record_str(rec, "type"), id, e)) != 0)
 			goto fail;
 		json_object_set_new(rec, "id", json_string(id));
