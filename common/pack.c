@@ -57,6 +57,42 @@ envelope_of(json_t *obj)
 	return rec;
 }
 
+/*
+ * Refuses a member name holding a "." anywhere in data, inside arrays too
+ * (SPEC 2): no agreement path could address it, so a rule on its parent's
+ * path would not reach it.  path is where v is, for the message.
+ */
+static int
+check_names(const json_t *v, struct buf *path, struct ierr *e)
+{
+	const char *key;
+	json_t *m;
+	size_t i, len = path->len;
+	int rc = 0;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, m)
+			if ((rc = check_names(m, path, e)) != 0)
+				return rc;
+		return 0;
+	}
+	if (!json_is_object(v))
+		return 0;
+	json_object_foreach((json_t *)v, key, m) {
+		if (strchr(key, '.') != NULL)
+			return err_set(e, EXIT_DATAERR, "member \"%.60s\" of "
+			    "%.200s has a \".\" in its name: no agreement "
+			    "path can address it", key, path->data);
+		buf_printf(path, ".%s", key);
+		rc = check_names(m, path, e);
+		path->len = len;
+		path->data[len] = '\0';
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int
 fill(json_t *rec, const char *member, const char *value)
 {
@@ -100,6 +136,15 @@ pack_record(const struct pack_opts *o, json_t *obj, json_t **out,
 	}
 	rec = envelope_of(obj);
 	json_decref(obj);
+	if ((data = json_object_get(rec, "data")) != NULL) {
+		struct buf path = BUF_INIT;
+
+		buf_adds(&path, "data");
+		rc = check_names(data, &path, e);
+		buf_free(&path);
+		if (rc != 0)
+			goto fail;
+	}
 
 	fill(rec, "origin", o->origin);
 	fill(rec, "type", o->type);
