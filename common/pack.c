@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -58,39 +59,59 @@ envelope_of(json_t *obj)
 }
 
 /*
- * Refuses a member name holding a "." anywhere in data, inside arrays too
- * (SPEC 2): no agreement path could address it, so a rule on its parent's
- * path would not reach it.  path is where v is, for the message.
+ * The first member name holding a "." anywhere under v, inside arrays too
+ * (SPEC 2), or NULL.  On the way back the names of the members that lead
+ * to it are appended to *path, innermost first (n of them); nothing is
+ * built while nothing is found, so that good records cost one walk.
  */
-static int
-check_names(const json_t *v, struct buf *path, struct ierr *e)
+static const char *
+dotted_name(const json_t *v, const char ***path, size_t *n)
 {
-	const char *key;
+	const char *key, *found;
 	json_t *m;
-	size_t i, len = path->len;
-	int rc = 0;
+	size_t i;
 
 	if (json_is_array(v)) {
 		json_array_foreach(v, i, m)
-			if ((rc = check_names(m, path, e)) != 0)
-				return rc;
-		return 0;
+			if ((found = dotted_name(m, path, n)) != NULL)
+				return found;
+		return NULL;
 	}
 	if (!json_is_object(v))
-		return 0;
+		return NULL;
 	json_object_foreach((json_t *)v, key, m) {
 		if (strchr(key, '.') != NULL)
-			return err_set(e, EXIT_DATAERR, "member \"%.60s\" of "
-			    "%.200s has a \".\" in its name: no agreement "
-			    "path can address it", key, path->data);
-		buf_printf(path, ".%s", key);
-		rc = check_names(m, path, e);
-		path->len = len;
-		path->data[len] = '\0';
-		if (rc != 0)
-			return rc;
+			return key;
+		if ((found = dotted_name(m, path, n)) != NULL) {
+			*path = xrealloc(*path, (*n + 1) * sizeof **path);
+			(*path)[(*n)++] = key;
+			return found;
+		}
 	}
-	return 0;
+	return NULL;
+}
+
+/* Refuses data that holds a dotted member name: no agreement path could
+ * address it, so a rule on its parent's path would not reach it. */
+static int
+check_names(const json_t *data, struct ierr *e)
+{
+	const char **path = NULL, *name;
+	struct buf where = BUF_INIT;
+	size_t n = 0;
+	int rc;
+
+	if ((name = dotted_name(data, &path, &n)) == NULL)
+		return 0;
+	buf_adds(&where, "data");
+	while (n > 0)
+		buf_printf(&where, ".%s", path[--n]);
+	rc = err_set(e, EXIT_DATAERR, "member \"%.60s\" of %.200s has a "
+	    "\".\" in its name: no agreement path can address it", name,
+	    where.data);
+	buf_free(&where);
+	free(path);
+	return rc;
 }
 
 static int
@@ -136,15 +157,8 @@ pack_record(const struct pack_opts *o, json_t *obj, json_t **out,
 	}
 	rec = envelope_of(obj);
 	json_decref(obj);
-	if ((data = json_object_get(rec, "data")) != NULL) {
-		struct buf path = BUF_INIT;
-
-		buf_adds(&path, "data");
-		rc = check_names(data, &path, e);
-		buf_free(&path);
-		if (rc != 0)
-			goto fail;
-	}
+	if ((rc = check_names(json_object_get(rec, "data"), e)) != 0)
+		goto fail;
 
 	fill(rec, "origin", o->origin);
 	fill(rec, "type", o->type);
