@@ -15,6 +15,7 @@
 #include "base64.h"
 #include "buf.h"
 #include "exitcodes.h"
+#include "secfile.h"
 #include "secmem.h"
 #include "timeutil.h"
 #include "yamltree.h"
@@ -29,8 +30,6 @@
 
 #define AG_MAX_FILE	(4 * 1024 * 1024)
 #define AG_MAX_RETENTION 1000000	/* days: about 2,700 years */
-#define AG_PSK_MIN	32
-#define AG_PSK_MAX	4096
 
 struct keyent {
 	const unsigned char *key;
@@ -923,11 +922,7 @@ int
 agreement_load_pseudonym_key(const struct agreement *a,
     unsigned char **key, size_t *len, struct ierr *e)
 {
-	unsigned char *k;
-	struct stat st;
-	size_t n = 0;
-	ssize_t r;
-	int fd, rc;
+	int rc;
 
 	*key = NULL;
 	*len = 0;
@@ -936,61 +931,6 @@ agreement_load_pseudonym_key(const struct agreement *a,
 		    "pseudonym_key", a->file);
 	if ((rc = secmem_init(e)) != 0)
 		return rc;
-	if ((fd = open(a->pseudonym_key, O_RDONLY | O_CLOEXEC)) == -1)
-		return err_set(e, EXIT_CONFIG, "pseudonym key %s: %s",
-		    a->pseudonym_key, strerror(errno));
-	if (fstat(fd, &st) == -1) {
-		err_set(e, EXIT_CONFIG, "pseudonym key %s: %s",
-		    a->pseudonym_key, strerror(errno));
-		close(fd);
-		return EXIT_CONFIG;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return err_set(e, EXIT_CONFIG, "pseudonym key %s is not a "
-		    "regular file", a->pseudonym_key);
-	}
-	if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)) {
-		close(fd);
-		return err_set(e, EXIT_NOPERM, "pseudonym key %s is readable "
-		    "or writable by group or others (mode %03o; chmod 600 it)",
-		    a->pseudonym_key, (unsigned)(st.st_mode & 0777));
-	}
-	if ((k = gcry_malloc_secure(AG_PSK_MAX + 1)) == NULL) {
-		close(fd);
-		return err_set(e, EXIT_CONFIG, "pseudonym key %s: secure "
-		    "memory exhausted", a->pseudonym_key);
-	}
-	while (n < AG_PSK_MAX + 1) {
-		r = read(fd, k + n, AG_PSK_MAX + 1 - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			err_set(e, EXIT_CONFIG, "pseudonym key %s: %s",
-			    a->pseudonym_key, strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (n < AG_PSK_MIN) {
-		err_set(e, EXIT_CONFIG, "pseudonym key %s is shorter than %d "
-		    "bytes", a->pseudonym_key, AG_PSK_MIN);
-		goto fail;
-	}
-	if (n > AG_PSK_MAX) {
-		err_set(e, EXIT_CONFIG, "pseudonym key %s is longer than %d "
-		    "bytes", a->pseudonym_key, AG_PSK_MAX);
-		goto fail;
-	}
-	close(fd);
-	*key = k;
-	*len = n;
-	return 0;
-
-fail:
-	close(fd);
-	gcry_free(k);	/* wipes: it is secure memory */
-	return e->status;
+	return secfile_read(a->pseudonym_key, &secfile_pseudonym_key, key,
+	    len, e);
 }

@@ -11,15 +11,15 @@
 #include <unistd.h>
 #include <gcrypt.h>
 
+#include "atomic.h"
 #include "base64.h"
 #include "buf.h"
 #include "crypto.h"
 #include "exitcodes.h"
 #include "keys.h"
+#include "secfile.h"
 #include "secmem.h"
 
-#define KEY_FILE_MAX	4096	/* a key file is about 300 bytes */
-#define PUB_FILE_MAX	1024
 #define SALT_LEN	16
 #define SEALED_LEN	(CRYPTO_ED25519_SEED_LEN + CRYPTO_AEAD_TAG_LEN)
 #define MAX_LINES	6
@@ -99,76 +99,6 @@ keys_format_public(const unsigned char pub[32], char out[KEYS_PUBTEXT_LEN + 1])
 {
 	memcpy(out, pub_prefix, sizeof pub_prefix - 1);
 	base64_encode(pub, KEYS_PUB_LEN, out + sizeof pub_prefix - 1);
-}
-
-/*
- * Reads at most max bytes of path into fresh secure memory (NUL-terminated).
- * secret: refuse a file that group or others may access.  more_ok: a
- * longer file is not an error (only its start is read).
- */
-static int
-read_small(const char *path, const char *what, int secret, size_t max,
-    int more_ok, char **out, size_t *outlen, struct ierr *e)
-{
-	struct stat st;
-	char *buf;
-	size_t n = 0;
-	ssize_t r;
-	int fd, rv = 0;
-
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd == -1)
-		return err_set(e, EXIT_NOINPUT, "cannot open %s %s: %s", what,
-		    path, strerror(errno));
-	if (fstat(fd, &st) == -1) {
-		rv = err_set(e, EXIT_NOINPUT, "cannot open %s %s: %s", what,
-		    path, strerror(errno));
-		close(fd);
-		return rv;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return err_set(e, EXIT_NOINPUT, "%s %s is not a regular file",
-		    what, path);
-	}
-	if (secret && (st.st_mode & 077) != 0) {
-		close(fd);
-		return err_set(e, EXIT_NOPERM, "%s: permissions %04o are too "
-		    "open: a %s must not be accessible by group or others "
-		    "(chmod 600)", path, (unsigned int)(st.st_mode & 07777),
-		    what);
-	}
-	buf = sec_alloc(max + 2);
-	while (n < max + 1) {
-		r = read(fd, buf + n, max + 1 - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			rv = err_set(e, EXIT_IOERR, "cannot read %s %s: %s",
-			    what, path, strerror(errno));
-			break;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (rv == 0 && n > max) {
-		if (more_ok)
-			n = max;
-		else
-			rv = err_set(e, EXIT_CONFIG, "%s: too large for a %s",
-			    path, what);
-	}
-	if (rv != 0) {
-		sec_free(buf, max + 2);
-		return rv;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*outlen = n;
-	return 0;
 }
 
 /* Splits buf into lines; returns the number, or -1 when there are more
@@ -438,17 +368,16 @@ int
 keys_load_secret(const char *path, const char *passphrase,
     struct keys_secret **out, struct ierr *e)
 {
-	char *buf;
+	unsigned char *buf;
 	size_t len;
 	int rv;
 
 	*out = NULL;
-	rv = read_small(path, "secret key file", 1, KEY_FILE_MAX, 0, &buf,
-	    &len, e);
-	if (rv != 0)
+	if ((rv = secfile_read(path, &secfile_signing_key, &buf, &len,
+	    e)) != 0)
 		return rv;
-	rv = parse_secret(path, buf, len, passphrase, out, e);
-	sec_free(buf, KEY_FILE_MAX + 2);
+	rv = parse_secret(path, (const char *)buf, len, passphrase, out, e);
+	secfile_free(buf, len);
 	return rv;
 }
 
@@ -493,16 +422,15 @@ keys_load_public(const char *path, char **party, unsigned char pub[32],
 {
 	struct line lines[2], l;
 	const char *sp;
-	char *buf;
+	unsigned char *buf;
 	size_t len;
 	int nl, rv;
 
 	*party = NULL;
-	rv = read_small(path, "public key file", 0, PUB_FILE_MAX, 0, &buf,
-	    &len, e);
-	if (rv != 0)
+	if ((rv = secfile_read(path, &secfile_public_key, &buf, &len,
+	    e)) != 0)
 		return rv;
-	nl = split_lines(buf, len, lines, 1);
+	nl = split_lines((const char *)buf, len, lines, 1);
 	if (nl != 1) {
 		rv = line_err(e, path, nl < 0 ? 2 : 1, nl < 0 ?
 		    "unexpected line" : "empty public key file");
@@ -517,22 +445,24 @@ keys_load_public(const char *path, char **party, unsigned char pub[32],
 	}
 	*party = xstrndup(sp + 1, l.len - (size_t)(sp + 1 - l.p));
 out:
-	sec_free(buf, PUB_FILE_MAX + 2);
+	secfile_free(buf, len);
 	return rv;
 }
 
 int
 keys_read_passphrase_file(const char *path, char **pass, struct ierr *e)
 {
+	unsigned char *file;
 	char *buf, *nl;
-	size_t len;
+	size_t filelen, len;
 	int rv;
 
 	*pass = NULL;
-	rv = read_small(path, "passphrase file", 1, KEYS_PASSPHRASE_MAX + 1, 1,
-	    &buf, &len, e);
-	if (rv != 0)
+	if ((rv = secfile_read(path, &secfile_passphrase, &file, &filelen,
+	    e)) != 0)
 		return rv;
+	buf = (char *)file;
+	len = filelen;
 	if ((nl = memchr(buf, '\n', len)) != NULL)
 		len = (size_t)(nl - buf);
 	if (len > KEYS_PASSPHRASE_MAX)
@@ -545,11 +475,11 @@ keys_read_passphrase_file(const char *path, char **pass, struct ierr *e)
 		rv = err_set(e, EXIT_CONFIG, "%s: the passphrase holds a NUL "
 		    "byte", path);
 	if (rv != 0) {
-		sec_free(buf, KEYS_PASSPHRASE_MAX + 3);
+		secfile_free(file, filelen);
 		return rv;
 	}
 	/* Wipe the rest of the file (later lines) and end the string. */
-	secmem_wipe(buf + len, KEYS_PASSPHRASE_MAX + 3 - len);
+	secmem_wipe(buf + len, filelen - len);
 	*pass = buf;
 	return 0;
 }
@@ -714,28 +644,6 @@ write_new(const char *path, mode_t mode, const char *data, size_t len,
 	return 0;
 }
 
-/* Flushes the folder that holds path. */
-static void
-sync_parent(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd;
-
-	if (slash == NULL)
-		dir = xstrdup(".");
-	else if (slash == path)
-		dir = xstrdup("/");
-	else
-		dir = xstrndup(path, (size_t)(slash - path));
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd != -1) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
-}
-
 static int
 refuse_existing(const char *path, struct ierr *e)
 {
@@ -819,7 +727,7 @@ keys_generate(const char *party, const char *passphrase, const char *name,
 	unsigned char pub[KEYS_PUB_LEN], *seed, r[8];
 	char *keyfile = NULL;
 	size_t keycap = 0, keylen = 0;
-	int rv, key_linked = 0, key_made = 0, pub_made = 0;
+	int rv, key_linked = 0, pub_linked = 0, key_made = 0, pub_made = 0;
 
 	if (!keys_party_valid(party, strlen(party)))
 		return err_set(e, EXIT_USAGE, "invalid party code: letters, "
@@ -869,11 +777,13 @@ keys_generate(const char *party, const char *passphrase, const char *name,
 		    pubpath.data, strerror(errno));
 		goto out;
 	}
-	sync_parent(keypath.data);
-	rv = 0;
+	pub_linked = 1;
+	rv = atomic_sync_dir(keypath.data, e);
 out:
 	if (rv != 0 && key_linked)
 		unlink(keypath.data);
+	if (rv != 0 && pub_linked)
+		unlink(pubpath.data);
 	if (key_made)
 		unlink(keytmp.data);
 	if (pub_made)

@@ -17,11 +17,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <gcrypt.h>
 
 #include "buf.h"
 #include "crypto.h"
 #include "exitcodes.h"
 #include "keys.h"
+#include "secfile.h"
 #include "secmem.h"
 #include "tap.h"
 #include "util.h"
@@ -562,6 +564,107 @@ test_prompt(void)
 	buf_free(&seen);
 }
 
+/* The one reader of secret files (secfile.h), kind by kind. */
+static void
+test_secfile(void)
+{
+	static const struct {
+		const struct secfile_kind *k;
+		int missing;
+	} kinds[] = {
+		{ &secfile_signing_key, EXIT_NOINPUT },
+		{ &secfile_passphrase, EXIT_NOINPUT },
+		{ &secfile_pseudonym_key, EXIT_CONFIG },
+		{ &secfile_id_key, EXIT_NOINPUT },
+	};
+	static const mode_t open_modes[] = { 0640, 0604, 0620, 0602, 0610,
+	    0601, 0644 };
+	const char *key32 = "0123456789abcdef0123456789ABCDEF";
+	struct ierr e = IERR_INIT;
+	char *p = util_path("sf"), *folder = util_path("");
+	unsigned char *got;
+	struct buf big = BUF_INIT;
+	size_t i, j, len;
+
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		const struct secfile_kind *k = kinds[i].k;
+
+		unlink(p);
+		err_clear(&e);
+		is_int(secfile_read(p, k, &got, &len, &e), kinds[i].missing,
+		    "%s: missing: %d", k->what, kinds[i].missing);
+		ok(got == NULL && strstr(e.msg, k->what) != NULL &&
+		    strstr(e.msg, p) != NULL, "... names the kind and the "
+		    "file: %s", e.msg);
+		is_int(secfile_read(folder, k, &got, &len, &e),
+		    kinds[i].missing, "%s: a folder: %d", k->what,
+		    kinds[i].missing);
+		for (j = 0; j < sizeof open_modes / sizeof open_modes[0]; j++) {
+			put_file("sf", open_modes[j], key32);
+			err_clear(&e);
+			is_int(secfile_read(p, k, &got, &len, &e), EXIT_NOPERM,
+			    "%s: mode %04o: 77", k->what,
+			    (unsigned int)open_modes[j]);
+			ok(got == NULL && strstr(e.msg, "too open") != NULL &&
+			    strstr(e.msg, key32) == NULL, "... says so, no "
+			    "secret in it");
+		}
+		put_file("sf", 0400, key32);
+		if (is_int(secfile_read(p, k, &got, &len, &e), 0,
+		    "%s: mode 0400: read", k->what)) {
+			ok(len == 32 && memcmp(got, key32, 32) == 0 &&
+			    got[32] == '\0', "... every byte, then a NUL");
+			ok(gcry_is_secure(got), "... in secure memory");
+			secfile_free(got, len);
+		}
+	}
+	put_file("sf", 0644, "ed25519:x P\n");
+	is_int(secfile_read(p, &secfile_public_key, &got, &len, &e), 0,
+	    "a public key file may be 0644");
+	secfile_free(got, len);
+
+	/* Size bounds. */
+	put_file("sf", 0600, "0123456789abcdef0123456789abcde");
+	err_clear(&e);
+	is_int(secfile_read(p, &secfile_id_key, &got, &len, &e), EXIT_CONFIG,
+	    "id key of 31 bytes: 78");
+	ok(got == NULL && strstr(e.msg, "shorter than 32 bytes") != NULL &&
+	    strstr(e.msg, "0123456789") == NULL, "... says so: %s", e.msg);
+	is_int(secfile_read(p, &secfile_pseudonym_key, &got, &len, &e),
+	    EXIT_CONFIG, "pseudonym key of 31 bytes: 78");
+	put_file("sf", 0600, "");
+	is_int(secfile_read(p, &secfile_id_key, &got, &len, &e), EXIT_CONFIG,
+	    "empty id key: 78");
+	is_int(secfile_read(p, &secfile_signing_key, &got, &len, &e), 0,
+	    "an empty key file is read (its parser says what is wrong)");
+	secfile_free(got, len);
+	for (i = 0; i < 4097; i++)
+		buf_addc(&big, (char)('a' + i % 26));
+	put_file("sf", 0600, big.data);
+	err_clear(&e);
+	is_int(secfile_read(p, &secfile_id_key, &got, &len, &e), EXIT_CONFIG,
+	    "id key of 4,097 bytes: 78");
+	ok(got == NULL && strstr(e.msg, "longer than 4096 bytes") != NULL,
+	    "... says so: %s", e.msg);
+	is_int(secfile_read(p, &secfile_signing_key, &got, &len, &e),
+	    EXIT_CONFIG, "key file of 4,097 bytes: 78");
+	if (is_int(secfile_read(p, &secfile_passphrase, &got, &len, &e), 0,
+	    "passphrase file of 4,097 bytes: its head is read"))
+		ok(len == KEYS_PASSPHRASE_MAX + 1 && got[len] == '\0' &&
+		    memcmp(got, big.data, len) == 0, "... %zu bytes", len);
+	secfile_free(got, len);
+	big.data[4096] = '\0';
+	put_file("sf", 0600, big.data);
+	is_int(secfile_read(p, &secfile_id_key, &got, &len, &e), 0,
+	    "id key of 4,096 bytes: read");
+	secfile_free(got, len);
+	secfile_free(NULL, 0);
+	buf_free(&big);
+	unlink(p);
+	free(p);
+	free(folder);
+}
+
 int
 main(void)
 {
@@ -582,6 +685,7 @@ main(void)
 	test_passphrase_file();
 	test_public();
 	test_prompt();
+	test_secfile();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	diag("took %.2f s", (double)(t1.tv_sec - t0.tv_sec) +
 	    (t1.tv_nsec - t0.tv_nsec) / 1e9);
