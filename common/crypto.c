@@ -844,3 +844,10 @@ crypto_ed25519_public_check(const unsigned char pub[32])
 {
 	return crypto_ed25519_public_why(pub) == NULL;
 }
+
+void
+crypto_hmac_sha256_once(const void *key, size_t keylen, const void *msg,
+    size_t len, unsigned char out[32])
+{
+	hmac3(key, keylen, msg, len, NULL, 0, NULL, 0, out);
+}

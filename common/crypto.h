@@ -178,4 +178,9 @@ int crypto_x25519_public_check(const unsigned char pub[32]);
 int crypto_ed25519_public_check(const unsigned char pub[32]);
 const char *crypto_ed25519_public_why(const unsigned char pub[32]);
 
+/* HMAC-SHA256 of one message under a key used once (the HMAC of the age
+ * header); the key schedule lives in secure memory and is wiped. */
+void crypto_hmac_sha256_once(const void *key, size_t keylen, const void *msg,
+    size_t len, unsigned char out[32]);
+
 #endif
