@@ -697,7 +697,7 @@ check_first_line(struct age_reader *r, size_t *first, struct ierr *e)
 	static const char armor[] = "-----BEGIN AGE ENCRYPTED FILE-----";
 	const unsigned char *h = r->buf;
 	size_t lim = r->len < AGE_HEADER_MAX ? r->len : AGE_HEADER_MAX;
-	size_t end, i;
+	size_t end, i, n;
 
 	end = line_end(h, 0, lim);
 	for (i = 0; i < lim && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' ||
@@ -709,17 +709,19 @@ check_first_line(struct age_reader *r, size_t *first, struct ierr *e)
 		    "the ASCII-armored age form is refused");
 	if (r->len == 0)
 		return fail(r, AGE_HEADER, e, "empty: not an age file");
-	if (end == lim)
-		return fail(r, AGE_HEADER, e, "header line 1: %s",
-		    lim == AGE_HEADER_MAX ? "header over 64 KiB" :
-		    "truncated header");
-	if (!is_word(h, 0, end, AGE_VERSION_LINE)) {
-		if (end >= 19 && memcmp(h, "age-encryption.org/", 19) == 0)
+	n = sizeof AGE_VERSION_LINE - 1;
+	if (memcmp(h, AGE_VERSION_LINE, lim < n ? lim : n) != 0 ||
+	    (end != lim && end != n)) {
+		if (lim >= 19 && memcmp(h, "age-encryption.org/", 19) == 0)
 			return fail(r, AGE_HEADER, e, "header line 1: "
 			    "unsupported age version");
 		return fail(r, AGE_HEADER, e, "header line 1: not an age "
 		    "file (no " AGE_VERSION_LINE " line)");
 	}
+	if (end == lim)
+		return fail(r, AGE_HEADER, e, "header line 1: %s",
+		    lim == AGE_HEADER_MAX ? "header over 64 KiB" :
+		    "truncated header");
 	*first = end + 1;
 	return 0;
 }

@@ -570,6 +570,30 @@ test_limits(void)
 	    r.msg);
 	hl = header_len(&ct);
 	ok(hl < 300, "our header is small (%zu bytes)", hl);
+	/* First lines. */
+	{
+		static const struct {
+			const char *in, *msg;
+		} first[] = {
+			{ "", "empty" },
+			{ "age-encryption.org/v1", "truncated header" },
+			{ "age-encr", "truncated header" },
+			{ "age-encryption.org/v1\n-> X25519 abc\n", "truncated "
+			    "header (no MAC line)" },
+			{ "age-encryption.org/v2\n", "unsupported age version" },
+			{ "age-encryption.org/v1 \n", "unsupported age version" },
+			{ "hello\n", "not an age file" },
+			{ "{\"agreement\":\"x\"}\n", "not an age file" },
+			{ "\n\n-----BEGIN AGE ENCRYPTED FILE-----\n", "armored" },
+		};
+
+		for (i = 0; i < sizeof first / sizeof first[0]; i++) {
+			run((const unsigned char *)first[i].in,
+			    strlen(first[i].in), 0, ids1, 1, &r);
+			ok(r.rc == EXIT_REFUSED && strstr(r.msg, first[i].msg)
+			    != NULL, "first line %zu: %s", i + 1, r.msg);
+		}
+	}
 	/* A small-order recipient is refused by the writer. */
 	ok(age_writer_new((const unsigned char (*)[32])&zero, 1, buf_sink, &f,
 	    &e) == NULL && e.status == EXIT_DATAERR, "writer refuses a "
