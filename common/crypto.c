@@ -618,6 +618,7 @@ crypto_x25519_public_check(const unsigned char pub[32])
  */
 struct ed_curve {
 	gcry_mpi_t p, d;
+	gcry_mpi_t t[8];	/* scratch for ed_add() */
 };
 
 struct ed_point {
@@ -637,17 +638,25 @@ mpi_hex(const char *hex)
 static void
 ed_curve_init(struct ed_curve *c)
 {
+	int i;
+
 	c->p = mpi_hex("7fffffffffffffffffffffffffffffff"
 	    "ffffffffffffffffffffffffffffffed");
 	c->d = mpi_hex("52036cee2b6ffe738cc740797779e898"
 	    "00700a4d4141d8ab75eb4dca135978a3");
+	for (i = 0; i < 8; i++)
+		c->t[i] = gcry_mpi_new(512);
 }
 
 static void
 ed_curve_free(struct ed_curve *c)
 {
+	int i;
+
 	gcry_mpi_release(c->p);
 	gcry_mpi_release(c->d);
+	for (i = 0; i < 8; i++)
+		gcry_mpi_release(c->t[i]);
 }
 
 static void
@@ -668,19 +677,12 @@ ed_point_free(struct ed_point *q)
 
 /* r = a + b; r may be a or b. */
 static void
-ed_add(const struct ed_curve *c, struct ed_point *r, const struct ed_point *a,
+ed_add(struct ed_curve *c, struct ed_point *r, const struct ed_point *a,
     const struct ed_point *b)
 {
-	gcry_mpi_t A, B, C, D, E, F, G, H;
+	gcry_mpi_t A = c->t[0], B = c->t[1], C = c->t[2], D = c->t[3];
+	gcry_mpi_t E = c->t[4], F = c->t[5], G = c->t[6], H = c->t[7];
 
-	A = gcry_mpi_new(256);
-	B = gcry_mpi_new(256);
-	C = gcry_mpi_new(256);
-	D = gcry_mpi_new(256);
-	E = gcry_mpi_new(256);
-	F = gcry_mpi_new(256);
-	G = gcry_mpi_new(256);
-	H = gcry_mpi_new(256);
 	gcry_mpi_mulm(A, a->z, b->z, c->p);		/* A = Z1 Z2 */
 	gcry_mpi_mulm(B, A, A, c->p);			/* B = A^2 */
 	gcry_mpi_mulm(C, a->x, b->x, c->p);		/* C = X1 X2 */
@@ -700,19 +702,11 @@ ed_add(const struct ed_curve *c, struct ed_point *r, const struct ed_point *a,
 	gcry_mpi_mulm(D, D, G, c->p);
 	gcry_mpi_mulm(r->y, D, A, c->p);		/* Y3 = A G (D + C) */
 	gcry_mpi_mulm(r->z, F, G, c->p);		/* Z3 = F G */
-	gcry_mpi_release(A);
-	gcry_mpi_release(B);
-	gcry_mpi_release(C);
-	gcry_mpi_release(D);
-	gcry_mpi_release(E);
-	gcry_mpi_release(F);
-	gcry_mpi_release(G);
-	gcry_mpi_release(H);
 }
 
 /* r = n P (left to right double and add; public values only). */
 static void
-ed_mul(const struct ed_curve *c, struct ed_point *r, gcry_mpi_t n,
+ed_mul(struct ed_curve *c, struct ed_point *r, gcry_mpi_t n,
     const struct ed_point *p)
 {
 	int i;

@@ -162,14 +162,15 @@ test_x25519(void)
 	gcry_free(b);
 }
 
+/* Every every-th key of an .inp file (valgrind runs these tests). */
 static void
-check_inp_keys(const char *name)
+check_inp_keys(const char *name, int every)
 {
 	struct buf path = BUF_INIT;
 	char line[4096], *p;
 	unsigned char pub[32];
 	FILE *f;
-	int n = 0, good = 0;
+	int n = 0, good = 0, seen = 0;
 
 	buf_printf(&path, "%s/tests/fixtures/ed25519/%s", srcdir, name);
 	if ((f = fopen(path.data, "r")) == NULL) {
@@ -185,6 +186,8 @@ check_inp_keys(const char *name)
 		p[strcspn(p, "\r\n")] = '\0';
 		if (strlen(p) != 64)
 			continue;	/* other encodings of the same key */
+		if (seen++ % every != 0)
+			continue;
 		n++;
 		if (crypto_unhex(p, strlen(p), pub, 32) == 0 &&
 		    crypto_ed25519_public_check(pub))
@@ -296,8 +299,8 @@ test_ed25519_check(void)
 		    b, 32);
 		ok(crypto_ed25519_public_check(b), "the base point is accepted");
 	}
-	check_inp_keys("rfc8032.inp");
-	check_inp_keys("sign-input-1024.inp");
+	check_inp_keys("rfc8032.inp", 1);
+	check_inp_keys("sign-input-1024.inp", 8);
 	check_wycheproof_keys();
 }
 
