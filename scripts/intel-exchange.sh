@@ -13,6 +13,7 @@
 # descriptor kept across steps, which is what would force C; and the
 # scripts stay readable and changeable by the operators who run them.
 #
+# The script sets prog and confhelp (its settings, for --help) first.
 # Names the scripts may use after sourcing: prog, quiet, verbose, nowait,
 # conf, confdir, state, xdir (the script's own folder under the state
 # folder), work (a private folder of this run, removed at exit), lineno.
@@ -27,6 +28,13 @@ umask 077
 # that a cron job with a short PATH works.
 case $0 in */*) PATH=${0%/*}:$PATH; export PATH ;; esac
 
+usage="usage: $prog [-nqv] CONFIG"
+help="$usage
+  -n, --no-wait   exit (75) if another run holds the lock instead of waiting
+  -q, --quiet     say only what went wrong (syslog still gets everything)
+  -v, --verbose   also show the tools' own summaries
+  -h, --help      this text
+$confhelp"
 quiet=0
 verbose=0
 nowait=0
@@ -127,7 +135,6 @@ die() {
 }
 
 # xc_start "$@": options and the configuration file's name and folder.
-# The script sets prog, usage and help first.
 xc_start() {
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -229,7 +236,7 @@ xc_config() {
 xc_number() {
 	_v=$(printf '%s' "$1" | tr - _)
 	eval "num=\$cf_$_v; lineno=\$cfline_$_v"
-	[ -n "$num" ] || { num=$2; lineno=0; return 0; }
+	[ -n "$num" ] || num=$2
 	_m=1
 	case $num in
 	*K) _m=1024; num=${num%K} ;;
@@ -244,12 +251,22 @@ xc_number() {
 	lineno=0
 }
 
+# xc_need TOOL...: each TOOL is on PATH, or the run cannot start (69).
+xc_need() {
+	for _t in "$@" timeout stat dd mktemp; do
+		command -v "$_t" >/dev/null 2>&1 ||
+		    die 69 "$_t: not found on PATH"
+	done
+}
+
 # xc_state: the state folder (cf_state, made absolute) is created 0700 if
 # missing and must be a folder owned by the user running the script that
 # no one else may write; then the lock, then xdir and work.
 xc_state() {
 	[ -n "$cf_state" ] || bad "no \"state DIR\" line"
 	state=$(abspath "$cf_state")
+	audit=
+	[ -z "$cf_audit" ] || audit=$(abspath "$cf_audit")
 	mkdir -p -- "$state" 2>/dev/null ||
 	    die 73 "$state: cannot create the state folder"
 	xc_own_dir "$state" || exit 73
