@@ -157,7 +157,8 @@ is "3: ... the records are merged" "$(in_store 4)" 1
 ok "3: ... and the bundle is in processed/" test -f "$state/processed/c.bundle"
 
 # A run killed at each step: after verify, after merge, before verify.
-for step in verify-after merge-after verify-before; do
+# verify-lost: intel-verify took the seq, then its output was lost.
+for step in verify-after merge-after verify-before verify-lost; do
 	tool=intel-${step%-*}
 	real=$(command -v "$tool")
 	rm -rf "$tmp/crash"
@@ -169,6 +170,12 @@ script=\$(cut -d' ' -f4 /proc/\$PPID/stat)
 [ "$step" = ${tool#intel-}-before ] && kill -KILL "\$script"
 "$real" "\$@"
 st=\$?
+if [ "$step" = verify-lost ]; then
+	while [ \$# -gt 1 ]; do
+		[ "\$1" = -o ] && rm -f "\$2"
+		shift
+	done
+fi
 kill -KILL "\$script"
 exit \$st
 EOF
@@ -182,6 +189,7 @@ EOF
 	xrun "$tmp/fr/in.conf"
 	is "3: ... the next run finishes it: exit 0" "$status" 0
 	is "3: ... its record is in the store once" "$(in_store "$n")" 1
+	ok "3: ... not rejected" test ! -e "$state/rejected/k-$step.bundle"
 	ok "3: ... the bundle is in processed/" \
 	    test -f "$state/processed/k-$step.bundle"
 	is "3: ... nothing left pending" \
