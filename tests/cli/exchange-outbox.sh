@@ -87,13 +87,15 @@ nl='
 '
 rec "$tmp/de/outgoing/a${nl}$h b.ndjson"
 an=$nrec
-mv "$tmp/z.ndjson" "$tmp/de/outgoing/z.ndjson"
 xrun "$tmp/de/out.conf"
 is "8: a record file named with a newline and a digest: exit 0" "$status" 0
 f=$tmp/outbox/$b.00000000000000000002.bundle
 has "8: ... its record is sent" "$f" "de-o-$(printf %04d "$an")"
-has "8: ... and the file whose digest it named, too" "$f" \
-    "de-o-$(printf %04d "$zn")"
+mv "$tmp/z.ndjson" "$tmp/de/outgoing/z.ndjson"
+xrun "$tmp/de/out.conf"
+is "8: the file whose digest that name held, later: exit 0" "$status" 0
+has "8: ... is sent all the same" "$tmp/err" "placed .*records: 1"
+rm -f "$tmp/outbox/$b.00000000000000000003.bundle"
 hasnt "8: ... the ledger holds digests only" \
     "$state/intel-exchange-out/sent/de-fr-border-2026,FR-DGSI" '[^0-9a-f]'
 
@@ -103,27 +105,27 @@ hasnt "8: ... the ledger holds digests only" \
 for p in $(seq 1 2 400) $$; do
 	ln -s "$tmp/home/.bashrc" "$tmp/outbox/.intel-exchange-out.$p.tmp"
 done
-ln -s "$tmp/home/.bashrc" "$tmp/outbox/$b.00000000000000000003.bundle"
-printf 'planted\n' >"$tmp/outbox/$b.00000000000000000004.bundle"
+ln -s "$tmp/home/.bashrc" "$tmp/outbox/$b.00000000000000000004.bundle"
+printf 'planted\n' >"$tmp/outbox/$b.00000000000000000005.bundle"
 ls -A "$tmp/outbox" | sort >"$tmp/before"
 rec "$tmp/de/outgoing/r3.ndjson"
 xrun "$tmp/de/out.conf"
 is "9: links in the outbox: exit 0" "$status" 0
 ok "9: ... the victim is untouched" cmp -s "$tmp/home/.bashrc" "$tmp/bashrc.orig"
 ok "9: ... the bundle is placed beside the link, not through it" \
-    test -f "$tmp/outbox/$b.00000000000000000003.1.bundle"
-has "9: ... says where" "$tmp/err" "placed .*/$b\\.00000000000000000003\\.1\\.bundle"
+    test -f "$tmp/outbox/$b.00000000000000000004.1.bundle"
+has "9: ... says where" "$tmp/err" "placed .*/$b\\.00000000000000000004\\.1\\.bundle"
 rec "$tmp/de/outgoing/r4.ndjson"
 xrun "$tmp/de/out.conf"
 is "9: a planted file at the next name: exit 0 (not stalled)" "$status" 0
 is "9: ... the planted file is not replaced" \
-    "$(cat "$tmp/outbox/$b.00000000000000000004.bundle")" planted
+    "$(cat "$tmp/outbox/$b.00000000000000000005.bundle")" planted
 ok "9: ... the bundle is beside it" \
-    test -f "$tmp/outbox/$b.00000000000000000004.1.bundle"
+    test -f "$tmp/outbox/$b.00000000000000000005.1.bundle"
 ls -A "$tmp/outbox" | sort >"$tmp/after"
 is "9: only the two bundles are new in the outbox" \
     "$(comm -13 "$tmp/before" "$tmp/after" | tr '\n' ' ')" \
-    "$b.00000000000000000003.1.bundle $b.00000000000000000004.1.bundle "
+    "$b.00000000000000000004.1.bundle $b.00000000000000000005.1.bundle "
 find "$tmp/outbox" -name '.intel-exchange-out.*' -type l | wc -l >"$tmp/n"
 is "9: ... the old temporary names are left as they were" \
     "$(tr -d ' ' <"$tmp/n")" 201
