@@ -378,4 +378,34 @@ run sh "$xin" "$tmp/fr/in.conf"
 is "in: takes it" "$status" 0
 has "in: ... merged" "$tmp/err" "from DE-BKA, records: 3"
 
+# --- upgrade: an older version's processed/ and rejected/ in the inbox ------
+mkdir "$tmp/xfer4" "$tmp/xfer4/processed" "$tmp/xfer4/rejected"
+printf 'old\n' >"$tmp/xfer4/processed/old.bundle"
+printf 'bad\n' >"$tmp/xfer4/rejected/bad.bundle"
+printf 'why\n' >"$tmp/xfer4/rejected/bad.bundle.reason"
+printf 'kept\n' >"$tmp/fr/verify-state/processed/old.bundle"
+cat >"$tmp/fr/up.conf" <<EOF
+local FR-DGSI
+store store.ndjson
+state verify-state
+settle 0
+partner DE-BKA ../etc/de-fr.yaml ../xfer4
+EOF
+run sh "$xin" "$tmp/fr/up.conf"
+is "upgrade: exit 0" "$status" 0
+has "upgrade: says so" "$tmp/err" "xfer4/processed: moved to .*verify-state/processed \\(upgrade\\)"
+is "upgrade: the old folders are gone from the inbox" "$(ls -A "$tmp/xfer4")" ""
+is "upgrade: their files are in the state folder" \
+    "$(cat "$tmp/fr/verify-state/processed/old.bundle" \
+    "$tmp/fr/verify-state/processed/old.bundle.old1" \
+    "$tmp/fr/verify-state/rejected/bad.bundle" \
+    "$tmp/fr/verify-state/rejected/bad.bundle.reason" | tr '\n' ' ')" \
+    "kept old bad why "
+mkdir "$tmp/xfer4/processed"
+run sh "$xin" "$tmp/fr/up.conf"
+is "upgrade: only once: a processed/ made later is a stranger (exit 1)" \
+    "$status" 1
+has "upgrade: ... refused as a folder" "$tmp/err" \
+    "processed: refused .*not a regular file \\(directory\\)"
+
 done_testing
