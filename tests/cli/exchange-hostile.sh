@@ -196,6 +196,17 @@ EOF
 	    "$(ls "$state/intel-exchange-in" | grep -c '^[0-9]*\.')" 0
 done
 
+# Killed just after the rename out of the inbox: the claim is finished.
+mkb "$tmp/cl.bundle"
+x=$state/intel-exchange-in
+mv "$tmp/cl.bundle" "$x/900000000000.claim"
+printf 'DE-BKA\n%s\ncl.bundle\n' "$tmp/fr/../inbox" >"$x/900000000000.meta"
+xrun "$tmp/fr/in.conf"
+is "3: killed after the rename: the next run: exit 0" "$status" 0
+is "3: ... merged" "$(in_store "$nrec")" 1
+ok "3: ... in processed/" test -f "$state/processed/cl.bundle"
+is "3: ... nothing left of the claim" "$(ls "$x" | grep -c '^900000000000')" 0
+
 # --- 4: a FIFO, a stuck step -----------------------------------------------
 mkfifo "$tmp/inbox/f.bundle"
 mkb "$tmp/inbox/g.bundle"
