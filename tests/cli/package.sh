@@ -35,7 +35,10 @@ limit() {
 # --- the clean export -------------------------------------------------
 src=$tmp/pkg/intel-share
 mkdir -p "$src"
-if git -C "$top_srcdir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+# A git checkout of its own (not a tarball unpacked inside one, as make
+# distcheck does).
+gittop=$(git -C "$top_srcdir" rev-parse --show-toplevel 2>/dev/null || :)
+if [ -n "$gittop" ] && [ "$gittop" = "$(cd "$top_srcdir" && pwd -P)" ]; then
 	how="the files git sees"
 	(cd "$top_srcdir" && git ls-files -z --cached --others --exclude-standard) |
 	    tr '\0' '\n' | while IFS= read -r f; do
