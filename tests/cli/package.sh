@@ -40,11 +40,13 @@ mkdir -p "$src"
 gittop=$(git -C "$top_srcdir" rev-parse --show-toplevel 2>/dev/null || :)
 if [ -n "$gittop" ] && [ "$gittop" = "$(cd "$top_srcdir" && pwd -P)" ]; then
 	how="the files git sees"
-	(cd "$top_srcdir" && git ls-files -z --cached --others --exclude-standard) |
+	(cd "$top_srcdir" &&
+	    git ls-files -z --cached --others --exclude-standard) |
 	    tr '\0' '\n' | while IFS= read -r f; do
 		[ -e "$top_srcdir/$f" ] && printf '%s\n' "$f"
 	done >"$tmp/files"
-	(cd "$top_srcdir" && tar -cf - -T "$tmp/files") | (cd "$src" && tar -xf -)
+	(cd "$top_srcdir" && tar -cf - -T "$tmp/files") |
+	    (cd "$src" && tar -xf -)
 else
 	how="make distdir"
 	make -s -C "$top_builddir" distdir distdir="$src" >"$tmp/dist.out" 2>&1

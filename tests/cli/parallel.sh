@@ -160,7 +160,8 @@ empty "sender: no chunk says anything" "$tmp/errs"
 i=1
 : >"$tmp/seqs"
 while [ $i -le "$n" ]; do
-	sed -n '1s/.*"seq":\([0-9]*\).*/\1/p' "$tmp/out1/$i.bundle" >>"$tmp/seqs"
+	sed -n '1s/.*"seq":\([0-9]*\).*/\1/p' "$tmp/out1/$i.bundle" \
+	    >>"$tmp/seqs"
 	i=$((i + 1))
 done
 is "sender: bundle N has seq N" "$(tr '\n' ' ' <"$tmp/seqs")" \
@@ -183,8 +184,9 @@ is "sender, shared counter: parallel: 0" "$?" 0
 n2=$(find "$tmp/red" -name '*.ndjson' | wc -l | tr -d ' ')
 st2=0
 for i in $(seq 1 "$n2"); do
-	intel-sign -q -a "$ag" -k "$key" --to FR-DGSI --state "$tmp/sign-state" \
-	    "$tmp/red/$i.ndjson" >"$tmp/out2/$i.bundle" || st2=1
+	intel-sign -q -a "$ag" -k "$key" --to FR-DGSI \
+	    --state "$tmp/sign-state" "$tmp/red/$i.ndjson" \
+	    >"$tmp/out2/$i.bundle" || st2=1
 done
 is "sender, shared counter: every chunk signed" "$st2" 0
 is "sender, shared counter: seqs 1..N in chunk order" \
@@ -199,7 +201,8 @@ receive() {
 	mkdir "$tmp/parts"
 	seq 1 "$2" | sed "s|.*|$1/&.bundle|" |
 	    pl --results "$tmp/parts/{#}.ndjson" \
-	    "intel-verify -q -a $ag --to FR-DGSI {}" >/dev/null 2>"$tmp/rx.err" &&
+	    "intel-verify -q -a $ag --to FR-DGSI {}" \
+	    >/dev/null 2>"$tmp/rx.err" &&
 	    intel-merge -q -s "$3" "$tmp"/parts/*.ndjson
 }
 # The same bundles on one host: verified in seq order with replay

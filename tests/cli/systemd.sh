@@ -25,9 +25,10 @@ ln -s "$top_builddir/intel-merge" "$tmp/bindir/intel-merge"
 ln -s "$top_srcdir/scripts/intel-exchange-in" "$tmp/bindir/intel-exchange-in"
 ln -s "$top_srcdir/scripts/intel-exchange-out" \
     "$tmp/bindir/intel-exchange-out"
+to_build="s|^ExecStart=[^ ]*/\\(intel-[a-z-]*\\) |ExecStart=$tmp/bindir/\\1 |"
 for s in $services; do
-	sed "s|^ExecStart=[^ ]*/\\(intel-[a-z-]*\\) |ExecStart=$tmp/bindir/\\1 |" \
-	    "$top_builddir/scripts/systemd/$s.service" >"$tmp/units/$s.service"
+	sed "$to_build" "$top_builddir/scripts/systemd/$s.service" \
+	    >"$tmp/units/$s.service"
 done
 for u in intel-exchange-in.timer intel-exchange-out.timer \
     intel-expire.timer intel-exchange-in.path; do
@@ -126,8 +127,9 @@ if command -v systemd-sysusers >/dev/null 2>&1; then
 	run systemd-sysusers --root="$tmp/root" \
 	    "$sd/sysusers.d/intel-share.conf"
 	is "sysusers.d: systemd-sysusers: 0" "$status" 0
+	u='^intel:x:[1-9][0-9]?[0-9]?:[0-9]+:[^:]*:/var/lib/intel:'
 	has "sysusers.d: the system user intel" "$tmp/root/etc/passwd" \
-	    '^intel:x:[1-9][0-9]?[0-9]?:[0-9]+:[^:]*:/var/lib/intel:/(usr/)?s?bin/nologin$'
+	    "$u/(usr/)?s?bin/nologin\$"
 fi
 has "tmpfiles.d: /var/lib/intel 0700 of intel" \
     "$sd/tmpfiles.d/intel-share.conf" '^d /var/lib/intel 0700 intel intel -$'
