@@ -24,23 +24,19 @@
 #include "exitcodes.h"
 #include "fuzz-util.h"
 
-int LLVMFuzzerInitialize(int *, char ***);
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static unsigned char *ids[2];
 static unsigned char pubs[2][32];
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+void
+fz_init(void)
 {
 	static const char vector_id[] = "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270"
 	    "LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0";
 	struct ierr e = IERR_INIT;
 	int i;
 
-	(void)argc;
-	(void)argv;
-	fz_setup();
 	for (i = 0; i < 2; i++)
 		if ((ids[i] = gcry_malloc_secure(32)) == NULL)
 			abort();
@@ -50,7 +46,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (i = 0; i < 2; i++)
 		if (crypto_x25519_public(ids[i], pubs[i], &e) != 0)
 			fz_fail("public key: %s", e.msg);
-	return 0;
 }
 
 struct src {
