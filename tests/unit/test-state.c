@@ -289,9 +289,12 @@ test_concurrent(void)
 				    &seq, &e) != 0)
 					seq = -1;
 				if (write(fds[1], &seq, sizeof seq) !=
-				    (ssize_t)sizeof seq)
+				    (ssize_t)sizeof seq) {
+					free(dir);
 					_exit(2);
+				}
 			}
+			free(dir);	/* valgrind checks each child too */
 			_exit(0);
 		}
 	close(fds[1]);
