@@ -294,9 +294,11 @@ main(int argc, char **argv)
 		return cli_finish(rc);
 	if (r.check_audit != NULL)
 		return cli_finish(check_audit(&r));
+	/* No FILE: the bundle is standard input, which is an input too. */
 	if (output_distinct((const char *[]){ r.output, r.audit }, NULL,
-	    r.audit ? 2 : 1, (const char *const *)argv + optind,
-	    (size_t)(argc - optind), &e) != 0) {
+	    r.audit ? 2 : 1, optind == argc ? (const char *[]){ NULL } :
+	    (const char *const *)argv + optind,
+	    optind == argc ? 1 : (size_t)(argc - optind), &e) != 0) {
 		diag_err(&e);
 		return cli_finish(EXIT_USAGE);
 	}

@@ -128,6 +128,22 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/*
+ * Flushes the log to disk.  A log written to a device or a pipe
+ * (/dev/null, /dev/stderr) has nothing to flush: fsync() refusing one
+ * (EINVAL, ENOTSUP) is not an error there, only for a regular file.
+ */
+static int
+sync_log(int fd, const struct stat *st)
+{
+	if (fsync(fd) == 0)
+		return 0;
+	if (!S_ISREG(st->st_mode) && (errno == EINVAL || errno == ENOTSUP ||
+	    errno == EOPNOTSUPP))
+		return 0;
+	return -1;
+}
+
 static int
 audit_locked(int fd, const char *path, const struct audit_entry *ent,
     struct ierr *e)
@@ -152,7 +168,7 @@ audit_locked(int fd, const char *path, const struct audit_entry *ent,
 	}
 	if ((rc = audit_line(ent, prev, &out, e)) != 0)
 		goto out;
-	if (write_all(fd, out.data, out.len) != 0 || fsync(fd) != 0) {
+	if (write_all(fd, out.data, out.len) != 0 || sync_log(fd, &st) != 0) {
 		rc = err_set(e, EXIT_IOERR, "%s: write error: %s", path,
 		    strerror(errno));
 		/* Cut a partial line off again; the chain stays whole. */

@@ -84,8 +84,8 @@ int bundle_parse_trailer(struct buf *scratch, const char *line, size_t len,
 /* 1 when s (len bytes) is exactly want lowercase hex digits. */
 int bundle_is_lchex(const char *s, size_t len, size_t want);
 
-/* Copies an untrusted string for display, control characters and DEL
- * replaced by '?', truncated to size - 1 bytes. */
+/* Copies an untrusted string for display, escaped as SPEC 9 says
+ * (escape.h: "\u001b", "\xff"), cut at a whole character to fit size. */
 void bundle_copy_clean(char *dst, size_t size, const char *src);
 
 #endif

@@ -695,12 +695,11 @@ early_checks(struct bundle_verifier *v, struct pass *p)
 
 /*
  * Runs the checks in order; the first failure ends the bundle.  Returns
- * 0 (accepted), EXIT_REFUSED, or a status from the state folder.  name
- * is the bundle's name in the message of a bad header.
+ * 0 (accepted), EXIT_REFUSED, or a status from the state folder (the
+ * report then says "REFUSED (replay: the state folder's problem)").
  */
 static int
-decide(struct bundle_verifier *v, struct pass *p, const char *name,
-    struct ierr *e)
+decide(struct bundle_verifier *v, struct pass *p, struct ierr *e)
 {
 	struct bundle_report *r = p->r;
 	unsigned long line = 1;
@@ -715,8 +714,12 @@ decide(struct bundle_verifier *v, struct pass *p, const char *name,
 			rc = checks[i].fn(v, p, &line, e);
 		if (rc == EXIT_REFUSED)
 			break;
-		if (rc != 0)
+		if (rc != 0) {
+			/* Not the bundle's fault: line 0, and its note. */
+			r->failed = checks[i].check;
+			r->failed_line = 0;
 			return rc;
+		}
 	}
 	if (i == BUNDLE_NCHECKS) {
 		r->accepted = 1;
@@ -728,7 +731,7 @@ decide(struct bundle_verifier *v, struct pass *p, const char *name,
 	r->failed = checks[i].check;
 	r->failed_line = line;
 	return err_set(e, EXIT_REFUSED, "%s:%lu: %s: %s",
-	    i == BUNDLE_HEADER ? name : r->name, line, checks[i].name,
+	    r->name, line, checks[i].name,
 	    r->note[i]);
 }
 
@@ -739,7 +742,6 @@ bundle_verify(struct bundle_verifier *v, const char *path,
 	struct pass p;
 	unsigned char digest[CRYPTO_SHA512_LEN];
 	struct lines *l;
-	const char *name;
 	char *line;
 	size_t len;
 	int rc, got;
@@ -754,7 +756,6 @@ bundle_verify(struct bundle_verifier *v, const char *path,
 	bundle_copy_clean(r->name, sizeof r->name, path ? path : "<stdin>");
 	if ((rc = lines_open(path, &l, e)) != 0)
 		return rc;
-	name = lines_name(l);
 	if ((rc = bundle_spool_reset(v->spool, e)) != 0)
 		goto out;
 
@@ -798,7 +799,7 @@ bundle_verify(struct bundle_verifier *v, const char *path,
 		    p.trailer_why, sizeof p.trailer_why);
 	}
 judge:
-	if ((rc = decide(v, &p, name, e)) == 0)
+	if ((rc = decide(v, &p, e)) == 0)
 		v->ready = 1;
 out:
 	lines_close(l);

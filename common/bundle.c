@@ -17,6 +17,7 @@
 #include "bundle.h"
 #include "bundle-int.h"
 #include "crypto.h"
+#include "escape.h"
 #include "exitcodes.h"
 #include "jsonio.h"
 #include "timeutil.h"
@@ -113,19 +114,13 @@ bundle_is_lchex(const char *s, size_t len, size_t want)
 	return 1;
 }
 
-/* Copies an untrusted string for display: control characters and DEL
- * become '?', so that a forged header cannot drive a terminal. */
+/* Copies an untrusted string for display, escaped as SPEC 9 says
+ * (escape.h), so that a forged header cannot drive a terminal and shows
+ * what it holds; cut, at a whole character, to fit. */
 void
 bundle_copy_clean(char *dst, size_t size, const char *src)
 {
-	size_t i;
-
-	for (i = 0; src[i] != '\0' && i + 1 < size; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		dst[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	dst[i] = '\0';
+	escape_text(dst, size, src, strlen(src));
 }
 
 /* Canonical serialisation of v followed by a newline, into b. */
@@ -362,23 +357,50 @@ static const char *const outcome_names[] = {
 	[BUNDLE_NOT_CHECKED] = "not checked"
 };
 
+/* Appends s escaped (SPEC 9): every text the report shows may come from
+ * the bundle, its name or a message about it. */
+static void
+add_text(struct buf *b, const char *s)
+{
+	size_t n = escape_text(NULL, 0, s, strlen(s));
+
+	buf_reserve(b, n);
+	escape_text(b->data + b->len, n + 1, s, strlen(s));
+	b->len += n;
+}
+
+/* "  NAME        TEXT" and a newline, TEXT escaped. */
+static void
+add_field(struct buf *b, const char *name, const char *text)
+{
+	buf_printf(b, "  %-12s", name);
+	add_text(b, text);
+	buf_addc(b, '\n');
+}
+
 void
 bundle_report_format(const struct bundle_report *r, struct buf *b)
 {
-	buf_printf(b, "bundle %s\n", r->name);
+	buf_adds(b, "bundle ");
+	add_text(b, r->name);
+	buf_addc(b, '\n');
 	if (r->have_header) {
-		buf_printf(b, "  id          %s\n", r->id);
-		buf_printf(b, "  agreement   %s version %" PRId64 "\n",
-		    r->agreement, r->agreement_version);
-		buf_printf(b, "  from        %s\n", r->from);
-		buf_printf(b, "  to          %s\n", r->to);
-		buf_printf(b, "  created     %s\n", r->created);
+		add_field(b, "id", r->id);
+		buf_printf(b, "  %-12s", "agreement");
+		add_text(b, r->agreement);
+		buf_printf(b, " version %" PRId64 "\n", r->agreement_version);
+		add_field(b, "from", r->from);
+		add_field(b, "to", r->to);
+		add_field(b, "created", r->created);
 		buf_printf(b, "  seq         %" PRId64 "\n", r->seq);
 	}
 	if (r->have_trailer) {
-		buf_printf(b, "  key         %s (%s)\n", r->key_id,
-		    r->key_party[0] != '\0' ? r->key_party :
+		buf_printf(b, "  %-12s", "key");
+		add_text(b, r->key_id);
+		buf_adds(b, " (");
+		add_text(b, r->key_party[0] != '\0' ? r->key_party :
 		    "no party of the agreement");
+		buf_adds(b, ")\n");
 		if ((unsigned long long)r->records == r->lines_read)
 			buf_printf(b, "  records     %lld\n", r->records);
 		else
@@ -386,21 +408,32 @@ bundle_report_format(const struct bundle_report *r, struct buf *b)
 			    "%lld)\n", r->lines_read, r->records);
 	}
 	if (r->sha512[0] != '\0')
-		buf_printf(b, "  sha512      %s\n", r->sha512);
+		add_field(b, "sha512", r->sha512);
 	buf_printf(b, "  checks\n");
 	for (int c = 0; c < BUNDLE_NCHECKS; c++) {
 		buf_printf(b, "    %-11s %s",
 		    bundle_check_name((enum bundle_check)c),
 		    outcome_names[r->outcome[c]]);
-		if (r->outcome[c] == BUNDLE_FAILED)
-			buf_printf(b, ": %s", r->note[c]);
-		else if (r->outcome[c] != BUNDLE_NOT_REACHED && r->note[c][0])
-			buf_printf(b, " (%s)", r->note[c]);
+		if (r->outcome[c] == BUNDLE_FAILED) {
+			buf_adds(b, ": ");
+			add_text(b, r->note[c]);
+		} else if (r->outcome[c] != BUNDLE_NOT_REACHED &&
+		    r->note[c][0]) {
+			buf_adds(b, " (");
+			add_text(b, r->note[c]);
+			buf_addc(b, ')');
+		}
 		buf_addc(b, '\n');
 	}
 	if (r->accepted)
 		buf_printf(b, "  result      ACCEPTED\n");
-	else
+	else if (r->failed_line == 0) {
+		/* Not the bundle: the state folder failed at its check. */
+		buf_printf(b, "  result      REFUSED (%s: ",
+		    bundle_check_name(r->failed));
+		add_text(b, r->note[r->failed]);
+		buf_adds(b, ")\n");
+	} else
 		buf_printf(b, "  result      REFUSED (%s, line %lu)\n",
 		    bundle_check_name(r->failed), r->failed_line);
 }

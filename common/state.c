@@ -106,27 +106,54 @@ lock_file(const char *path, int *fd, struct ierr *e)
 	return 0;
 }
 
+/*
+ * The state folder, before anything in it is opened or created: every
+ * symbolic link on the way to it is followed only if it may be (SPEC 9,
+ * atomic_resolve()), so that a link planted in a shared folder fails here
+ * (EXIT_CANTCREAT) and not at the first write, with a lock file already
+ * made through it.  The folder is created (0700) if missing.  *real is the
+ * folder without links, the caller's.
+ */
 static int
-make_dir(const char *dir, struct ierr *e)
+state_dir(const char *dir, char **real, struct ierr *e)
 {
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return err_errno(e, EXIT_CANTCREAT, dir);
-	return 0;
+	struct stat st;
+	int rc;
+
+	if ((rc = atomic_resolve(dir, 1, real, e)) != 0)
+		return rc;
+	if (mkdir(*real, 0700) != 0 && errno != EEXIST)
+		rc = err_errno(e, EXIT_CANTCREAT, dir);
+	else if (stat(*real, &st) != 0)
+		rc = err_errno(e, EXIT_CANTCREAT, dir);
+	else if (!S_ISDIR(st.st_mode))
+		rc = err_set(e, EXIT_CANTCREAT, "%s: the state folder is not a "
+		    "folder", dir);
+	if (rc != 0) {
+		free(*real);
+		*real = NULL;
+	}
+	return rc;
 }
 
-int
-state_lock(const char *dir, enum state_kind kind, const char *agreement,
+/* state_lock() in the folder real, checked by state_dir(). */
+static int
+lock_in(const char *real, enum state_kind kind, const char *agreement,
     const char *from, const char *to, struct state **out, struct ierr *e)
 {
 	struct state *s;
 	struct buf lock = BUF_INIT;
+	char *target;
 	int rc;
 
-	if ((rc = make_dir(dir, e)) != 0)
-		return rc;
 	s = xcalloc(1, sizeof *s);
-	s->path = state_path(dir, kind, agreement, from, to);
+	s->lockfd = -1;
+	s->path = state_path(real, kind, agreement, from, to);
 	buf_printf(&lock, "%s.lock", s->path);
+	/* A counter file that is a link is read through it: the same rule. */
+	if ((rc = atomic_resolve(s->path, 1, &target, e)) != 0)
+		goto fail;
+	free(target);
 	if ((rc = lock_file(lock.data, &s->lockfd, e)) != 0 ||
 	    (rc = read_value(s->path, &s->value, e)) != 0)
 		goto fail;
@@ -136,6 +163,20 @@ state_lock(const char *dir, enum state_kind kind, const char *agreement,
 fail:
 	buf_free(&lock);
 	state_unlock(s);
+	return rc;
+}
+
+int
+state_lock(const char *dir, enum state_kind kind, const char *agreement,
+    const char *from, const char *to, struct state **out, struct ierr *e)
+{
+	char *real;
+	int rc;
+
+	if ((rc = state_dir(dir, &real, e)) != 0)
+		return rc;
+	rc = lock_in(real, kind, agreement, from, to, out, e);
+	free(real);
 	return rc;
 }
 
@@ -209,6 +250,7 @@ struct held {
 
 struct state_run {
 	const char *dir;
+	char *real;		/* dir checked (state_dir), while held */
 	int dirlock;		/* DIR/accepted.lock while counters are held */
 	struct held *h;
 	size_t n, cap;
@@ -229,12 +271,15 @@ static int
 run_counter(struct state_run *r, const char *agreement, const char *from,
     const char *to, struct held **out, struct ierr *e)
 {
-	char *path = state_path(r->dir, STATE_ACCEPTED, agreement, from, to);
 	struct buf lock = BUF_INIT;
 	struct state *s;
+	char *path;
 	size_t i;
 	int rc;
 
+	if (r->real == NULL && (rc = state_dir(r->dir, &r->real, e)) != 0)
+		return rc;
+	path = state_path(r->real, STATE_ACCEPTED, agreement, from, to);
 	for (i = 0; i < r->n; i++)
 		if (strcmp(r->h[i].s->path, path) == 0)
 			break;
@@ -244,15 +289,13 @@ run_counter(struct state_run *r, const char *agreement, const char *from,
 		return 0;
 	}
 	if (r->dirlock < 0) {
-		if ((rc = make_dir(r->dir, e)) != 0)
-			return rc;
-		buf_printf(&lock, "%s/accepted.lock", r->dir);
+		buf_printf(&lock, "%s/accepted.lock", r->real);
 		rc = lock_file(lock.data, &r->dirlock, e);
 		buf_free(&lock);
 		if (rc != 0)
 			return rc;
 	}
-	if ((rc = state_lock(r->dir, STATE_ACCEPTED, agreement, from, to, &s,
+	if ((rc = lock_in(r->real, STATE_ACCEPTED, agreement, from, to, &s,
 	    e)) != 0)
 		return rc;
 	if (r->n == r->cap) {
@@ -298,6 +341,8 @@ run_release(struct state_run *r)
 	if (r->dirlock >= 0)
 		close(r->dirlock);
 	r->dirlock = -1;
+	free(r->real);		/* checked again at the next use */
+	r->real = NULL;
 }
 
 int

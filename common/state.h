@@ -12,7 +12,11 @@
  * file, fsync, rename, folder synced) while the lock is held, so that two
  * runs never see or write the same value.  The lock is on a file of its
  * own because the rename replaces the counter file.  DIR is created (mode
- * 0700) if it does not exist; its parent must.
+ * 0700) if it does not exist; its parent must.  Before anything in DIR is
+ * opened or created, DIR and the counter file are resolved with the link
+ * rule of SPEC 9 (atomic_resolve()): a link on the way that belongs to
+ * neither the user, root nor its folder's owner is EXIT_CANTCREAT, with
+ * nothing created anywhere.
  *
  * Ownership: a struct state is the caller's from state_lock() until
  * state_unlock(), which releases the lock and frees it.  Two struct state
@@ -43,7 +47,8 @@ struct state;
 
 /*
  * Locks the counter (waiting for other runs) and reads it.  EXIT_CANTCREAT
- * when DIR or the lock file cannot be created, EXIT_DATAERR when the
+ * when DIR or the lock file cannot be created, or a link on the way may
+ * not be followed, EXIT_DATAERR when the
  * counter file does not hold a number, EXIT_IOERR on a read error.
  */
 int state_lock(const char *dir, enum state_kind kind, const char *agreement,
