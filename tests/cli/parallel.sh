@@ -136,7 +136,8 @@ pl() {
 }
 
 # --- one host, one run: the reference ----------------------------------
-intel-pack -q "$tmp/raw.ndjson" |
+(umask 077 && head -c 32 /dev/urandom >"$tmp/id.key")
+intel-pack -q --id-key "$tmp/id.key" "$tmp/raw.ndjson" |
     intel-redact -q -a "$ag" --from DE-BKA --to FR-DGSI >"$tmp/one.ndjson"
 intel-sign -q -a "$ag" -k "$key" --to FR-DGSI --seq 1 "$tmp/one.ndjson" \
     >"$tmp/one.bundle"
@@ -148,7 +149,7 @@ ok "the single run releases records" [ "$released" -gt 100 ]
 # --- sender: pack | redact | sign per chunk, --seq {#} ------------------
 mkdir "$tmp/out1"
 pl --pipe --block "$block" --results "$tmp/out1/{#}.bundle" \
-    "intel-pack -q | intel-redact -q -a $ag --from DE-BKA --to FR-DGSI |
+    "intel-pack -q --id-key $tmp/id.key | intel-redact -q -a $ag --from DE-BKA --to FR-DGSI |
     intel-sign -q -a $ag -k $key --to FR-DGSI --seq {#}" \
     <"$tmp/raw.ndjson" >/dev/null 2>"$tmp/pl.err"
 is "sender, --seq {#}: parallel: 0" "$?" 0
@@ -178,7 +179,7 @@ ok "sender: the chunks' records are the single run's" \
 # --- sender: pack | redact across hosts, signed here with --state --------
 mkdir "$tmp/red" "$tmp/out2"
 pl --pipe --block "$block" --results "$tmp/red/{#}.ndjson" \
-    "intel-pack -q | intel-redact -q -a $ag --from DE-BKA --to FR-DGSI" \
+    "intel-pack -q --id-key $tmp/id.key | intel-redact -q -a $ag --from DE-BKA --to FR-DGSI" \
     <"$tmp/raw.ndjson" >/dev/null 2>"$tmp/pl.err"
 is "sender, shared counter: parallel: 0" "$?" 0
 n2=$(find "$tmp/red" -name '*.ndjson' | wc -l | tr -d ' ')
