@@ -30,12 +30,16 @@ static const char usage_text[] =
     "                  [--passphrase-file FILE | --ask-passphrase]\n"
     "                  [--audit FILE] [-j N] [-o FILE] [-q] [-v] [FILE...]\n"
     "       intel-sign --keygen --party PARTY -o NAME\n"
+    "                  [--passphrase-file FILE | --ask-passphrase]\n"
+    "       intel-sign --upgrade-key -k KEY -o NAME\n"
+    "                  [--passphrase-file FILE | --ask-passphrase]\n"
+    "       intel-sign --export-age-identity -k KEY -o FILE\n"
     "                  [--passphrase-file FILE | --ask-passphrase]\n";
 
 struct run {
 	const char *agreement, *key, *to, *party, *state, *output, *audit;
 	const char *passfile, *seqarg;
-	int keygen, ask, quiet, verbose, jobs;
+	int keygen, upgrade, export, ask, quiet, verbose, jobs;
 	int64_t now;
 	struct agreement *ag;
 	struct keys_secret *k;
@@ -70,9 +74,48 @@ keygen(struct run *r)
 	if ((rc = keys_generate(r->party, pass, r->output, &e)) != 0)
 		diag_err(&e);
 	else if (!r->quiet)
-		diag_warn("wrote %s.pub and %s.key%s", r->output, r->output,
-		    pass != NULL ? " (sealed with the passphrase)" : "");
+		diag_warn("wrote %s.pub, %s.key%s and %s.recipient", r->output,
+		    r->output, pass != NULL ? " (sealed with the passphrase)" :
+		    "", r->output);
 	keys_free_passphrase(pass);
+	return rc;
+}
+
+/* --upgrade-key and --export-age-identity: a key in, files out. */
+static int
+keyfiles(struct run *r)
+{
+	struct ierr e = IERR_INIT;
+	const char *what = r->upgrade ? "--upgrade-key" :
+	    "--export-age-identity";
+	char *pass = NULL;
+	int rc;
+
+	r->key = cli_setting(r->key, "INTEL_KEY");
+	if (r->key == NULL || r->output == NULL || r->party != NULL ||
+	    r->agreement != NULL || r->to != NULL || r->seqarg != NULL ||
+	    r->state != NULL || r->audit != NULL) {
+		diag_warn("%s takes -k KEY and -o %s only", what,
+		    r->upgrade ? "NAME" : "FILE");
+		return cli_usage(usage_text, 0);
+	}
+	if ((rc = passphrase(r, 0, &pass)) != 0)
+		return rc;
+	rc = keys_load_secret(r->key, pass, &r->k, &e);
+	if (rc == 0 && r->upgrade)
+		rc = keys_upgrade(r->k, pass, r->output, &e);
+	else if (rc == 0)
+		rc = keys_export_identity(r->k, r->output, &e);
+	keys_free_passphrase(pass);
+	if (rc != 0)
+		diag_err(&e);
+	else if (!r->quiet && r->upgrade)
+		diag_warn("wrote %s.key and %s.recipient: the signing key of "
+		    "%s with a new X25519 pair", r->output, r->output,
+		    keys_party(r->k));
+	else if (!r->quiet)
+		diag_warn("wrote %s: the age identity of %s", r->output,
+		    keys_party(r->k));
 	return rc;
 }
 
@@ -279,7 +322,7 @@ run_sign(struct run *r, int argc, char **argv)
 }
 
 enum { OPT_TO = 256, OPT_SEQ, OPT_STATE, OPT_KEYGEN, OPT_PARTY,
-	OPT_PASSFILE, OPT_ASK, OPT_AUDIT };
+	OPT_PASSFILE, OPT_ASK, OPT_AUDIT, OPT_UPGRADE, OPT_EXPORT };
 
 static const struct option longopts[] = {
 	{ "agreement", required_argument, NULL, 'a' },
@@ -292,6 +335,8 @@ static const struct option longopts[] = {
 	{ "passphrase-file", required_argument, NULL, OPT_PASSFILE },
 	{ "ask-passphrase", no_argument, NULL, OPT_ASK },
 	{ "audit", required_argument, NULL, OPT_AUDIT },
+	{ "upgrade-key", no_argument, NULL, OPT_UPGRADE },
+	{ "export-age-identity", no_argument, NULL, OPT_EXPORT },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -317,6 +362,8 @@ parse_args(struct run *r, int argc, char **argv)
 		case OPT_PASSFILE: r->passfile = optarg; break;
 		case OPT_ASK: r->ask = 1; break;
 		case OPT_AUDIT: r->audit = optarg; break;
+		case OPT_UPGRADE: r->upgrade = 1; break;
+		case OPT_EXPORT: r->export = 1; break;
 		default:
 			if ((rc = cli_common_option(c, optarg, &co)) >= 0)
 				return rc;
@@ -324,6 +371,11 @@ parse_args(struct run *r, int argc, char **argv)
 	if (r->seqarg != NULL && cli_number(r->seqarg, 0, INT64_MAX, &n)) {
 		diag_warn("--seq %s: not an integer from 0 to %lld", r->seqarg,
 		    (long long)INT64_MAX);
+		return cli_usage(usage_text, 0);
+	}
+	if (r->keygen + r->upgrade + r->export > 1) {
+		diag_warn("--keygen, --upgrade-key and --export-age-identity "
+		    "exclude each other");
 		return cli_usage(usage_text, 0);
 	}
 	if (r->passfile != NULL && r->ask) {
@@ -348,12 +400,14 @@ main(int argc, char **argv)
 		diag_err(&e);
 		return cli_finish(rc);
 	}
-	if (r.keygen) {
+	if (r.keygen || r.upgrade || r.export) {
 		if (optind != argc) {
-			diag_warn("--keygen reads no input files");
+			diag_warn("%s reads no input files", r.keygen ?
+			    "--keygen" : r.upgrade ? "--upgrade-key" :
+			    "--export-age-identity");
 			rc = cli_usage(usage_text, 0);
 		} else
-			rc = keygen(&r);
+			rc = r.keygen ? keygen(&r) : keyfiles(&r);
 	} else if ((rc = setup(&r)) == 0) {
 		run_sign(&r, argc, argv);
 		rc = r.status;
