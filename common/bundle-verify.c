@@ -962,14 +962,7 @@ seal_open(struct bundle_verifier *v, struct pass *p, struct insrc *in,
 			return e->status;
 		}
 		p->seal_failed = 1;
-		if (r->stanzas > 0)
-			snprintf(p->seal_why, sizeof p->seal_why, "%s (%zu "
-			    "stanza%s in the header, %zu key%s tried)", ae.msg,
-			    r->stanzas, r->stanzas == 1 ? "" : "s",
-			    v->o.nids, v->o.nids == 1 ? "" : "s");
-		else
-			snprintf(p->seal_why, sizeof p->seal_why, "%s",
-			    ae.msg);
+		snprintf(p->seal_why, sizeof p->seal_why, "%s", ae.msg);
 		return 0;
 	}
 	r->stanzas = age_reader_stanzas(op->ar);
