@@ -1146,25 +1146,65 @@ out:
 	return rc;
 }
 
+/*
+ * Writes the spool of a sealed bundle to out, opening it chunk by chunk
+ * and writing only whole lines: should a chunk of it fail (the spool is
+ * the run's own file, so only a damaged disk or another process of this
+ * user could do that), no partial record reaches out.
+ */
+static int
+emit_sealed(struct bundle_verifier *v, FILE *out, struct ierr *e)
+{
+	const unsigned char *ids[1] = { v->spool_secret };
+	struct age_reader *ar;
+	struct buf carry = BUF_INIT;
+	const unsigned char *p, *nl;
+	size_t n;
+	int last = 0, rc;
+
+	if (fflush(v->spool) != 0 || fseeko(v->spool, 0, SEEK_SET) != 0)
+		return err_errno(e, EXIT_IOERR, "spool file");
+	ar = age_reader_new(spool_source, v->spool);
+	if ((rc = age_reader_open(ar, ids, 1, e)) != 0)
+		goto out;
+	while (!last) {
+		if ((rc = age_reader_next(ar, &p, &n, &last, e)) != 0)
+			goto out;
+		if (n == 0)
+			continue;
+		/* Up to the chunk's last newline; the rest waits. */
+		for (nl = p + n; nl > p && nl[-1] != '\n'; nl--)
+			;
+		if (nl > p) {
+			if ((carry.len > 0 && (rc = out_sink(out, carry.data,
+			    carry.len, e)) != 0) ||
+			    (rc = out_sink(out, p, (size_t)(nl - p), e)) != 0)
+				goto out;
+			buf_reset(&carry);
+		}
+		buf_add(&carry, nl, (size_t)(p + n - nl));
+	}
+	if (carry.len > 0)
+		rc = err_set(e, EXIT_IOERR, "spool file: a line without a "
+		    "newline");
+out:
+	age_reader_free(ar);
+	buf_free(&carry);
+	if (rc != 0 && rc != EXIT_IOERR) {
+		err_prefix(e, "spool file");
+		rc = EXIT_IOERR;
+	}
+	return rc;
+}
+
 int
 bundle_verify_emit(struct bundle_verifier *v, FILE *out, struct ierr *e)
 {
-	const unsigned char *ids[1];
-	int rc;
-
 	if (!v->ready)
 		return 0;
 	v->ready = 0;
 	if (!v->spool_sealed)
 		return bundle_spool_copy(v->spool, out, NULL, e);
 	v->spool_sealed = 0;
-	if (fflush(v->spool) != 0 || fseeko(v->spool, 0, SEEK_SET) != 0)
-		return err_errno(e, EXIT_IOERR, "spool file");
-	ids[0] = v->spool_secret;
-	if ((rc = age_decrypt(spool_source, v->spool, ids, 1, out_sink, out,
-	    NULL, e)) != 0) {
-		err_prefix(e, "spool file");
-		return EXIT_IOERR;
-	}
-	return 0;
+	return emit_sealed(v, out, e);
 }
