@@ -389,18 +389,21 @@ main(int argc, char **argv)
 
 	if ((rc = cli_init(argv[0])) >= 0 ||
 	    (rc = parse_args(&r, argc, argv)) >= 0)
-		return cli_finish(rc);
-	if (r.check_audit != NULL)
-		return cli_finish(check_audit(&r));
+		goto early;
+	if (r.check_audit != NULL) {
+		rc = check_audit(&r);
+		goto early;
+	}
 	if (output_distinct((const char *[]){ r.output, r.audit }, NULL,
 	    r.audit ? 2 : 1, (const char *const *)argv + optind,
 	    (size_t)(argc - optind), &e) != 0) {
 		diag_err(&e);
-		return cli_finish(EXIT_USAGE);
+		rc = EXIT_USAGE;
+		goto early;
 	}
 	if ((rc = timeutil_now(&r.o.now, &e)) != 0) {
 		diag_err(&e);
-		return cli_finish(rc);
+		goto early;
 	}
 	if ((rc = setup(&r)) == 0) {
 		if (optind == argc)
@@ -420,4 +423,7 @@ main(int argc, char **argv)
 	free(r.keyfiles);
 	jsonarena_thread_end();
 	return r.stdout_closed ? rc : cli_finish(rc);
+early:
+	free(r.keyfiles);
+	return cli_finish(rc);
 }

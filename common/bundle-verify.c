@@ -466,8 +466,9 @@ check_seal(struct bundle_verifier *v, struct pass *p, unsigned long *line,
     struct ierr *e)
 {
 	struct bundle_report *r = p->r;
+	const struct ag_rule *rule;
 
-	(void)v, (void)line, (void)e;
+	(void)line, (void)e;
 	if (r->sealed) {
 		if (p->seal_failed) {
 			note(r, BUNDLE_SEAL, BUNDLE_FAILED, "%s", p->seal_why);
@@ -475,6 +476,18 @@ check_seal(struct bundle_verifier *v, struct pass *p, unsigned long *line,
 		}
 		note(r, BUNDLE_SEAL, BUNDLE_PASSED, "%s", p->seal_ok);
 		return 0;
+	}
+	if (p->pol == NULL) {
+		/* No rule to ask: a later check refuses the bundle. */
+		note(r, BUNDLE_SEAL, BUNDLE_NOT_CHECKED, "a plain bundle");
+		return 0;
+	}
+	rule = policy_rule(p->pol);
+	if (rule->seal == AG_SEAL_REQUIRED) {
+		note(r, BUNDLE_SEAL, BUNDLE_FAILED, "a plain bundle, and the "
+		    "rule at line %lu of %s requires sealed ones (seal: "
+		    "required)", rule->line, v->o.agreement->file);
+		return EXIT_REFUSED;
 	}
 	note(r, BUNDLE_SEAL, BUNDLE_NOT_CHECKED, "a plain bundle; its rule "
 	    "does not require sealing");

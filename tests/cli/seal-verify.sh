@@ -148,6 +148,30 @@ refused "a bundle for NL-KMAR sealed to FR-DGSI's key" \
     "recipient: the sealed bundle is for NL-KMAR, but it was opened with a key of FR-DGSI" \
     -k "$k/FR-2026.key" "$tmp/for-nl"
 
+# --- seal: required -------------------------------------------------------------
+# The DE-BKA -> FR-DGSI rule requires sealed bundles: a plain one is
+# refused by the seal check, the same bundle sealed is accepted.
+cp "$fixtures/agreements/trilateral-sealed.yaml" "$tmp/"
+run intel-verify -a "$tmp/trilateral-sealed.yaml" -k "$k/FR-2026.key" \
+    "$tmp/plain"
+is "seal: required, a plain bundle: exit 1" "$status" 1
+has "... the seal check names the rule" "$tmp/err" \
+    "^intel-verify: $tmp/plain:1: seal: a plain bundle, and the rule at line [0-9]+ of $tmp/trilateral-sealed.yaml requires sealed ones \\(seal: required\\)\$"
+empty "... nothing written" "$tmp/out"
+run intel-verify -a "$tmp/trilateral-sealed.yaml" --to FR-DGSI "$tmp/plain"
+is "... without a key too: exit 1" "$status" 1
+run intel-verify -a "$tmp/trilateral-sealed.yaml" -k "$k/FR-2026.key" \
+    --report "$tmp/plain"
+has "... --report: seal FAILED" "$tmp/out" "^    seal        FAILED: a plain bundle, and the rule"
+has "... header not reached" "$tmp/out" "^    header      not reached\$"
+run intel-verify -a "$tmp/trilateral-sealed.yaml" -k "$k/FR-2026.key" \
+    "$tmp/sealed" "$tmp/plain"
+is "... sealed and plain in one run: exit 1" "$status" 1
+ok "... the sealed one's records written" cmp -s "$tmp/out" "$tmp/plain.out"
+run intel-verify -a "$ag" -k "$k/FR-2026.key" --report "$tmp/plain"
+has "under seal: optional, a plain bundle: seal not checked" "$tmp/out" \
+    "^    seal        not checked \\(a plain bundle; its rule does not require sealing\\)\$"
+
 # --- what cannot be opened -----------------------------------------------------
 age -r "$stranger" "$tmp/plain" >"$tmp/strange"
 refused "no stanza for our key" "seal: no stanza for this key" \

@@ -1212,6 +1212,36 @@ test_sealed(struct keys_secret *de, struct keys_secret *nl)
 	bundle_verifier_free(v);
 	(void)nl;
 
+	/* Under seal: required, a plain bundle is refused; a sealed one of
+	 * the same bytes is accepted. */
+	{
+		struct agreement *plain_ag = ag, *req = NULL;
+		char *path = fixture("agreements/trilateral-sealed.yaml");
+
+		if (agreement_load(path, &req, &e) != 0) {
+			diag("%s", e.msg);
+			abort();
+		}
+		free(path);
+		ag = req;
+		v = sverifier("FR-DGSI", ids, names, 2);
+		buf_reset(&recs);
+		rc = verify_mem(v, plain.data, plain.len, &r, &recs, &e);
+		is_int(rc, EXIT_REFUSED, "seal: required, a plain bundle: "
+		    "refused");
+		is_int(r.failed, BUNDLE_SEAL, "... by the seal check");
+		like(e.msg, ":1: seal: a plain bundle, and the rule at line "
+		    "[0-9]+ of .*trilateral-sealed.yaml requires sealed ones "
+		    "\\(seal: required\\)$", "... message: %s", e.msg);
+		ok(recs.len == 0, "... nothing written");
+		rc = verify_mem(v, sealed.data, sealed.len, &r, &recs, &e);
+		ok(rc == 0 && recs.len == want.len,
+		    "... the same bundle sealed: accepted");
+		bundle_verifier_free(v);
+		ag = plain_ag;
+		agreement_free(req);
+	}
+
 	for (int i = 0; i < 2; i++) {
 		secmem_wipe(sec[i], 32);
 		gcry_free(sec[i]);
