@@ -113,7 +113,10 @@ verify_one(struct run *r, const char *path)
 		return 0;
 	}
 	if (rc != 0) {
-		diag_err(&e);
+		if (rc == EXIT_USAGE)	/* sealed, and no key */
+			diag_warn("%s (-k KEY, or INTEL_KEY)", e.msg);
+		else
+			diag_err(&e);
 		cli_status(&r->status, rc);
 		r->refused++;
 	} else {

@@ -1065,8 +1065,8 @@ bundle_verify(struct bundle_verifier *v, const char *path,
 			    "and no key (-k) to open it");
 			r->failed = BUNDLE_SEAL;
 			r->failed_line = 1;
-			rc = err_set(e, EXIT_USAGE, "%s: a sealed bundle: -k "
-			    "KEY is needed to open it", name);
+			rc = err_set(e, EXIT_USAGE, "%s: a sealed bundle, and "
+			    "no key to open it", name);
 			goto out;
 		}
 		if ((rc = seal_open(v, &p, &in, &op, e)) != 0)

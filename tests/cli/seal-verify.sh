@@ -97,7 +97,7 @@ has "... summary" "$tmp/err" "3 bundles accepted, 1 refused; 6 records written"
 verify --to FR-DGSI "$tmp/sealed" "$tmp/plain"
 is "a sealed bundle and no key: 64" "$status" 64
 has "... says a key is needed" "$tmp/err" \
-    "^intel-verify: $tmp/sealed: a sealed bundle: -k KEY is needed to open it\$"
+    "^intel-verify: $tmp/sealed: a sealed bundle, and no key to open it \\(-k KEY, or INTEL_KEY\\)\$"
 ok "... the plain bundle's records still written" cmp -s "$tmp/out" \
     "$tmp/plain.out"
 verify --to FR-DGSI --report "$tmp/sealed"

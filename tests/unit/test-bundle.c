@@ -1054,8 +1054,8 @@ test_sealed(struct keys_secret *de, struct keys_secret *nl)
 	v = sverifier("FR-DGSI", NULL, NULL, 0);
 	rc = verify_mem(v, sealed.data, sealed.len, &r, NULL, &e);
 	is_int(rc, EXIT_USAGE, "sealed, no key: 64");
-	like(e.msg, "a sealed bundle: -k KEY is needed", "... message: %s",
-	    e.msg);
+	like(e.msg, "/b: a sealed bundle, and no key to open it$",
+	    "... message: %s", e.msg);
 	is_int(r.outcome[BUNDLE_SEAL], BUNDLE_FAILED, "... seal failed");
 	ok(verify_mem(v, plain.data, plain.len, &r, NULL, &e) == 0,
 	    "... a plain one still verifies");
