@@ -56,6 +56,8 @@ first_twice(struct keyent *v, size_t n, const struct keyent **first)
 	const struct keyent *best = NULL;
 	size_t i;
 
+	if (n < 2)
+		return NULL;
 	qsort(v, n, sizeof *v, keyent_cmp);
 	for (i = 1; i < n; i++)
 		if (memcmp(v[i - 1].cmp, v[i].cmp, sizeof v->cmp) == 0 &&
