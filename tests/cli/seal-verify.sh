@@ -172,6 +172,18 @@ run intel-verify -a "$ag" -k "$k/FR-2026.key" --report "$tmp/plain"
 has "under seal: optional, a plain bundle: seal not checked" "$tmp/out" \
     "^    seal        not checked \\(a plain bundle; its rule does not require sealing\\)\$"
 
+# What intel-sign seals (to the recipients the agreement lists for
+# FR-DGSI, here FR-2026's, and --seal-also), intel-verify opens.
+sed "s/age1[a-z0-9]*/$fr26/" "$fixtures/agreements/trilateral-sealed.yaml" \
+    >"$tmp/trilateral-fr26.yaml"
+intel-sign -q -a "$tmp/trilateral-fr26.yaml" -k "$k/DE-BKA.key" --to FR-DGSI \
+    --seq 21 --seal-also "$stranger" -o "$tmp/by-sign" "$recs"
+run intel-verify -a "$tmp/trilateral-fr26.yaml" -k "$k/FR-2026.key" \
+    --report "$tmp/by-sign"
+is "sealed by intel-sign under seal: required: exit 0" "$status" 0
+has "... two stanzas, opened with the agreement's recipient" "$tmp/out" \
+    "^    seal        ok \\(age, 2 stanzas, opened with $k/FR-2026.key\\)\$"
+
 # --- what cannot be opened -----------------------------------------------------
 age -r "$stranger" "$tmp/plain" >"$tmp/strange"
 refused "no stanza for our key" "seal: no stanza for this key" \
