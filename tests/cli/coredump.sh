@@ -4,19 +4,13 @@
 # to block on a FIFO once its key is loaded, looked at through /proc, and
 # killed with a signal that dumps core, which must leave no core file.
 . "${top_srcdir:-.}/tests/lib.sh"
-for t in intel-pack intel-redact intel-sign intel-verify intel-merge; do
-	[ -x "$top_builddir/$t" ] || skip_all "$t is not built"
-done
+need_tools
 [ -r /proc/self/limits ] || skip_all "no /proc/PID/limits"
 command -v mkfifo >/dev/null 2>&1 || skip_all "no mkfifo"
 (ulimit -c unlimited) 2>/dev/null || skip_all "cannot allow core dumps"
 unset INTEL_ID_KEY || :
-cp "$fixtures/agreements/trilateral.yaml" "$fixtures/agreements/trilateral.psk" \
-    "$fixtures/bundle/DE-BKA.key" "$tmp/"
-chmod 600 "$tmp/trilateral.psk" "$tmp/DE-BKA.key"
-ag=$tmp/trilateral.yaml
-key=$tmp/DE-BKA.key
-recs=$fixtures/bundle/records.ndjson
+. "$top_srcdir/tests/cli/lib-bundle.sh"
+key=$tmp/k/DE-BKA.key
 intel-sign -q -a "$ag" -k "$key" --to FR-DGSI --seq 1 "$recs" >"$tmp/bundle"
 case $(cat /proc/sys/kernel/core_pattern 2>/dev/null) in
 core*) cores=1 ;;	# a core file would land in the working folder

@@ -2,16 +2,10 @@
 # SPEC 9: every INTEL_* setting that is set but empty is a usage error (64),
 # checked at start, with a message naming it; nothing is read or written.
 . "${top_srcdir:-.}/tests/lib.sh"
-for t in intel-pack intel-redact intel-sign intel-verify intel-merge; do
-	[ -x "$top_builddir/$t" ] || skip_all "$t is not built"
-done
+need_tools
 unset INTEL_ID_KEY || :
-cp "$fixtures/agreements/trilateral.yaml" "$fixtures/agreements/trilateral.psk" \
-    "$fixtures/bundle/DE-BKA.key" "$tmp/"
-chmod 600 "$tmp/trilateral.psk" "$tmp/DE-BKA.key"
-ag=$tmp/trilateral.yaml
-key=$tmp/DE-BKA.key
-recs=$fixtures/bundle/records.ndjson
+. "$top_srcdir/tests/cli/lib-bundle.sh"
+key=$tmp/k/DE-BKA.key
 intel-sign -q -a "$ag" -k "$key" --to FR-DGSI --seq 1 "$recs" >"$tmp/bundle"
 ok "a bundle to verify" test -s "$tmp/bundle"
 

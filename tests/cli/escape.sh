@@ -4,15 +4,9 @@
 # as \xXX, so that a hostile name cannot drive the terminal and a message
 # stays one line.
 . "${top_srcdir:-.}/tests/lib.sh"
-for t in intel-pack intel-redact intel-sign intel-verify intel-merge; do
-	[ -x "$top_builddir/$t" ] || skip_all "$t is not built"
-done
-cp "$fixtures/agreements/trilateral.yaml" "$fixtures/agreements/trilateral.psk" \
-    "$fixtures/bundle/DE-BKA.key" "$tmp/"
-chmod 600 "$tmp/trilateral.psk" "$tmp/DE-BKA.key"
-ag=$tmp/trilateral.yaml
-key=$tmp/DE-BKA.key
-recs=$fixtures/bundle/records.ndjson
+need_tools
+. "$top_srcdir/tests/cli/lib-bundle.sh"
+key=$tmp/k/DE-BKA.key
 
 esc=$(printf '\033')
 ff=$(printf '\377')

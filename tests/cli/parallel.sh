@@ -26,9 +26,7 @@ sshd=$(command -v sshd || echo /usr/sbin/sshd)
 for t in ssh ssh-keygen timeout; do
 	command -v "$t" >/dev/null 2>&1 || skip_all "$t is not installed"
 done
-for t in intel-pack intel-redact intel-sign intel-verify intel-merge; do
-	[ -x "$top_builddir/$t" ] || skip_all "$t is not built"
-done
+need_tools
 
 # --- the second host: sshd on 127.0.0.1 --------------------------------
 s=$tmp/ssh

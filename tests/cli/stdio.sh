@@ -3,16 +3,10 @@
 # in every tool alike; intel-merge takes -q, -v, -h and --version from the
 # table the other tools share, and no -j or -o.
 . "${top_srcdir:-.}/tests/lib.sh"
-for t in intel-pack intel-redact intel-sign intel-verify intel-merge; do
-	[ -x "$top_builddir/$t" ] || skip_all "$t is not built"
-done
+need_tools
 unset INTEL_ID_KEY || :
-cp "$fixtures/agreements/trilateral.yaml" "$fixtures/agreements/trilateral.psk" \
-    "$fixtures/bundle/DE-BKA.key" "$tmp/"
-chmod 600 "$tmp/trilateral.psk" "$tmp/DE-BKA.key"
-ag=$tmp/trilateral.yaml
-key=$tmp/DE-BKA.key
-recs=$fixtures/bundle/records.ndjson
+. "$top_srcdir/tests/cli/lib-bundle.sh"
+key=$tmp/k/DE-BKA.key
 intel-sign -q -a "$ag" -k "$key" --to FR-DGSI --seq 1 "$recs" >"$tmp/bundle"
 mkdir "$tmp/wd"
 cd "$tmp/wd" || exit 1
