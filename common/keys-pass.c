@@ -20,25 +20,6 @@
 #include "secfile.h"
 #include "secmem.h"
 
-static void *
-sec_alloc(size_t n)
-{
-	void *p = gcry_calloc_secure(1, n ? n : 1);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-static void
-sec_free(void *p, size_t n)
-{
-	if (p == NULL)
-		return;
-	secmem_wipe(p, n);
-	gcry_free(p);
-}
-
 int
 keys_read_passphrase_file(const char *path, char **pass, struct ierr *e)
 {
@@ -121,7 +102,7 @@ tty_read(int fd, const char *prompt, char **out, struct ierr *e)
 		    "off: %s", strerror(errno));
 		goto restore;
 	}
-	buf = sec_alloc(KEYS_PASSPHRASE_MAX + 1);
+	buf = secmem_alloc(KEYS_PASSPHRASE_MAX + 1);
 	if (write(fd, prompt, strlen(prompt)) < 0) {
 		/* The prompt is a courtesy; reading still works. */
 	}
@@ -152,7 +133,7 @@ tty_read(int fd, const char *prompt, char **out, struct ierr *e)
 	else if (n == 0)
 		rv = err_set(e, EXIT_CONFIG, "empty passphrase");
 	if (rv != 0)
-		sec_free(buf, KEYS_PASSPHRASE_MAX + 1);
+		secmem_free(buf, KEYS_PASSPHRASE_MAX + 1);
 	else
 		*out = buf;
 restore:

@@ -46,25 +46,6 @@ struct line {
 	size_t len;
 };
 
-static void *
-sec_alloc(size_t n)
-{
-	void *p = gcry_calloc_secure(1, n ? n : 1);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-static void
-sec_free(void *p, size_t n)
-{
-	if (p == NULL)
-		return;
-	secmem_wipe(p, n);
-	gcry_free(p);
-}
-
 int
 keys_party_valid(const char *s, size_t len)
 {
@@ -260,7 +241,7 @@ unseal(const char *path, const struct sealed *s, const char *aad,
 	if (passphrase == NULL)
 		return err_set(e, EXIT_CONFIG,
 		    "%s: key is sealed: a passphrase is needed", path);
-	key = sec_alloc(CRYPTO_AEAD_KEY_LEN);
+	key = secmem_alloc(CRYPTO_AEAD_KEY_LEN);
 	rv = crypto_argon2id(passphrase, strlen(passphrase), s->salt,
 	    s->saltlen, s->t, s->m, s->p, key, CRYPTO_AEAD_KEY_LEN, e);
 	if (rv == 0 && crypto_aead_open(key, s->nonce, CRYPTO_AEAD_NONCE_LEN,
@@ -269,7 +250,7 @@ unseal(const char *path, const struct sealed *s, const char *aad,
 		    "%s: wrong passphrase or damaged key file", path);
 	else if (rv != 0)
 		err_prefix(e, "%s", path);
-	sec_free(key, CRYPTO_AEAD_KEY_LEN);
+	secmem_free(key, CRYPTO_AEAD_KEY_LEN);
 	return rv;
 }
 
@@ -283,12 +264,12 @@ parse_clear(struct line l, const char *prefix, unsigned char *out)
 
 	if (!eat(&l, "secret ") || l.len != plen + 44 || !eat(&l, prefix))
 		return -1;
-	tmp = sec_alloc(BASE64_DECODED_MAX(44));
+	tmp = secmem_alloc(BASE64_DECODED_MAX(44));
 	if (base64_decode(l.p, l.len, tmp, &n) == 0 && n == 32) {
 		memcpy(out, tmp, 32);
 		rv = 0;
 	}
-	sec_free(tmp, BASE64_DECODED_MAX(44));
+	secmem_free(tmp, BASE64_DECODED_MAX(44));
 	return rv;
 }
 
@@ -402,7 +383,7 @@ parse_secret(const char *path, const char *buf, size_t len,
 	int nl, h = 0, rv;
 
 	memset(&pd, 0, sizeof pd);
-	pd.secrets = sec_alloc(SECRETS_LEN);
+	pd.secrets = secmem_alloc(SECRETS_LEN);
 	nl = split_lines(buf, len, lines, MAX_LINES);
 	if (nl < 0) {
 		rv = line_err(e, path, MAX_LINES + 1, "unexpected line");
@@ -432,10 +413,10 @@ parse_secret(const char *path, const char *buf, size_t len,
 	k->party = xstrndup(l.p, l.len);
 	memcpy(k->pub, pd.pub, KEYS_PUB_LEN);
 	crypto_key_id(pd.pub, k->id);
-	k->seed = sec_alloc(CRYPTO_ED25519_SEED_LEN);
+	k->seed = secmem_alloc(CRYPTO_ED25519_SEED_LEN);
 	memcpy(k->seed, pd.secrets, CRYPTO_ED25519_SEED_LEN);
 	if (pd.version == 2) {
-		k->xsecret = sec_alloc(CRYPTO_X25519_LEN);
+		k->xsecret = secmem_alloc(CRYPTO_X25519_LEN);
 		memcpy(k->xsecret, pd.secrets + CRYPTO_ED25519_SEED_LEN,
 		    CRYPTO_X25519_LEN);
 		memcpy(k->xpub, pd.xpub, CRYPTO_X25519_LEN);
@@ -443,7 +424,7 @@ parse_secret(const char *path, const char *buf, size_t len,
 	*out = k;
 	rv = 0;
 out:
-	sec_free(pd.secrets, SECRETS_LEN);
+	secmem_free(pd.secrets, SECRETS_LEN);
 	return rv;
 }
 
@@ -469,8 +450,8 @@ keys_free_secret(struct keys_secret *k)
 {
 	if (k == NULL)
 		return;
-	sec_free(k->seed, CRYPTO_ED25519_SEED_LEN);
-	sec_free(k->xsecret, CRYPTO_X25519_LEN);
+	secmem_free(k->seed, CRYPTO_ED25519_SEED_LEN);
+	secmem_free(k->xsecret, CRYPTO_X25519_LEN);
 	free(k->party);
 	free(k);
 }
@@ -757,7 +738,7 @@ secret_text(const char *party, const unsigned char *pub,
 	int rv;
 
 	*cap = 768 + KEYS_PARTY_MAX;
-	buf = sec_alloc(*cap);
+	buf = secmem_alloc(*cap);
 	keys_format_public(pub, pubtext);
 	age_recipient_format(xpub, rcpt);
 	n = (size_t)snprintf(buf, *cap, "%s2\nparty %s\npublic %s\n"
@@ -786,19 +767,19 @@ secret_text(const char *party, const unsigned char *pub,
 	    "kdf argon2id t=%lu m=%lu p=%lu salt=%s\n"
 	    "cipher chacha20-poly1305 nonce=%s\n", t, m, p, b64, nonce64);
 	/* One plain text, one key, one nonce: both secrets together. */
-	secrets = sec_alloc(SECRETS_LEN);
+	secrets = secmem_alloc(SECRETS_LEN);
 	memcpy(secrets, seed, CRYPTO_ED25519_SEED_LEN);
 	memcpy(secrets + CRYPTO_ED25519_SEED_LEN, xsecret, CRYPTO_X25519_LEN);
-	key = sec_alloc(CRYPTO_AEAD_KEY_LEN);
+	key = secmem_alloc(CRYPTO_AEAD_KEY_LEN);
 	rv = crypto_argon2id(passphrase, strlen(passphrase), salt, sizeof salt,
 	    t, m, p, key, CRYPTO_AEAD_KEY_LEN, e);
 	if (rv == 0)
 		rv = crypto_aead_seal(key, nonce, sizeof nonce, buf, n, secrets,
 		    SECRETS_LEN, sealed, e);
-	sec_free(key, CRYPTO_AEAD_KEY_LEN);
-	sec_free(secrets, SECRETS_LEN);
+	secmem_free(key, CRYPTO_AEAD_KEY_LEN);
+	secmem_free(secrets, SECRETS_LEN);
 	if (rv != 0) {
-		sec_free(buf, *cap);
+		secmem_free(buf, *cap);
 		return rv;
 	}
 	base64_encode(sealed, sizeof sealed, b64);
@@ -831,7 +812,7 @@ write_key_files(const char *party, const unsigned char *pub,
 
 	if (passphrase != NULL && *passphrase == '\0')
 		return err_set(e, EXIT_CONFIG, "empty passphrase");
-	xsecret = sec_alloc(CRYPTO_X25519_LEN);
+	xsecret = secmem_alloc(CRYPTO_X25519_LEN);
 	/* Every name is checked before any file is written. */
 	if ((rv = files_prepare(name, f, nf, e)) != 0)
 		goto out;
@@ -852,8 +833,8 @@ write_key_files(const char *party, const unsigned char *pub,
 	rv = files_commit(f, nf, e);
 out:
 	files_free(f, 3);
-	sec_free(keyfile, keycap);
-	sec_free(xsecret, CRYPTO_X25519_LEN);
+	secmem_free(keyfile, keycap);
+	secmem_free(xsecret, CRYPTO_X25519_LEN);
 	buf_free(&rfile);
 	buf_free(&pfile);
 	return rv;
@@ -872,11 +853,11 @@ keys_generate(const char *party, const char *passphrase, const char *name,
 		    "digit, at most %d characters", KEYS_PARTY_MAX);
 	if (*name == '\0')
 		return err_set(e, EXIT_USAGE, "empty key file name");
-	seed = sec_alloc(CRYPTO_ED25519_SEED_LEN);
+	seed = secmem_alloc(CRYPTO_ED25519_SEED_LEN);
 	rv = crypto_ed25519_keygen(pub, seed, e);
 	if (rv == 0)
 		rv = write_key_files(party, pub, seed, passphrase, name, 1, e);
-	sec_free(seed, CRYPTO_ED25519_SEED_LEN);
+	secmem_free(seed, CRYPTO_ED25519_SEED_LEN);
 	return rv;
 }
 
@@ -907,8 +888,8 @@ keys_export_identity(const struct keys_secret *k, const char *path,
 		files_free(f, 1);
 		return rv;
 	}
-	text = sec_alloc(cap);
-	id = sec_alloc(AGE_IDENTITY_LEN + 1);
+	text = secmem_alloc(cap);
+	id = secmem_alloc(AGE_IDENTITY_LEN + 1);
 	age_identity_format(k->xsecret, id);
 	age_recipient_format(k->xpub, rcpt);
 	f[0].len = (size_t)snprintf(text, cap, "# age identity of %s (key "
@@ -917,7 +898,7 @@ keys_export_identity(const struct keys_secret *k, const char *path,
 	f[0].data = text;
 	rv = files_commit(f, 1, e);
 	files_free(f, 1);
-	sec_free(id, AGE_IDENTITY_LEN + 1);
-	sec_free(text, cap);
+	secmem_free(id, AGE_IDENTITY_LEN + 1);
+	secmem_free(text, cap);
 	return rv;
 }
