@@ -52,9 +52,8 @@ lerr_at(struct ld *l, unsigned long line, unsigned long col, int status,
 	va_list ap;
 
 	va_start(ap, fmt);
-	err_setv(l->e, status, fmt, ap);
+	err_setv_at(l->e, status, l->file, line, col, fmt, ap);
 	va_end(ap);
-	err_prefix(l->e, "%s:%lu:%lu", l->file, line, col);
 	return status;
 }
 

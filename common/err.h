@@ -33,6 +33,10 @@ struct ierr {
 int err_set(struct ierr *e, int status, const char *fmt, ...) ATTR_PRINTF(3, 4);
 int err_setv(struct ierr *e, int status, const char *fmt, va_list ap)
     ATTR_PRINTF(3, 0);
+/* err_setv with the prefix "FILE:LINE:COLUMN" (an input at fault). */
+int err_setv_at(struct ierr *e, int status, const char *file,
+    unsigned long line, unsigned long col, const char *fmt, va_list ap)
+    ATTR_PRINTF(6, 0);
 /* Sets status and the message "WHAT: strerror(errno)". */
 int err_errno(struct ierr *e, int status, const char *what);
 /* Puts "PREFIX: " in front of the message (e.g. "file.csv:12"). */
