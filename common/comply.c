@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,8 @@ kid(const struct rt_node *n, const char *name, size_t len)
 	for (size_t i = 0; i < n->nkids; i++) {
 		const char *k = n->kids[i]->name;
 
-		if (strncmp(k, name, len) == 0 && k[len] == '\0')
+		if (k[0] == name[0] && strncmp(k, name, len) == 0 &&
+		    k[len] == '\0')
 			return n->kids[i];
 	}
 	return NULL;
@@ -163,20 +165,46 @@ generalised(const char *s, size_t len, size_t want)
 	    (s[5] == '1' && s[6] >= '0' && s[6] <= '2'));
 }
 
-/* round:N leaves the real number text t[0..len) as it is. */
+/* round:N leaves the real number d, written t[0..len), as it is. */
 static int
-rounded(const char *t, size_t len, int arg)
+rounded(const char *t, size_t len, double d, int arg)
 {
-	char num[JSONIO_NUMBER_MAX + 8], text[512];
-	double d;
+	char text[512];
+	const char *dot;
+	int e2;
 
-	if (len >= sizeof num)
-		return 0;
-	memcpy(num, t, len);
-	num[len] = '\0';
-	d = strtod(num, NULL);
+	/*
+	 * A text of at most N decimals and no exponent is unchanged: it is
+	 * on the grid of %.Nf, so the decimal nearest d on that grid is no
+	 * farther from d than it and reads back to d, the gaps on both sides
+	 * of d being equal unless d is a power of two (tried in full).
+	 */
+	if ((dot = memchr(t, '.', len)) != NULL && memchr(t, 'e', len) ==
+	    NULL && (size_t)(t + len - dot - 1) <= (size_t)arg &&
+	    frexp(d, &e2) != 0.5 && frexp(d, &e2) != -0.5)
+		return 1;
 	snprintf(text, sizeof text, "%.*f", arg, d);
 	return strtod(text, NULL) == d;
+}
+
+/* record_is_pseudonym(), by table. */
+static const unsigned char lowhexdigit[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1,
+	['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1
+};
+
+static int
+pseudonym(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned all = 1;
+
+	if (len != 35 || p[0] != 'p' || p[1] != 'n' || p[2] != ':')
+		return 0;
+	for (size_t i = 3; i < 35; i++)
+		all &= lowhexdigit[p[i]];
+	return (int)all;
 }
 
 /* An EACH action's check on one string, number, boolean or null. */
@@ -189,8 +217,7 @@ leaf(const struct ag_field *f, const struct scan_val *v)
 	case AG_DROP:
 		return 0;
 	case AG_PSEUDONYMISE:
-		return v->kind == SCAN_STRING && record_is_pseudonym(v->p,
-		    v->len);
+		return v->kind == SCAN_STRING && pseudonym(v->p, v->len);
 	case AG_MASK:
 		return v->kind == SCAN_STRING && masked(v->p, v->len, f->arg);
 	case AG_GENERALISE_YEAR:
@@ -200,7 +227,8 @@ leaf(const struct ag_field *f, const struct scan_val *v)
 	case AG_ROUND:
 		if (v->kind == SCAN_INTEGER)
 			return 1;
-		return v->kind == SCAN_REAL && rounded(v->p, v->len, f->arg);
+		return v->kind == SCAN_REAL && rounded(v->p, v->len, v->num,
+		    f->arg);
 	case AG_NACTIONS:
 		break;
 	}
@@ -227,8 +255,9 @@ visit(void *arg, enum scan_event ev, const struct scan_val *v)
 			c->unsure = 1;
 			return 1;
 		}
-		if (memchr(v->p, '.', v->len) != NULL)
-			return no(c);		/* SPEC 2: unaddressable */
+		for (size_t i = 0; i < v->len; i++)
+			if (v->p[i] == '.')
+				return no(c);	/* SPEC 2: unaddressable */
 		if (top->mode == F_APPLY)
 			c->next = *top;
 		else
@@ -378,7 +407,7 @@ comply_line(struct comply *c, const char *line, size_t len,
 	if (c->rule->pseudonymise_ids) {
 		id = r->m[SCAN_ID].value + 1;
 		idlen = r->m[SCAN_ID].vlen - 2;
-		if (!record_is_pseudonym(id, idlen))
+		if (!pseudonym(id, idlen))
 			return COMPLY_NO;
 	}
 	if ((rel = released(c, r)) == 0)

@@ -19,6 +19,7 @@ struct sc {
 	scan_fn *fn;
 	void *arg;
 	int live;		/* fn is being called */
+	double num;		/* the last real number read */
 };
 
 #define BAD (-1)
@@ -40,6 +41,7 @@ emit(struct sc *s, enum scan_event ev, enum scan_kind kind,
 	v.len = len;
 	v.esc = esc;
 	v.empty = empty;
+	v.num = kind == SCAN_REAL ? s->num : 0;
 	if (s->fn(s->arg, ev, &v) != 0)
 		s->live = 0;
 }
@@ -71,6 +73,19 @@ utf8(const unsigned char *p, const unsigned char *end)
 	return 0;
 }
 
+/* Bytes a string holds raw and that need no look: ASCII from 0x20 but
+ * '"' and '\\'. */
+static const unsigned char plain[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 static int
 lowhex(unsigned c)
 {
@@ -97,8 +112,11 @@ string(struct sc *s, const unsigned char **cp, size_t *clen, int *esc)
 
 	*cp = p;
 	for (;;) {
-		/* Eight plain ASCII bytes at a time. */
-		while (end - p >= 8) {
+		/* Short strings (most keys) byte by byte, then eight plain
+		 * ASCII bytes at a time. */
+		for (n = 0; n < 16 && p < end && plain[*p]; n++)
+			p++;
+		while (n == 16 && end - p >= 8) {
 			memcpy(&x, p, 8);
 			if (((((x - ONES * 0x20) & ~x) | x) & HIGHS) != 0 ||
 			    HASZERO(x ^ (ONES * '"')) != 0 ||
@@ -162,6 +180,55 @@ digit(const unsigned char *p, const unsigned char *end)
 	return p < end && *p >= '0' && *p <= '9';
 }
 
+static const double p10[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+	1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+/*
+ * The common real, such as 49.05, settled without strtod and
+ * jsonio_number: a grammatical number with a fraction, no exponent, no
+ * trailing zero, at most 15 significant digits and, below 1, at most five
+ * zeros after the point.  At most 15 digits (DBL_DIG), no other decimal
+ * of as few digits reads as the same double, so the text is the
+ * shortest, the one jsonio_number writes, and the fixed layout is the one
+ * it uses from 1e-6 up.  Its value is m / 10^k with m below 2^53 and k at
+ * most 22, both exact doubles, so the division rounds it as strtod does.
+ * Returns 0 when the text is not of that form (then strtod decides).
+ */
+static int
+fast_real(const unsigned char *t, size_t len, int neg, double *d)
+{
+	const unsigned char *p = t + neg, *end = t + len;
+	uint64_t m = 0;
+	int sig = 0, k = -1, lead = 0;
+
+	for (; p < end; p++) {
+		if (*p == '.') {
+			k = 0;
+			continue;
+		}
+		if (*p < '0' || *p > '9')
+			return 0;	/* an exponent */
+		if (k >= 0)
+			k++;
+		if (sig == 0 && *p == '0') {
+			if (k >= 0)
+				lead++;
+			continue;
+		}
+		if (++sig > 15)
+			return 0;
+		m = m * 10 + (uint64_t)(*p - '0');
+	}
+	if (k <= 0 || end[-1] == '0' || sig == 0 || lead > 5 || k > 22)
+		return 0;
+	*d = (double)m / p10[k];
+	if (neg)
+		*d = -*d;
+	return 1;
+}
+
 /*
  * A number: an integer as plain digits within int64 (no "-0"), any
  * other exactly as jsonio_number writes the double it reads as.
@@ -215,6 +282,8 @@ number(struct sc *s, enum scan_kind *kind)
 		    "9223372036854775808" : "9223372036854775807", 19) > 0))
 			return BAD;
 		*kind = SCAN_INTEGER;
+	} else if (fast_real(s->p, len, neg, &s->num)) {
+		*kind = SCAN_REAL;
 	} else {
 		if (len >= sizeof text)
 			return BAD;
@@ -227,6 +296,7 @@ number(struct sc *s, enum scan_kind *kind)
 		jsonio_number(d, canon);
 		if (strlen(canon) != len || memcmp(canon, text, len) != 0)
 			return BAD;
+		s->num = d;
 		*kind = SCAN_REAL;
 	}
 	s->p = p;

@@ -82,6 +82,7 @@ struct scan_val {
 	size_t len;
 	int esc;		/* a string or key holds an escape */
 	int empty;		/* SCAN_BEGIN: {} or [] */
+	double num;		/* SCAN_REAL: its value */
 };
 
 /*

@@ -20,10 +20,13 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "agreement.h"
 #include "buf.h"
@@ -628,6 +631,67 @@ test_edges(void)
 	    "value");
 }
 
+/*
+ * Numbers: random decimals of up to 20 digits, with and without a
+ * fraction, leading zeros after the point and an exponent, each judged
+ * by both paths (scan.c settles most reals without strtod).
+ */
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static unsigned
+rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+static void
+test_numbers(void)
+{
+	char t[64], canon[JSONIO_NUMBER_MAX];
+	size_t bad = 0, yes = 0, n, i;
+	const int tries = 200000;
+
+	for (int k = 0; k < tries; k++) {
+		n = 0;
+		if (rnd(2))
+			t[n++] = '-';
+		if (rnd(3) == 0)
+			t[n++] = '0';
+		else {
+			t[n++] = (char)('1' + rnd(9));
+			for (i = rnd(16); i > 0; i--)
+				t[n++] = (char)('0' + rnd(10));
+		}
+		if (rnd(8) != 0) {
+			t[n++] = '.';
+			for (i = rnd(8); i > 0; i--)
+				t[n++] = '0';
+			for (i = 1 + rnd(17); i > 0; i--)
+				t[n++] = (char)('0' + rnd(10));
+		}
+		if (rnd(6) == 0)
+			n += (size_t)snprintf(t + n, sizeof t - n, "e%s%u",
+			    rnd(2) ? "-" : "+", rnd(30));
+		t[n] = '\0';
+		if (!same_json(t, n))
+			bad++;
+		else if (scan_json(t, n) == SCAN_OK)
+			yes++;
+		/* the writer's own text of the same double must scan */
+		jsonio_number(strtod(t, NULL), canon);
+		if (fabs(strtod(t, NULL)) < 0x1p63 && scan_json(canon,
+		    strlen(canon)) != SCAN_OK) {
+			diag("%s: jsonio_number writes %s, refused", t, canon);
+			bad++;
+		}
+	}
+	is_int((long)bad, 0, "%d random numbers: scanner and jansson agree "
+	    "(%zu canonical)", tries, yes);
+}
+
 /* Every one-byte change of a few records. */
 static void
 test_mutations(void)
@@ -724,9 +788,97 @@ test_slices(void)
 	}
 }
 
-int
-main(void)
+/*
+ * test-scan --bench FILE AGREEMENT FROM TO: times both paths over every
+ * line of FILE (canonical records, e.g. intel-redact's output), one
+ * thread, and checks that they agree on each.  Not run by make check.
+ */
+static double
+seconds(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+bench(const char *file, const char *agfile, const char *from, const char *to)
+{
+	struct ierr e = IERR_INIT;
+	struct scan_record r;
+	struct agreement *a;
+	struct policy *p;
+	struct comply *c;
+	size_t len, fast = 0, scanned = 0, yes = 0, differ = 0;
+	double t0, tj, ts, tv;
+	char *text, *l, *nl, why[256];
+	json_t *rec;
+	int tree, pass;
+
+	secmem_init(&e);
+	if ((text = util_read_file(file, &len)) == NULL ||
+	    agreement_load(agfile, &a, &e) != 0 ||
+	    timeutil_now(&now, &e) != 0 ||
+	    policy_new(a, from, to, now, 0, &p, &e) != 0) {
+		fprintf(stderr, "bench: %s\n", e.msg[0] ? e.msg : file);
+		return 1;
+	}
+	c = comply_new(p);
+	for (pass = 0; pass < 3; pass++) {
+		t0 = seconds();
+		for (l = text; l < text + len; l = nl + 1) {
+			nl = memchr(l, '\n', (size_t)(text + len - l));
+			tree = tree_canonical(l, (size_t)(nl - l), 1, &rec) &&
+			    policy_complies(p, rec, why, sizeof why);
+			json_decref(rec);
+			yes += tree;
+		}
+		tj = seconds() - t0;
+		t0 = seconds();
+		for (l = text; l < text + len; l = nl + 1) {
+			nl = memchr(l, '\n', (size_t)(text + len - l));
+			fast += comply_line(c, l, (size_t)(nl - l), &r) ==
+			    COMPLY_YES;
+		}
+		ts = seconds() - t0;
+		t0 = seconds();
+		for (l = text; l < text + len; l = nl + 1) {
+			nl = memchr(l, '\n', (size_t)(text + len - l));
+			scanned += scan_record(l, (size_t)(nl - l), &r, NULL,
+			    NULL) == SCAN_OK;
+		}
+		tv = seconds() - t0;
+		printf("pass %d: %zu bytes; jansson parse + canon + "
+		    "policy_complies %.3f s (%.0f MB/s); comply_line %.3f s "
+		    "(%.0f MB/s, %.1fx); scan_record alone %.3f s (%.0f MB/s)\n",
+		    pass + 1, len, tj, len / tj / 1e6, ts, len / ts / 1e6,
+		    tj / ts, tv, len / tv / 1e6);
+	}
+	for (l = text; l < text + len; l = nl + 1) {
+		nl = memchr(l, '\n', (size_t)(text + len - l));
+		tree = tree_canonical(l, (size_t)(nl - l), 1, &rec) &&
+		    policy_complies(p, rec, why, sizeof why);
+		json_decref(rec);
+		if ((comply_line(c, l, (size_t)(nl - l), &r) == COMPLY_YES) !=
+		    tree)
+			differ++;
+	}
+	printf("per pass: %zu lines comply (jansson), %zu (comply_line), "
+	    "%zu canonical (scan_record); %zu lines differ\n", yes / 3,
+	    fast / 3, scanned / 3, differ);
+	comply_free(c);
+	policy_free(p);
+	agreement_free(a);
+	free(text);
+	return differ != 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 6 && strcmp(argv[1], "--bench") == 0)
+		return bench(argv[2], argv[3], argv[4], argv[5]);
 	setup();
 	test_edges();
 	test_slices();
@@ -734,6 +886,7 @@ main(void)
 	test_fixtures();
 	test_suite();
 	test_mutations();
+	test_numbers();
 	diag("comply_line: %lu checks, %lu yes, %lu no, %lu unsure", n_cmp,
 	    n_yes, n_no, n_unsure);
 	is_int((long)mismatches, 0, "no difference between the paths at all");
