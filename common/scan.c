@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "jsonio.h"
 #include "scan.h"
 #include "timeutil.h"
@@ -773,4 +774,31 @@ scan_unescape(const char *s, size_t len, char *out)
 	while (p < end)
 		out[n++] = (char)unesc(&p);
 	return n;
+}
+
+void
+scan_rewrite(struct buf *b, const struct scan_record *r,
+    const char *const set[SCAN_NMEMBERS])
+{
+	const struct scan_slot *sl;
+	int first = 1;
+
+	buf_addc(b, '{');
+	for (int m = 0; m < SCAN_NMEMBERS; m++) {
+		sl = &r->m[m];
+		if (set[m] == NULL && sl->member == NULL)
+			continue;
+		if (!first)
+			buf_addc(b, ',');
+		first = 0;
+		if (set[m] == NULL) {
+			buf_add(b, sl->member, sl->mlen);
+			continue;
+		}
+		buf_addc(b, '"');
+		buf_add(b, names[m].name, names[m].len);
+		buf_add(b, "\":", 2);
+		buf_adds(b, set[m]);
+	}
+	buf_addc(b, '}');
 }

@@ -124,6 +124,15 @@ int scan_next_string(const char *arr, size_t alen, size_t *pos,
  */
 int scan_strcmp(const char *a, size_t alen, const char *b, size_t blen);
 
+/*
+ * Appends the record to b, canonical, with members set: set[m], when not
+ * NULL, is the canonical JSON text that member m gets (added where it was
+ * absent); every other member is copied as it is.  No newline.
+ */
+struct buf;
+void scan_rewrite(struct buf *b, const struct scan_record *r,
+    const char *const set[SCAN_NMEMBERS]);
+
 /* Unescapes a canonical string's bytes into out (room for len bytes);
  * returns the length written. */
 size_t scan_unescape(const char *s, size_t len, char *out);

@@ -874,6 +874,64 @@ bench(const char *file, const char *agfile, const char *from, const char *to)
 	return differ != 0;
 }
 
+/* scan_rewrite against json_object_set + jsonio_canon. */
+static void
+test_rewrite(void)
+{
+	static const char *const lines[] = {
+		"{\"created\":\"2026-11-01T09:30:00Z\",\"data\":{\"a\":1},"
+		    "\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
+		    "\"version\":1}",
+		"{\"classification\":\"SECRET\",\"created\":"
+		    "\"2026-11-01T09:30:00Z\",\"data\":{},\"expires\":"
+		    "\"2027-01-01T00:00:00Z\",\"id\":\"r\\n1\",\"origin\":"
+		    "\"DE-BKA\",\"purposes\":[\"a\"],\"releasable_to\":[\"X\"],"
+		    "\"type\":\"person\",\"version\":3,\"withdrawn\":true}",
+	};
+	const char *set[SCAN_NMEMBERS];
+	const char *recv = "{\"at\":\"2026-11-26T05:00:00Z\",\"bundle\":"
+	    "\"b\\\"1\",\"from\":\"FR-DGSI\"}";
+	struct ierr e = IERR_INIT;
+	struct buf b = BUF_INIT, c = BUF_INIT;
+	struct scan_record r;
+	json_t *rec, *v;
+
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		for (int k = 0; k < 3; k++) {
+			memset(set, 0, sizeof set);
+			if (scan_record(lines[i], strlen(lines[i]), &r, NULL,
+			    NULL) != SCAN_OK ||
+			    record_parse(lines[i], strlen(lines[i]), &rec,
+			    &e) != 0) {
+				ok(0, "rewrite %zu: the line scans", i);
+				continue;
+			}
+			set[SCAN_RECEIVED] = recv;
+			jsonio_parse(recv, strlen(recv), &v, &e);
+			json_object_set_new(rec, "received", v);
+			if (k > 0) {
+				set[SCAN_EXPIRES] = "\"2026-12-01T00:00:00Z\"";
+				json_object_set_new(rec, "expires",
+				    json_string("2026-12-01T00:00:00Z"));
+			}
+			if (k > 1) {
+				set[SCAN_ID] = "\"pn:x\"";
+				json_object_set_new(rec, "id",
+				    json_string("pn:x"));
+			}
+			buf_reset(&b);
+			buf_reset(&c);
+			scan_rewrite(&b, &r, set);
+			jsonio_canon(&c, rec, &e);
+			is_str(b.data, c.data, "rewrite %zu, %d members set: "
+			    "the bytes jsonio_canon writes", i, k + 1);
+			json_decref(rec);
+		}
+	}
+	buf_free(&b);
+	buf_free(&c);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -882,6 +940,7 @@ main(int argc, char **argv)
 	setup();
 	test_edges();
 	test_slices();
+	test_rewrite();
 	test_policy_cases();
 	test_fixtures();
 	test_suite();
