@@ -37,6 +37,22 @@ struct frame {
 	const struct rt_node *best;
 };
 
+/* The rule tree again, with the children's name lengths at hand. */
+struct cnode;
+struct ckid {
+	const char *name;
+	size_t len;
+	struct cnode *node;
+};
+
+struct cnode {
+	const struct rt_node *rt;
+	struct ckid *kids;
+	size_t nkids;
+	struct cnode *star;
+	int deeper;			/* rules below */
+};
+
 struct comply {
 	const struct agreement *a;
 	const struct ag_rule *rule;
@@ -44,7 +60,8 @@ struct comply {
 	const char *to;
 	int64_t now;
 	struct ruletree tree;
-	const struct rt_node **act;	/* (maxdepth + 2) * width */
+	struct cnode *root;
+	const struct cnode **act;	/* (maxdepth + 2) * width */
 	size_t *nact;
 	struct frame fr[JSONIO_MAX_DEPTH + 2];
 	int nfr;
@@ -52,6 +69,37 @@ struct comply {
 	int no;				/* a value does not comply */
 	int unsure;			/* cannot tell without decoding */
 };
+
+static struct cnode *
+cnode_new(const struct rt_node *rt)
+{
+	struct cnode *n = xcalloc(1, sizeof *n);
+
+	n->rt = rt;
+	n->nkids = rt->nkids;
+	n->kids = xcalloc(rt->nkids + 1, sizeof *n->kids);
+	for (size_t i = 0; i < rt->nkids; i++) {
+		n->kids[i].name = rt->kids[i]->name;
+		n->kids[i].len = strlen(rt->kids[i]->name);
+		n->kids[i].node = cnode_new(rt->kids[i]);
+	}
+	if (rt->star != NULL)
+		n->star = cnode_new(rt->star);
+	n->deeper = rt->nkids > 0 || rt->star != NULL;
+	return n;
+}
+
+static void
+cnode_free(struct cnode *n)
+{
+	if (n == NULL)
+		return;
+	for (size_t i = 0; i < n->nkids; i++)
+		cnode_free(n->kids[i].node);
+	free(n->kids);
+	cnode_free(n->star);
+	free(n);
+}
 
 struct comply *
 comply_new(const struct policy *p)
@@ -62,6 +110,7 @@ comply_new(const struct policy *p)
 	policy_pair(p, &c->a, &c->from, &c->to, &c->now);
 	c->rule = policy_rule(p);
 	ruletree_build(&c->tree, c->rule);
+	c->root = cnode_new(c->tree.root);
 	c->act = xcalloc((t->maxdepth + 2) * t->width, sizeof *c->act);
 	c->nact = xcalloc(t->maxdepth + 2, sizeof *c->nact);
 	return c;
@@ -72,22 +121,20 @@ comply_free(struct comply *c)
 {
 	if (c == NULL)
 		return;
+	cnode_free(c->root);
 	ruletree_free(&c->tree);
 	free(c->act);
 	free(c->nact);
 	free(c);
 }
 
-static const struct rt_node *
-kid(const struct rt_node *n, const char *name, size_t len)
+static const struct cnode *
+kid(const struct cnode *n, const char *name, size_t len)
 {
-	for (size_t i = 0; i < n->nkids; i++) {
-		const char *k = n->kids[i]->name;
-
-		if (k[0] == name[0] && strncmp(k, name, len) == 0 &&
-		    k[len] == '\0')
-			return n->kids[i];
-	}
+	for (size_t i = 0; i < n->nkids; i++)
+		if (n->kids[i].len == len && memcmp(n->kids[i].name, name,
+		    len) == 0)
+			return n->kids[i].node;
 	return NULL;
 }
 
@@ -97,9 +144,10 @@ member(struct comply *c, const struct frame *top, const char *name,
     size_t len)
 {
 	size_t w = c->tree.width, n = 0;
-	const struct rt_node **cur = c->act + top->depth * w;
-	const struct rt_node **nxt = cur + w;
-	const struct rt_node *k, *pair[2], *best = NULL;
+	const struct cnode **cur = c->act + top->depth * w;
+	const struct cnode **nxt = cur + w;
+	const struct cnode *k, *pair[2];
+	const struct rt_node *best = NULL;
 	int deeper = 0;
 
 	for (size_t i = 0; i < c->nact[top->depth]; i++) {
@@ -109,11 +157,10 @@ member(struct comply *c, const struct frame *top, const char *name,
 			if ((k = pair[j]) == NULL)
 				continue;
 			nxt[n++] = k;
-			if (k->nkids > 0 || k->star != NULL)
-				deeper = 1;
-			if (k->rule != NULL && (best == NULL ||
-			    ruletree_more_specific(k->rule, best->rule)))
-				best = k;
+			deeper |= k->deeper;
+			if (k->rt->rule != NULL && (best == NULL ||
+			    ruletree_more_specific(k->rt->rule, best->rule)))
+				best = k->rt;
 		}
 	}
 	if (best == NULL)
@@ -187,24 +234,33 @@ rounded(const char *t, size_t len, double d, int arg)
 	return strtod(text, NULL) == d;
 }
 
-/* record_is_pseudonym(), by table. */
-static const unsigned char lowhexdigit[256] = {
-	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1,
-	['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1
-};
+/*
+ * record_is_pseudonym(), eight bytes at a time: each of the 32 after
+ * "pn:" is ASCII (checked first, so that the sums below carry into no
+ * neighbour) and in '0'-'9' or 'a'-'f'.
+ */
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
 
 static int
 pseudonym(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned all = 1;
+	uint64_t x, digit, letter;
 
-	if (len != 35 || p[0] != 'p' || p[1] != 'n' || p[2] != ':')
+	if (len != 35 || s[0] != 'p' || s[1] != 'n' || s[2] != ':')
 		return 0;
-	for (size_t i = 3; i < 35; i++)
-		all &= lowhexdigit[p[i]];
-	return (int)all;
+	for (size_t i = 3; i < 35; i += 8) {
+		memcpy(&x, s + i, 8);
+		if ((x & HIGHS) != 0)
+			return 0;
+		digit = (x + ONES * (0x80 - '0')) & ~(x + ONES * (0x80 - '9' -
+		    1));
+		letter = (x + ONES * (0x80 - 'a')) & ~(x + ONES * (0x80 - 'f' -
+		    1));
+		if (((digit | letter) & HIGHS) != HIGHS)
+			return 0;
+	}
+	return 1;
 }
 
 /* An EACH action's check on one string, number, boolean or null. */
@@ -389,7 +445,7 @@ comply_line(struct comply *c, const char *line, size_t len,
 	size_t idlen;
 	int rel;
 
-	c->act[0] = c->tree.root;
+	c->act[0] = c->root;
 	c->nact[0] = 1;
 	c->fr[0].mode = F_NODE;
 	c->fr[0].obj = 1;

@@ -107,26 +107,38 @@ static int
 string(struct sc *s, const unsigned char **cp, size_t *clen, int *esc)
 {
 	const unsigned char *p = s->p + 1, *end = s->end;
-	uint64_t x;
+	uint64_t x, m;
 	size_t n;
 	int e = 0, hi, lo, v;
 
 	*cp = p;
 	for (;;) {
-		/* Short strings (most keys) byte by byte, then eight plain
-		 * ASCII bytes at a time. */
-		for (n = 0; n < 16 && p < end && plain[*p]; n++)
-			p++;
-		while (n == 16 && end - p >= 8) {
+		/*
+		 * Eight bytes at a time; the lowest byte flagged is the first
+		 * byte that is not plain ASCII (a borrow or a false hit only
+		 * ever lands above a true one).
+		 */
+		while (end - p >= 8) {
 			memcpy(&x, p, 8);
-			if (((((x - ONES * 0x20) & ~x) | x) & HIGHS) != 0 ||
-			    HASZERO(x ^ (ONES * '"')) != 0 ||
-			    HASZERO(x ^ (ONES * '\\')) != 0)
-				break;
+			m = ((((x - ONES * 0x20) & ~x) | x) & HIGHS) |
+			    HASZERO(x ^ (ONES * '"')) |
+			    HASZERO(x ^ (ONES * '\\'));
+			if (m != 0) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				p += __builtin_ctzll(m) >> 3;
+#else
+				while (plain[*p])
+					p++;
+#endif
+				goto special;
+			}
 			p += 8;
 		}
+		while (p < end && plain[*p])
+			p++;
 		if (p >= end)
 			return BAD;
+special:
 		if (*p == '"')
 			break;
 		if (*p < 0x20)
@@ -323,8 +335,10 @@ keycmp(const unsigned char *a, size_t alen, int aesc, const unsigned char *b,
 	if (aesc || besc)
 		return scan_strcmp((const char *)a, alen, (const char *)b,
 		    blen);
-	if (n > 0 && (c = memcmp(a, b, n)) != 0)
-		return c;
+	/* Keys are short and differ early. */
+	for (size_t i = 0; i < n; i++)
+		if ((c = a[i] - b[i]) != 0)
+			return c;
 	return (alen > blen) - (alen < blen);
 }
 
@@ -490,9 +504,44 @@ static const struct {
 static int
 member_of(const unsigned char *k, size_t len)
 {
-	for (int i = 0; i < SCAN_NMEMBERS; i++)
-		if (names[i].len == len && memcmp(names[i].name, k, len) == 0)
-			return i;
+	int i;
+
+	switch (k[0]) {
+	case 'c':
+		i = len == 7 ? SCAN_CREATED : SCAN_CLASSIFICATION;
+		break;
+	case 'd':
+		i = SCAN_DATA;
+		break;
+	case 'e':
+		i = SCAN_EXPIRES;
+		break;
+	case 'i':
+		i = SCAN_ID;
+		break;
+	case 'o':
+		i = SCAN_ORIGIN;
+		break;
+	case 'p':
+		i = SCAN_PURPOSES;
+		break;
+	case 'r':
+		i = len == 8 ? SCAN_RECEIVED : SCAN_RELEASABLE_TO;
+		break;
+	case 't':
+		i = SCAN_TYPE;
+		break;
+	case 'v':
+		i = SCAN_VERSION;
+		break;
+	case 'w':
+		i = SCAN_WITHDRAWN;
+		break;
+	default:
+		return -1;
+	}
+	if (names[i].len == len && memcmp(names[i].name, k, len) == 0)
+		return i;
 	return -1;
 }
 
