@@ -20,6 +20,7 @@
 #include "lines.h"
 #include "output.h"
 #include "record.h"
+#include "scan.h"
 #include "store.h"
 #include "timeutil.h"
 
@@ -58,9 +59,14 @@ struct merge {
 	int			 changed;
 
 	struct lines		*l;		/* the store, or NULL */
-	json_t			*srec;		/* current line */
+	json_t			*srec;		/* current line parsed, or NULL */
 	const char		*sline;
 	size_t			 slen;
+	int			 scanned;	/* the scanner took it (canonical) */
+	struct buf		 origin, id;	/* its key */
+	int64_t			 version;
+	int			 relayed, withdrawn, has_expires;
+	int64_t			 expires;
 	struct buf		 prev_origin, prev_id;
 	int			 have_prev;
 	struct buf		 tmp1;
@@ -353,12 +359,129 @@ is_expired(const struct merge *m, int withdrawn, int has_expires,
 	    expires < m->o->now;
 }
 
-/* Reads and checks the next store line into m->srec.  1, 0 at the end,
- * or -1 with m->e set. */
+/* A string member of a scanned record, unescaped, into b. */
+static void
+slot_string(struct buf *b, const struct scan_slot *sl)
+{
+	buf_reset(b);
+	buf_reserve(b, sl->vlen);
+	b->len = scan_unescape(sl->value + 1, sl->vlen - 2, b->data);
+	b->data[b->len] = '\0';
+}
+
+/*
+ * Whether a scanned record is relayed (store_relayed): received, which the
+ * scanner holds to {"at":...,"bundle":...,"from":...}, names another party
+ * than origin.  Canonical strings are escaped one way only, so the two
+ * are the same string exactly when they are the same bytes as written.
+ * Inside a canonical string every quote is escaped, so the first ,"from":
+ * is the member's.
+ */
+static int
+scan_relayed(const struct scan_record *r)
+{
+	static const char key[] = ",\"from\":";
+	const struct scan_slot *rv = &r->m[SCAN_RECEIVED];
+	const struct scan_slot *o = &r->m[SCAN_ORIGIN];
+	const char *p, *end;
+
+	if (rv->member == NULL)
+		return 0;
+	end = rv->value + rv->vlen - 1;		/* its closing brace */
+	for (p = rv->value; p + sizeof key - 1 < end; p++)
+		if (memcmp(p, key, sizeof key - 1) == 0)
+			break;
+	if (p + sizeof key - 1 >= end)
+		return 0;	/* not what the scanner passes */
+	p += sizeof key - 1;
+	return (size_t)(end - p) != o->vlen || memcmp(p, o->value, o->vlen) != 0;
+}
+
+/* What the merge needs of a canonical line, from the scanner.  -1 if the
+ * line is not canonical. */
+static int
+scan_line(struct merge *m, const char *line, size_t len)
+{
+	const struct scan_slot *x;
+	struct scan_record r;
+	char t[64];
+
+	if (scan_record(line, len, &r, NULL, NULL) != SCAN_OK)
+		return -1;
+	x = &r.m[SCAN_EXPIRES];
+	m->has_expires = 0;
+	if (x->member != NULL) {
+		/* The scanner parsed it: plain, short, a time. */
+		if (x->vlen - 2 >= sizeof t ||
+		    memchr(x->value + 1, '\\', x->vlen - 2) != NULL)
+			return -1;
+		memcpy(t, x->value + 1, x->vlen - 2);
+		t[x->vlen - 2] = '\0';
+		if (timeutil_parse(t, &m->expires) != 0)
+			return -1;
+		m->has_expires = 1;
+	}
+	slot_string(&m->origin, &r.m[SCAN_ORIGIN]);
+	slot_string(&m->id, &r.m[SCAN_ID]);
+	m->version = r.version;
+	m->withdrawn = r.withdrawn;
+	m->relayed = scan_relayed(&r);
+	m->scanned = 1;
+	return 0;
+}
+
+/* What the merge needs of a line that is not canonical, from jansson, as
+ * before the scanner: the same checks, the same messages. */
+static int
+parse_line(struct merge *m, const char *line, size_t len)
+{
+	const char *exp;
+
+	if (record_parse(line, len, &m->srec, m->e) != 0) {
+		m->srec = NULL;
+		err_prefix(m->e, "%s:%lu", lines_name(m->l),
+		    lines_lineno(m->l));
+		return -1;
+	}
+	buf_reset(&m->origin);
+	buf_adds(&m->origin, record_str(m->srec, "origin"));
+	buf_reset(&m->id);
+	buf_adds(&m->id, record_str(m->srec, "id"));
+	m->version = record_version(m->srec);
+	m->withdrawn = record_withdrawn(m->srec);
+	m->relayed = store_relayed(m->srec);
+	m->has_expires = 0;
+	if ((exp = record_str(m->srec, "expires")) != NULL) {
+		if (timeutil_parse(exp, &m->expires) != 0)
+			return err_set(m->e, EXIT_DATAERR,
+			    "%s:%lu: member \"expires\" is not an RFC 3339 "
+			    "time", lines_name(m->l), lines_lineno(m->l));
+		m->has_expires = 1;
+	}
+	m->scanned = 0;
+	return 0;
+}
+
+/* The current store line, parsed (a line the scanner took is parsed only
+ * when its key meets a new record's and the rules need more). */
+static json_t *
+srec_json(struct merge *m)
+{
+	struct ierr e = IERR_INIT;
+
+	/* The scanner took it: it parses. */
+	if (m->srec == NULL &&
+	    record_parse(m->sline, m->slen, &m->srec, &e) != 0)
+		abort();
+	return m->srec;
+}
+
+/* Reads and checks the next store line.  1, 0 at the end, or -1 with m->e
+ * set.  A canonical line is read by the scanner; any other by jansson, as
+ * it always was (so its messages do not change). */
 static int
 store_next(struct merge *m)
 {
-	const char *origin, *id;
 	char *line;
 	size_t len;
 	int n, c;
@@ -369,17 +492,12 @@ store_next(struct merge *m)
 		return 0;
 	if ((n = lines_next(m->l, &line, &len, m->e)) <= 0)
 		return n;
-	if (record_parse(line, len, &m->srec, m->e) != 0) {
-		m->srec = NULL;
-		err_prefix(m->e, "%s:%lu", lines_name(m->l),
-		    lines_lineno(m->l));
+	if ((m->o->full || scan_line(m, line, len) != 0) &&
+	    parse_line(m, line, len) != 0)
 		return -1;
-	}
-	origin = record_str(m->srec, "origin");
-	id = record_str(m->srec, "id");
 	if (m->have_prev &&
 	    (c = store_key_cmp(m->prev_origin.data, m->prev_id.data,
-	    origin, id)) >= 0) {
+	    m->origin.data, m->id.data)) >= 0) {
 		err_set(m->e, EXIT_DATAERR, "%s:%lu: %s", lines_name(m->l),
 		    lines_lineno(m->l), c == 0 ?
 		    "the same origin and id as the line before: the store "
@@ -388,9 +506,9 @@ store_next(struct merge *m)
 		return -1;
 	}
 	buf_reset(&m->prev_origin);
-	buf_adds(&m->prev_origin, origin);
+	buf_add(&m->prev_origin, m->origin.data, m->origin.len);
 	buf_reset(&m->prev_id);
-	buf_adds(&m->prev_id, id);
+	buf_add(&m->prev_id, m->id.data, m->id.len);
 	m->have_prev = 1;
 	m->sline = line;
 	m->slen = len;
@@ -406,34 +524,41 @@ put(struct merge *m, const char *p, size_t len)
 	return 0;
 }
 
+/* The pseudonyms of the current store line, to the hits. */
+static void
+store_hits(struct merge *m)
+{
+	if (m->scanned) {
+		if (m->collect)
+			hits_collect_line(m->hits, m->sline, m->slen);
+		else
+			hits_note_line(m->hits, m->sline, m->slen);
+	} else if (m->collect)
+		hits_collect(m->hits, m->srec);
+	else
+		hits_note(m->hits, m->srec);
+}
+
 /* The current store line stays (or expires). */
 static int
 keep_store(struct merge *m)
 {
-	const char *exp = record_str(m->srec, "expires");
-	int64_t t = 0;
-
-	if (exp != NULL && timeutil_parse(exp, &t) != 0)
-		return err_set(m->e, EXIT_DATAERR,
-		    "%s:%lu: member \"expires\" is not an RFC 3339 time",
-		    lines_name(m->l), lines_lineno(m->l));
-	if (is_expired(m, record_withdrawn(m->srec), exp != NULL, t)) {
+	if (is_expired(m, m->withdrawn, m->has_expires, m->expires)) {
 		if (!m->collect) {
 			m->st->expired++;
 			m->changed = 1;
-			report(m, STORE_EV_EXPIRED, record_str(m->srec,
-			    "origin"), record_str(m->srec, "id"),
-			    record_version(m->srec), NULL);
+			report(m, STORE_EV_EXPIRED, m->origin.data,
+			    m->id.data, m->version, NULL);
 		}
 		return 0;
 	}
 	if (m->collect) {
-		hits_collect(m->hits, m->srec);
+		store_hits(m);
 		return 0;
 	}
 	m->st->stored++;
 	if (m->hits != NULL)
-		hits_note(m->hits, m->srec);
+		store_hits(m);
 	return put(m, m->sline, m->slen);
 }
 
@@ -484,8 +609,8 @@ put_new(struct merge *m, const struct nrec *w, int replaced)
 static int
 meet(struct merge *m, const struct nrec *w)
 {
-	int c, conflict = 0, rc, srelayed = store_relayed(m->srec);
-	int64_t sversion = record_version(m->srec);
+	int c, conflict = 0, rc, srelayed = m->relayed;
+	int64_t sversion = m->version;
 	enum store_event ev;
 	json_t *wj;
 
@@ -494,11 +619,14 @@ meet(struct merge *m, const struct nrec *w)
 	} else if (sversion != w->version) {
 		c = sversion > w->version ? -1 : 1;
 	} else {
+		/* Only here is a line the scanner took parsed. */
 		buf_reset(&m->tmp1);
-		if ((rc = jsonio_canon(&m->tmp1, m->srec, m->e)) != 0)
+		if (m->scanned)
+			buf_add(&m->tmp1, m->sline, m->slen);
+		else if ((rc = jsonio_canon(&m->tmp1, m->srec, m->e)) != 0)
 			return rc;
 		wj = nrec_json(w);
-		c = store_pick(m->srec, m->tmp1.data, m->tmp1.len, wj,
+		c = store_pick(srec_json(m), m->tmp1.data, m->tmp1.len, wj,
 		    w->canon, w->len, &conflict);
 		json_decref(wj);
 	}
@@ -546,8 +674,8 @@ join(struct merge *m)
 		else if (w == NULL)
 			c = -1;
 		else
-			c = store_key_cmp(record_str(m->srec, "origin"),
-			    record_str(m->srec, "id"), w->origin, w->id);
+			c = store_key_cmp(m->origin.data, m->id.data,
+			    w->origin, w->id);
 		if (c < 0) {
 			rc = keep_store(m);
 		} else if (c > 0) {
@@ -574,6 +702,8 @@ merge_free(struct merge *m)
 	buf_free(&m->prev_origin);
 	buf_free(&m->prev_id);
 	buf_free(&m->tmp1);
+	buf_free(&m->origin);
+	buf_free(&m->id);
 }
 
 /* Runs the join again over the same inputs to collect the hits. */
@@ -586,6 +716,8 @@ collect_hits(struct merge *m, const char *path, int exists)
 	memset(&m2.prev_origin, 0, sizeof m2.prev_origin);
 	memset(&m2.prev_id, 0, sizeof m2.prev_id);
 	memset(&m2.tmp1, 0, sizeof m2.tmp1);
+	memset(&m2.origin, 0, sizeof m2.origin);
+	memset(&m2.id, 0, sizeof m2.id);
 	m2.srec = NULL;
 	m2.l = NULL;
 	m2.have_prev = 0;
