@@ -24,6 +24,8 @@
 #include "store.h"
 #include "timeutil.h"
 
+#define OUT_BUF	(1024 * 1024)
+
 /* One new record, kept in its canonical form. */
 struct nrec {
 	char	*canon;
@@ -363,9 +365,16 @@ is_expired(const struct merge *m, int withdrawn, int has_expires,
 static void
 slot_string(struct buf *b, const struct scan_slot *sl)
 {
+	const char *s = sl->value + 1;
+	size_t n = sl->vlen - 2;
+
 	buf_reset(b);
-	buf_reserve(b, sl->vlen);
-	b->len = scan_unescape(sl->value + 1, sl->vlen - 2, b->data);
+	buf_reserve(b, n);
+	if (memchr(s, '\\', n) == NULL) {
+		memcpy(b->data, s, n);
+		b->len = n;
+	} else
+		b->len = scan_unescape(s, n, b->data);
 	b->data[b->len] = '\0';
 }
 
@@ -410,7 +419,8 @@ scan_line(struct merge *m, const char *line, size_t len)
 		return -1;
 	x = &r.m[SCAN_EXPIRES];
 	m->has_expires = 0;
-	if (x->member != NULL) {
+	/* Only --expire looks at the time. */
+	if (x->member != NULL && m->o->expire) {
 		/* The scanner parsed it: plain, short, a time. */
 		if (x->vlen - 2 >= sizeof t ||
 		    memchr(x->value + 1, '\\', x->vlen - 2) != NULL)
@@ -857,7 +867,7 @@ merge_store(struct merge *m, const char *name)
 	struct output *hout = NULL;
 	struct stat st;
 	mode_t mode = 0600;
-	char *path;
+	char *path, *obuf = NULL;
 	int lockfd = -1, exists = 0, rc;
 
 	/* Every name of one store shares one lock: that of the file. */
@@ -884,6 +894,9 @@ merge_store(struct merge *m, const char *name)
 	if ((rc = atomic_open(path, mode, &a, m->e)) != 0)
 		goto out;
 	m->out = atomic_file(a);
+	/* Big writes: the copy of the store is most of the work. */
+	obuf = xmalloc(OUT_BUF);
+	setvbuf(m->out, obuf, _IOFBF, OUT_BUF);
 	m->outname = name;
 	if ((rc = join(m)) != 0)
 		goto out;
@@ -906,6 +919,7 @@ merge_store(struct merge *m, const char *name)
 out:
 	output_abort(hout);
 	atomic_abort(a);
+	free(obuf);
 	if (lockfd >= 0)
 		close(lockfd);
 	free(path);
