@@ -70,6 +70,12 @@ struct merge {
 	int			 relayed, withdrawn, has_expires;
 	int64_t			 expires;
 	struct buf		 prev_origin, prev_id;
+
+	/* Unchanged store lines go out as runs of the store file's bytes,
+	 * copied by the kernel: [run, run_end) is the run not yet written;
+	 * line_off and next_off bound the current line in the file. */
+	int			 infd;		/* -1: write every line */
+	off_t			 line_off, next_off, run, run_end;
 	int			 have_prev;
 	struct buf		 tmp1;
 };
@@ -522,15 +528,97 @@ store_next(struct merge *m)
 	m->have_prev = 1;
 	m->sline = line;
 	m->slen = len;
+	m->line_off = m->next_off;
+	m->next_off += (off_t)len + lines_newline(m->l);
 	return 1;
+}
+
+static int
+write_error(struct merge *m, int err)
+{
+	return err_set(m->e, EXIT_IOERR, "%s: write error: %s", m->outname,
+	    strerror(err ? err : EIO));
+}
+
+/* Writes the run of unchanged store lines: copy_file_range(2), or, where
+ * the kernel cannot (another file system type), read and write. */
+static int
+flush_run(struct merge *m)
+{
+	char buf[65536];
+	off_t from = m->run;
+	size_t left = (size_t)(m->run_end - m->run);
+	ssize_t n, w;
+	int outfd;
+
+	if (left == 0)
+		return 0;
+	m->run = m->run_end = 0;
+	if (fflush(m->out) != 0)
+		return write_error(m, errno);
+	outfd = fileno(m->out);
+	while (left > 0) {
+		n = copy_file_range(m->infd, &from, outfd, NULL, left, 0);
+		if (n > 0) {
+			left -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EXDEV && errno != ENOSYS &&
+		    errno != EINVAL && errno != EOPNOTSUPP && errno != EBADF)
+			return write_error(m, errno);
+		break;
+	}
+	while (left > 0) {
+		n = pread(m->infd, buf, left < sizeof buf ? left : sizeof buf,
+		    from);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return err_set(m->e, EXIT_IOERR, "%s: read error: %s",
+			    m->outname, n < 0 ? strerror(errno) :
+			    "the store got shorter");
+		from += n;
+		left -= (size_t)n;
+		for (char *p = buf; n > 0; p += w, n -= w)
+			if ((w = write(outfd, p, (size_t)n)) < 0) {
+				if (errno == EINTR) {
+					w = 0;
+					continue;
+				}
+				return write_error(m, errno);
+			}
+	}
+	return 0;
 }
 
 static int
 put(struct merge *m, const char *p, size_t len)
 {
+	int rc;
+
+	if ((rc = flush_run(m)) != 0)
+		return rc;
 	if (fwrite(p, 1, len, m->out) != len || putc('\n', m->out) == EOF)
-		return err_set(m->e, EXIT_IOERR, "%s: write error: %s",
-		    m->outname, strerror(errno ? errno : EIO));
+		return write_error(m, errno);
+	return 0;
+}
+
+/* The current store line goes out as it is. */
+static int
+put_store(struct merge *m)
+{
+	int rc;
+
+	if (m->infd < 0 || !lines_newline(m->l))
+		return put(m, m->sline, m->slen);
+	if (m->run_end != m->line_off || m->run_end == m->run) {
+		if ((rc = flush_run(m)) != 0)
+			return rc;
+		m->run = m->line_off;
+	}
+	m->run_end = m->next_off;
 	return 0;
 }
 
@@ -569,7 +657,7 @@ keep_store(struct merge *m)
 	m->st->stored++;
 	if (m->hits != NULL)
 		store_hits(m);
-	return put(m, m->sline, m->slen);
+	return put_store(m);
 }
 
 /* The new record w goes in, replacing the store's if replaced is set. */
@@ -699,6 +787,8 @@ join(struct merge *m)
 		if (rc == 0 && (have = store_next(m)) < 0)
 			rc = m->e->status;
 	}
+	if (rc == 0 && !m->collect)
+		rc = flush_run(m);
 	json_decref(m->srec);
 	m->srec = NULL;
 	return rc;
@@ -733,6 +823,8 @@ collect_hits(struct merge *m, const char *path, int exists)
 	m2.have_prev = 0;
 	m2.collect = 1;
 	m2.out = NULL;
+	m2.infd = -1;
+	m2.next_off = 0;
 	if (hits_count(m->hits) == 0)
 		return 0;
 	if (exists && (rc = lines_open(path, &m2.l, m->e)) != 0)
@@ -887,6 +979,7 @@ merge_store(struct merge *m, const char *name)
 		}
 		if ((rc = lines_open(path, &m->l, m->e)) != 0)
 			goto out;
+		m->infd = fileno(lines_stream(m->l));
 	} else if (errno != ENOENT) {
 		rc = err_errno(m->e, EXIT_NOINPUT, name);
 		goto out;
@@ -978,6 +1071,7 @@ store_merge(struct store_batch *b, const char *path,
 
 	memset(&m, 0, sizeof m);
 	memset(st, 0, sizeof *st);
+	m.infd = -1;
 	m.b = b;
 	m.o = o;
 	m.st = st;
