@@ -851,3 +851,75 @@ scan_rewrite(struct buf *b, const struct scan_record *r,
 	}
 	buf_addc(b, '}');
 }
+
+/* scan_paths(): the path of each open object or array, by length. */
+struct paths {
+	struct buf *b;
+	scan_leaf_fn *fn;
+	void *arg;
+	size_t base[JSONIO_MAX_DEPTH + 2];
+	unsigned char obj[JSONIO_MAX_DEPTH + 2];
+	int n;
+};
+
+static void
+path_cut(struct paths *w, size_t len)
+{
+	w->b->len = len;
+	w->b->data[len] = '\0';
+}
+
+static int
+path_event(void *arg, enum scan_event ev, const struct scan_val *v)
+{
+	struct paths *w = arg;
+	size_t top = w->base[w->n - 1];
+
+	switch (ev) {
+	case SCAN_KEY:
+		path_cut(w, top);
+		if (top > 0)
+			buf_addc(w->b, '.');
+		if (!v->esc)
+			buf_add(w->b, v->p, v->len);
+		else {
+			buf_reserve(w->b, v->len);
+			w->b->len += scan_unescape(v->p, v->len,
+			    w->b->data + w->b->len);
+			w->b->data[w->b->len] = '\0';
+		}
+		return 0;
+	case SCAN_BEGIN:
+		if (!w->obj[w->n - 1])
+			path_cut(w, top);
+		w->base[w->n] = w->b->len;
+		w->obj[w->n] = v->kind == SCAN_OBJECT;
+		w->n++;
+		return 0;
+	case SCAN_END:
+		w->n--;
+		return 0;
+	case SCAN_LEAF:
+		break;
+	}
+	if (!w->obj[w->n - 1])
+		path_cut(w, top);
+	return w->fn(w->arg, w->b->data, w->b->len, v);
+}
+
+int
+scan_paths(const char *line, size_t len, struct scan_record *r,
+    struct buf *path, scan_leaf_fn *fn, void *arg)
+{
+	struct paths w;
+
+	w.b = path;
+	w.fn = fn;
+	w.arg = arg;
+	w.base[0] = 0;
+	w.obj[0] = 1;
+	w.n = 1;
+	buf_reset(path);
+	buf_reserve(path, 64);
+	return scan_record(line, len, r, path_event, &w);
+}
