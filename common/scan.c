@@ -655,7 +655,8 @@ check_member(int m, const char *v, size_t vlen, struct scan_record *r)
 		for (size_t i = 0; i < vlen; i++) {
 			if (v[i] < '0' || v[i] > '9')
 				return -1;
-			ver = ver * 10 + (v[i] - '0');	/* <= 19 digits, checked */
+			/* At most 19 digits, within int64: number() saw. */
+			ver = ver * 10 + (v[i] - '0');
 		}
 		r->version = ver;
 		return 0;

@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #define SCAN_OK			0
-#define SCAN_NOT_CANONICAL	1	/* or not a valid record: ask jansson */
+#define SCAN_NOT_CANONICAL	1	/* or not a valid record */
 
 /* The envelope members of SPEC 2, in canonical (byte) order. */
 enum scan_member {
@@ -50,8 +50,8 @@ enum scan_member {
 /* A member as it sits in the line. */
 struct scan_slot {
 	const char *member;	/* its key's opening quote; NULL: absent */
-	size_t mlen;		/* "key":value, up to the end of the value */
-	const char *value;	/* the value's text (a string with its quotes) */
+	size_t mlen;		/* "key":value, to the end of the value */
+	const char *value;	/* its value's text (a string: quotes too) */
 	size_t vlen;
 };
 
@@ -69,7 +69,7 @@ enum scan_kind {
 
 enum scan_event {
 	SCAN_KEY,	/* a member name; the value follows */
-	SCAN_BEGIN,	/* an object or array starts (empty: nothing inside) */
+	SCAN_BEGIN,	/* an object or array starts (empty: {} or []) */
 	SCAN_END,	/* the innermost open object or array ends */
 	SCAN_LEAF	/* a string, number, boolean or null */
 };

@@ -319,7 +319,7 @@ test_suite(void)
 			diag("in %s", names[i]);
 			bad++;
 		}
-		/* Its canonical form, as a value and as the data of a record. */
+		/* Its canonical form, as a value and as a record's data. */
 		if (jsonio_parse(text, len, &v, &e) == 0 &&
 		    jsonio_canon(&b, v, &e) == 0) {
 			accepted++;
@@ -851,7 +851,8 @@ bench(const char *file, const char *agfile, const char *from, const char *to)
 		tv = seconds() - t0;
 		printf("pass %d: %zu bytes; jansson parse + canon + "
 		    "policy_complies %.3f s (%.0f MB/s); comply_line %.3f s "
-		    "(%.0f MB/s, %.1fx); scan_record alone %.3f s (%.0f MB/s)\n",
+		    "(%.0f MB/s, %.1fx); scan_record alone %.3f s "
+	    "(%.0f MB/s)\n",
 		    pass + 1, len, tj, len / tj / 1e6, ts, len / ts / 1e6,
 		    tj / ts, tv, len / tv / 1e6);
 	}
