@@ -864,6 +864,9 @@ bench(const char *file, const char *agfile, const char *from, const char *to)
 		if ((comply_line(c, l, (size_t)(nl - l), &r) == COMPLY_YES) !=
 		    tree)
 			differ++;
+		if ((scan_record(l, (size_t)(nl - l), &r, NULL, NULL) ==
+		    SCAN_OK) != tree_canonical(l, (size_t)(nl - l), 1, NULL))
+			differ++;
 	}
 	printf("per pass: %zu lines comply (jansson), %zu (comply_line), "
 	    "%zu canonical (scan_record); %zu lines differ\n", yes / 3,
