@@ -2,6 +2,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "buf.h"
 #include "jsonio.h"
@@ -113,6 +116,26 @@ string(struct sc *s, const unsigned char **cp, size_t *clen, int *esc)
 
 	*cp = p;
 	for (;;) {
+#ifdef __SSE2__
+		/*
+		 * Sixteen bytes at a time: as signed bytes, those below 0x20
+		 * are the control characters and every byte from 0x80.
+		 */
+		while (end - p >= 16) {
+			__m128i w = _mm_loadu_si128((const __m128i *)p);
+			unsigned bits = (unsigned)_mm_movemask_epi8(
+			    _mm_or_si128(_mm_or_si128(
+			    _mm_cmpeq_epi8(w, _mm_set1_epi8('"')),
+			    _mm_cmpeq_epi8(w, _mm_set1_epi8('\\'))),
+			    _mm_cmplt_epi8(w, _mm_set1_epi8(0x20))));
+
+			if (bits != 0) {
+				p += __builtin_ctz(bits);
+				goto special;
+			}
+			p += 16;
+		}
+#endif
 		/*
 		 * Eight bytes at a time; the lowest byte flagged is the first
 		 * byte that is not plain ASCII (a borrow or a false hit only
