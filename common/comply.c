@@ -337,7 +337,7 @@ visit(void *arg, enum scan_event ev, const struct scan_val *v)
 	if (best == NULL || best->rule->action == AG_DROP)
 		return no(c);
 	if (ev == SCAN_BEGIN) {
-		/* Empty in the input, it stays; else its insides are checked. */
+		/* Empty in the input it stays; else what is inside counts. */
 		ctx.mode = F_APPLY;
 		ctx.obj = v->kind == SCAN_OBJECT;
 		c->fr[c->nfr++] = ctx;

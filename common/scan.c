@@ -2,6 +2,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "buf.h"
 #include "jsonio.h"
@@ -113,6 +116,26 @@ string(struct sc *s, const unsigned char **cp, size_t *clen, int *esc)
 
 	*cp = p;
 	for (;;) {
+#ifdef __SSE2__
+		/*
+		 * Sixteen bytes at a time: as signed bytes, those below 0x20
+		 * are the control characters and every byte from 0x80.
+		 */
+		while (end - p >= 16) {
+			__m128i w = _mm_loadu_si128((const __m128i *)p);
+			unsigned bits = (unsigned)_mm_movemask_epi8(
+			    _mm_or_si128(_mm_or_si128(
+			    _mm_cmpeq_epi8(w, _mm_set1_epi8('"')),
+			    _mm_cmpeq_epi8(w, _mm_set1_epi8('\\'))),
+			    _mm_cmplt_epi8(w, _mm_set1_epi8(0x20))));
+
+			if (bits != 0) {
+				p += __builtin_ctz(bits);
+				goto special;
+			}
+			p += 16;
+		}
+#endif
 		/*
 		 * Eight bytes at a time; the lowest byte flagged is the first
 		 * byte that is not plain ASCII (a borrow or a false hit only
@@ -655,7 +678,8 @@ check_member(int m, const char *v, size_t vlen, struct scan_record *r)
 		for (size_t i = 0; i < vlen; i++) {
 			if (v[i] < '0' || v[i] > '9')
 				return -1;
-			ver = ver * 10 + (v[i] - '0');	/* <= 19 digits, checked */
+			/* At most 19 digits, within int64: number() saw. */
+			ver = ver * 10 + (v[i] - '0');
 		}
 		r->version = ver;
 		return 0;
@@ -850,4 +874,76 @@ scan_rewrite(struct buf *b, const struct scan_record *r,
 		buf_adds(b, set[m]);
 	}
 	buf_addc(b, '}');
+}
+
+/* scan_paths(): the path of each open object or array, by length. */
+struct paths {
+	struct buf *b;
+	scan_leaf_fn *fn;
+	void *arg;
+	size_t base[JSONIO_MAX_DEPTH + 2];
+	unsigned char obj[JSONIO_MAX_DEPTH + 2];
+	int n;
+};
+
+static void
+path_cut(struct paths *w, size_t len)
+{
+	w->b->len = len;
+	w->b->data[len] = '\0';
+}
+
+static int
+path_event(void *arg, enum scan_event ev, const struct scan_val *v)
+{
+	struct paths *w = arg;
+	size_t top = w->base[w->n - 1];
+
+	switch (ev) {
+	case SCAN_KEY:
+		path_cut(w, top);
+		if (top > 0)
+			buf_addc(w->b, '.');
+		if (!v->esc)
+			buf_add(w->b, v->p, v->len);
+		else {
+			buf_reserve(w->b, v->len);
+			w->b->len += scan_unescape(v->p, v->len,
+			    w->b->data + w->b->len);
+			w->b->data[w->b->len] = '\0';
+		}
+		return 0;
+	case SCAN_BEGIN:
+		if (!w->obj[w->n - 1])
+			path_cut(w, top);
+		w->base[w->n] = w->b->len;
+		w->obj[w->n] = v->kind == SCAN_OBJECT;
+		w->n++;
+		return 0;
+	case SCAN_END:
+		w->n--;
+		return 0;
+	case SCAN_LEAF:
+		break;
+	}
+	if (!w->obj[w->n - 1])
+		path_cut(w, top);
+	return w->fn(w->arg, w->b->data, w->b->len, v);
+}
+
+int
+scan_paths(const char *line, size_t len, struct scan_record *r,
+    struct buf *path, scan_leaf_fn *fn, void *arg)
+{
+	struct paths w;
+
+	w.b = path;
+	w.fn = fn;
+	w.arg = arg;
+	w.base[0] = 0;
+	w.obj[0] = 1;
+	w.n = 1;
+	buf_reset(path);
+	buf_reserve(path, 64);
+	return scan_record(line, len, r, path_event, &w);
 }

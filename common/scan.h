@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #define SCAN_OK			0
-#define SCAN_NOT_CANONICAL	1	/* or not a valid record: ask jansson */
+#define SCAN_NOT_CANONICAL	1	/* or not a valid record */
 
 /* The envelope members of SPEC 2, in canonical (byte) order. */
 enum scan_member {
@@ -50,8 +50,8 @@ enum scan_member {
 /* A member as it sits in the line. */
 struct scan_slot {
 	const char *member;	/* its key's opening quote; NULL: absent */
-	size_t mlen;		/* "key":value, up to the end of the value */
-	const char *value;	/* the value's text (a string with its quotes) */
+	size_t mlen;		/* "key":value, to the end of the value */
+	const char *value;	/* its value's text (a string: quotes too) */
 	size_t vlen;
 };
 
@@ -69,7 +69,7 @@ enum scan_kind {
 
 enum scan_event {
 	SCAN_KEY,	/* a member name; the value follows */
-	SCAN_BEGIN,	/* an object or array starts (empty: nothing inside) */
+	SCAN_BEGIN,	/* an object or array starts (empty: {} or []) */
 	SCAN_END,	/* the innermost open object or array ends */
 	SCAN_LEAF	/* a string, number, boolean or null */
 };
@@ -125,11 +125,24 @@ int scan_next_string(const char *arr, size_t alen, size_t *pos,
 int scan_strcmp(const char *a, size_t alen, const char *b, size_t blen);
 
 /*
+ * scan_record() with the leaves of data handed out with their paths as
+ * intel-merge --hits writes them: member names (unescaped) joined with
+ * '.', array positions left out ("vehicles.plate").  fn gets every
+ * string, number, boolean and null, in document order, with the path in
+ * path->data[0..pathlen) (path is the caller's, reused: it grows to the
+ * longest path, never per value).  A non-zero return stops the calls.
+ */
+struct buf;
+typedef int scan_leaf_fn(void *arg, const char *path, size_t pathlen,
+    const struct scan_val *v);
+int scan_paths(const char *line, size_t len, struct scan_record *r,
+    struct buf *path, scan_leaf_fn *fn, void *arg);
+
+/*
  * Appends the record to b, canonical, with members set: set[m], when not
  * NULL, is the canonical JSON text that member m gets (added where it was
  * absent); every other member is copied as it is.  No newline.
  */
-struct buf;
 void scan_rewrite(struct buf *b, const struct scan_record *r,
     const char *const set[SCAN_NMEMBERS]);
 

@@ -10,6 +10,8 @@
  *   same with record_parse(); every envelope slice it hands out is the
  *   canonical text of that member of the tree, and a member is absent
  *   from the slices exactly when it is absent from the tree;
+ *   scan_paths() hands out every leaf of data with the path hits.c
+ *   gives it;
  *   comply_line() says COMPLY_YES exactly when, in addition,
  *   policy_complies() holds, COMPLY_NO only when it does not (the
  *   message is then always the tree path's), COMPLY_UNSURE only for a
@@ -145,6 +147,77 @@ check_slices(const struct scan_record *r, const json_t *rec)
 	buf_free(&b);
 }
 
+/* The leaves of data with their paths, as hits.c walks them. */
+static void
+tree_paths(struct buf *out, struct buf *path, const json_t *v)
+{
+	struct ierr e = IERR_INIT;
+	const char *k;
+	json_t *m;
+	size_t i, len;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		len = path->len;
+		json_object_foreach((json_t *)v, k, m) {
+			if (len > 0)
+				buf_addc(path, '.');
+			buf_adds(path, k);
+			tree_paths(out, path, m);
+			path->len = len;
+			path->data[len] = '\0';
+		}
+		return;
+	case JSON_ARRAY:
+		for (i = 0; i < json_array_size(v); i++)
+			tree_paths(out, path, json_array_get(v, i));
+		return;
+	default:
+		buf_add(out, path->data, path->len);
+		buf_addc(out, '=');
+		jsonio_canon(out, v, &e);
+		buf_addc(out, '\n');
+	}
+}
+
+static int
+leaf_path(void *arg, const char *path, size_t pathlen,
+    const struct scan_val *v)
+{
+	struct buf *out = arg;
+
+	if (strlen(path) != pathlen)
+		fz_fail("scan_paths: the path is not NUL-terminated");
+	buf_add(out, path, pathlen);
+	buf_addc(out, '=');
+	if (v->kind == SCAN_STRING)
+		buf_addc(out, '"');
+	buf_add(out, v->p, v->len);
+	if (v->kind == SCAN_STRING)
+		buf_addc(out, '"');
+	buf_addc(out, '\n');
+	return 0;
+}
+
+static void
+check_paths(const char *t, size_t len, const json_t *rec)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT, path = BUF_INIT;
+	struct scan_record r;
+
+	buf_adds(&a, "");
+	buf_adds(&b, "");
+	buf_adds(&path, "");
+	tree_paths(&a, &path, json_object_get(rec, "data"));
+	if (scan_paths(t, len, &r, &path, leaf_path, &b) != SCAN_OK ||
+	    strcmp(a.data, b.data) != 0)
+		fz_fail("scan_paths differs from the tree:\n%s\n%s", a.data,
+		    b.data);
+	buf_free(&a);
+	buf_free(&b);
+	buf_free(&path);
+}
+
 /* Both paths on one line; returns 1 if it is a canonical record. */
 static int
 both(const char *t, size_t len)
@@ -162,8 +235,10 @@ both(const char *t, size_t len)
 	if (canon != (scan_record(t, len, &r, NULL, NULL) == SCAN_OK))
 		fz_fail("scan_record says %d, record_parse + canon %d", !canon,
 		    canon);
-	if (canon)
+	if (canon) {
 		check_slices(&r, rec);
+		check_paths(t, len, rec);
+	}
 	for (size_t i = 0; i < NPAIRS; i++) {
 		complies = canon && policy_complies(plain[i], rec, why,
 		    sizeof why);

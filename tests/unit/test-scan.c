@@ -319,7 +319,7 @@ test_suite(void)
 			diag("in %s", names[i]);
 			bad++;
 		}
-		/* Its canonical form, as a value and as the data of a record. */
+		/* Its canonical form, as a value and as a record's data. */
 		if (jsonio_parse(text, len, &v, &e) == 0 &&
 		    jsonio_canon(&b, v, &e) == 0) {
 			accepted++;
@@ -851,7 +851,8 @@ bench(const char *file, const char *agfile, const char *from, const char *to)
 		tv = seconds() - t0;
 		printf("pass %d: %zu bytes; jansson parse + canon + "
 		    "policy_complies %.3f s (%.0f MB/s); comply_line %.3f s "
-		    "(%.0f MB/s, %.1fx); scan_record alone %.3f s (%.0f MB/s)\n",
+		    "(%.0f MB/s, %.1fx); scan_record alone %.3f s "
+	    "(%.0f MB/s)\n",
 		    pass + 1, len, tj, len / tj / 1e6, ts, len / ts / 1e6,
 		    tj / ts, tv, len / tv / 1e6);
 	}
@@ -863,6 +864,9 @@ bench(const char *file, const char *agfile, const char *from, const char *to)
 		if ((comply_line(c, l, (size_t)(nl - l), &r) == COMPLY_YES) !=
 		    tree)
 			differ++;
+		if ((scan_record(l, (size_t)(nl - l), &r, NULL, NULL) ==
+		    SCAN_OK) != tree_canonical(l, (size_t)(nl - l), 1, NULL))
+			differ++;
 	}
 	printf("per pass: %zu lines comply (jansson), %zu (comply_line), "
 	    "%zu canonical (scan_record); %zu lines differ\n", yes / 3,
@@ -872,6 +876,97 @@ bench(const char *file, const char *agfile, const char *from, const char *to)
 	agreement_free(a);
 	free(text);
 	return differ != 0;
+}
+
+/* scan_paths against a walk of the tree as hits.c makes it. */
+static void
+tree_paths(struct buf *out, struct buf *path, const json_t *v)
+{
+	struct ierr e = IERR_INIT;
+	const char *k;
+	json_t *m;
+	size_t i, len;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		len = path->len;
+		json_object_foreach((json_t *)v, k, m) {
+			if (len > 0)
+				buf_addc(path, '.');
+			buf_adds(path, k);
+			tree_paths(out, path, m);
+			path->len = len;
+			path->data[len] = '\0';
+		}
+		return;
+	case JSON_ARRAY:
+		for (i = 0; i < json_array_size(v); i++)
+			tree_paths(out, path, json_array_get(v, i));
+		return;
+	default:
+		buf_add(out, path->data, path->len);
+		buf_addc(out, '=');
+		jsonio_canon(out, v, &e);
+		buf_addc(out, '\n');
+	}
+}
+
+static int
+leaf_path(void *arg, const char *path, size_t pathlen,
+    const struct scan_val *v)
+{
+	struct buf *out = arg;
+
+	buf_add(out, path, pathlen);
+	buf_addc(out, '=');
+	if (v->kind == SCAN_STRING)
+		buf_addc(out, '"');
+	buf_add(out, v->p, v->len);
+	if (v->kind == SCAN_STRING)
+		buf_addc(out, '"');
+	buf_addc(out, '\n');
+	return 0;
+}
+
+static void
+test_paths(void)
+{
+	static const char *const lines[] = {
+		"{\"created\":\"2026-11-01T09:30:00Z\",\"data\":{\"a\":"
+		    "{\"b\":[1,{\"c\":\"pn:x\",\"d\":[[true]]},[]],\"e\":{}},"
+		    "\"f\\n\":null,\"g\":[{\"h\":1.5},{\"h\":\"x\\\"\"}]},"
+		    "\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
+		    "\"version\":1}",
+		"{\"created\":\"2026-11-01T09:30:00Z\",\"data\":{},\"id\":"
+		    "\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
+		    "\"version\":1}",
+	};
+	struct ierr e = IERR_INIT;
+	struct buf a = BUF_INIT, b = BUF_INIT, path = BUF_INIT;
+	struct scan_record r;
+	json_t *rec;
+
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		buf_reset(&a);
+		buf_reset(&b);
+		buf_reset(&path);
+		buf_adds(&a, "");
+		buf_adds(&b, "");
+		buf_adds(&path, "");
+		if (record_parse(lines[i], strlen(lines[i]), &rec, &e) != 0) {
+			ok(0, "paths %zu: the record parses", i);
+			continue;
+		}
+		tree_paths(&a, &path, json_object_get(rec, "data"));
+		json_decref(rec);
+		ok(scan_paths(lines[i], strlen(lines[i]), &r, &path, leaf_path,
+		    &b) == SCAN_OK, "paths %zu: the record scans", i);
+		is_str(b.data, a.data, "paths %zu: every leaf with its path, "
+		    "as hits.c renders them", i);
+	}
+	buf_free(&a);
+	buf_free(&b);
+	buf_free(&path);
 }
 
 /* scan_rewrite against json_object_set + jsonio_canon. */
@@ -941,6 +1036,7 @@ main(int argc, char **argv)
 	test_edges();
 	test_slices();
 	test_rewrite();
+	test_paths();
 	test_policy_cases();
 	test_fixtures();
 	test_suite();
