@@ -10,6 +10,7 @@
 #include "hits.h"
 #include "jsonio.h"
 #include "record.h"
+#include "scan.h"
 
 #define PN_LEN		35	/* "pn:" and 32 hex digits */
 #define PN_BYTES	16
@@ -285,6 +286,132 @@ void
 hits_collect(struct hits *h, const json_t *rec)
 {
 	scan(h, rec, PASS_COLLECT);
+}
+
+/*
+ * The scanner's walk over data: the path of each value as walk() builds
+ * it, names unescaped and joined by dots, arrays transparent.  base[d] is
+ * the length of the path where the d-th open container began.
+ */
+struct swalk {
+	struct walk	 w;
+	size_t		 base[JSONIO_MAX_DEPTH + 2];
+	int		 isobj[JSONIO_MAX_DEPTH + 2];
+	int		 depth;
+	struct buf	 tmp;
+};
+
+static void
+path_cut(struct buf *p, size_t len)
+{
+	p->len = len;
+	if (p->data != NULL)
+		p->data[len] = '\0';
+}
+
+static int
+swalk_fn(void *arg, enum scan_event ev, const struct scan_val *v)
+{
+	struct swalk *s = arg;
+	struct buf *p = &s->w.path;
+	size_t n;
+
+	switch (ev) {
+	case SCAN_KEY:
+		if (s->depth == 0)
+			break;
+		path_cut(p, s->base[s->depth - 1]);
+		if (p->len > 0)
+			buf_addc(p, '.');
+		buf_reserve(p, v->len);
+		n = v->esc ? scan_unescape(v->p, v->len, p->data + p->len) :
+		    (memcpy(p->data + p->len, v->p, v->len), v->len);
+		path_cut(p, p->len + n);
+		break;
+	case SCAN_BEGIN:
+		if (s->depth >= JSONIO_MAX_DEPTH + 2)
+			break;
+		s->base[s->depth] = p->len;
+		s->isobj[s->depth] = v->kind == SCAN_OBJECT;
+		s->depth++;
+		break;
+	case SCAN_END:
+		if (s->depth > 0) {
+			s->depth--;
+			path_cut(p, s->base[s->depth]);
+		}
+		break;
+	case SCAN_LEAF:
+		/* A pseudonym needs no escape. */
+		if (v->kind == SCAN_STRING && !v->esc &&
+		    record_is_pseudonym(v->p, v->len)) {
+			buf_reset(&s->tmp);
+			buf_add(&s->tmp, v->p, v->len);
+			found(&s->w, s->tmp.data);
+		}
+		break;
+	}
+	return 0;
+}
+
+static void
+scan_line(struct hits *h, const char *line, size_t len, enum pass pass)
+{
+	struct scan_record r;
+	struct buf origin = BUF_INIT, id = BUF_INIT;
+	struct ierr e = IERR_INIT;
+	struct swalk s;
+	json_t *rec;
+
+	if (pass == PASS_COLLECT && h->nmulti == 0)
+		return;
+	/* A first look for the envelope: tombstones hold nothing. */
+	if (scan_record(line, len, &r, NULL, NULL) != SCAN_OK) {
+		if (jsonio_parse(line, len, &rec, &e) == 0) {
+			scan(h, rec, pass);
+			json_decref(rec);
+		}
+		return;
+	}
+	if (r.withdrawn)
+		return;
+	buf_reserve(&origin, r.m[SCAN_ORIGIN].vlen);
+	origin.len = scan_unescape(r.m[SCAN_ORIGIN].value + 1,
+	    r.m[SCAN_ORIGIN].vlen - 2, origin.data);
+	origin.data[origin.len] = '\0';
+	buf_reserve(&id, r.m[SCAN_ID].vlen);
+	id.len = scan_unescape(r.m[SCAN_ID].value + 1, r.m[SCAN_ID].vlen - 2,
+	    id.data);
+	id.data[id.len] = '\0';
+	memset(&s, 0, sizeof s);
+	s.w.h = h;
+	s.w.pass = pass;
+	s.w.origin = origin_index(h, origin.data);
+	s.w.id = id.data;
+	buf_adds(&s.w.path, "");
+	if (record_is_pseudonym(id.data, id.len))
+		found(&s.w, id.data);
+	/* data itself is not reported: it is the outermost object. */
+	s.base[0] = 0;
+	s.isobj[0] = 1;
+	s.depth = 1;
+	scan_record(line, len, &r, swalk_fn, &s);
+	buf_free(&s.w.path);
+	buf_free(&s.tmp);
+	buf_free(&origin);
+	buf_free(&id);
+}
+
+void
+hits_note_line(struct hits *h, const char *line, size_t len)
+{
+	scan_line(h, line, len, PASS_NOTE);
+}
+
+void
+hits_collect_line(struct hits *h, const char *line, size_t len)
+{
+	scan_line(h, line, len, PASS_COLLECT);
 }
 
 static int

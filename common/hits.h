@@ -48,6 +48,12 @@ size_t hits_distinct(const struct hits *h);
  * found under two or more origins. */
 void hits_collect(struct hits *h, const json_t *rec);
 
+/* The same two passes over a record line that scan_record() accepts
+ * (a canonical record), walked by the scanner without a parse tree.  A
+ * line it does not accept is parsed instead (and ignored if that fails). */
+void hits_note_line(struct hits *h, const char *line, size_t len);
+void hits_collect_line(struct hits *h, const char *line, size_t len);
+
 /* Writes the hits collected, in the order above.  EXIT_IOERR if a write
  * fails (the message names what). */
 int hits_write(struct hits *h, FILE *f, struct ierr *e);

@@ -156,6 +156,16 @@ policy_rule(const struct policy *p)
 	return p->rule;
 }
 
+void
+policy_pair(const struct policy *p, const struct agreement **a,
+    const char **from, const char **to, int64_t *now)
+{
+	*a = p->a;
+	*from = p->from;
+	*to = p->to;
+	*now = p->now;
+}
+
 /* Pseudonyms. */
 
 static int

@@ -84,6 +84,11 @@ void policy_free(struct policy *p);
 /* The rule in use. */
 const struct ag_rule *policy_rule(const struct policy *p);
 
+/* The agreement, the pair and the time the policy was made for
+ * (borrowed; for comply.c). */
+void policy_pair(const struct policy *p, const struct agreement **a,
+    const char **from, const char **to, int64_t *now);
+
 /*
  * The explain callback: called once for every value policy_redact()
  * decides on, in document order.  path is written like an agreement path

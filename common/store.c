@@ -20,8 +20,11 @@
 #include "lines.h"
 #include "output.h"
 #include "record.h"
+#include "scan.h"
 #include "store.h"
 #include "timeutil.h"
+
+#define OUT_BUF	(1024 * 1024)
 
 /* One new record, kept in its canonical form. */
 struct nrec {
@@ -58,10 +61,21 @@ struct merge {
 	int			 changed;
 
 	struct lines		*l;		/* the store, or NULL */
-	json_t			*srec;		/* current line */
+	json_t			*srec;		/* current line parsed, or NULL */
 	const char		*sline;
 	size_t			 slen;
+	int			 scanned;	/* the scanner took it (canonical) */
+	struct buf		 origin, id;	/* its key */
+	int64_t			 version;
+	int			 relayed, withdrawn, has_expires;
+	int64_t			 expires;
 	struct buf		 prev_origin, prev_id;
+
+	/* Unchanged store lines go out as runs of the store file's bytes,
+	 * copied by the kernel: [run, run_end) is the run not yet written;
+	 * line_off and next_off bound the current line in the file. */
+	int			 infd;		/* -1: write every line */
+	off_t			 line_off, next_off, run, run_end;
 	int			 have_prev;
 	struct buf		 tmp1;
 };
@@ -353,12 +367,137 @@ is_expired(const struct merge *m, int withdrawn, int has_expires,
 	    expires < m->o->now;
 }
 
-/* Reads and checks the next store line into m->srec.  1, 0 at the end,
- * or -1 with m->e set. */
+/* A string member of a scanned record, unescaped, into b. */
+static void
+slot_string(struct buf *b, const struct scan_slot *sl)
+{
+	const char *s = sl->value + 1;
+	size_t n = sl->vlen - 2;
+
+	buf_reset(b);
+	buf_reserve(b, n);
+	if (memchr(s, '\\', n) == NULL) {
+		memcpy(b->data, s, n);
+		b->len = n;
+	} else
+		b->len = scan_unescape(s, n, b->data);
+	b->data[b->len] = '\0';
+}
+
+/*
+ * Whether a scanned record is relayed (store_relayed): received, which the
+ * scanner holds to {"at":...,"bundle":...,"from":...}, names another party
+ * than origin.  Canonical strings are escaped one way only, so the two
+ * are the same string exactly when they are the same bytes as written.
+ * Inside a canonical string every quote is escaped, so the first ,"from":
+ * is the member's.
+ */
+static int
+scan_relayed(const struct scan_record *r)
+{
+	static const char key[] = ",\"from\":";
+	const struct scan_slot *rv = &r->m[SCAN_RECEIVED];
+	const struct scan_slot *o = &r->m[SCAN_ORIGIN];
+	const char *p, *end;
+
+	if (rv->member == NULL)
+		return 0;
+	end = rv->value + rv->vlen - 1;		/* its closing brace */
+	for (p = rv->value; p + sizeof key - 1 < end; p++)
+		if (memcmp(p, key, sizeof key - 1) == 0)
+			break;
+	if (p + sizeof key - 1 >= end)
+		return 0;	/* not what the scanner passes */
+	p += sizeof key - 1;
+	return (size_t)(end - p) != o->vlen || memcmp(p, o->value, o->vlen) != 0;
+}
+
+/* What the merge needs of a canonical line, from the scanner.  -1 if the
+ * line is not canonical. */
+static int
+scan_line(struct merge *m, const char *line, size_t len)
+{
+	const struct scan_slot *x;
+	struct scan_record r;
+	char t[64];
+
+	if (scan_record(line, len, &r, NULL, NULL) != SCAN_OK)
+		return -1;
+	x = &r.m[SCAN_EXPIRES];
+	m->has_expires = 0;
+	/* Only --expire looks at the time. */
+	if (x->member != NULL && m->o->expire) {
+		/* The scanner parsed it: plain, short, a time. */
+		if (x->vlen - 2 >= sizeof t ||
+		    memchr(x->value + 1, '\\', x->vlen - 2) != NULL)
+			return -1;
+		memcpy(t, x->value + 1, x->vlen - 2);
+		t[x->vlen - 2] = '\0';
+		if (timeutil_parse(t, &m->expires) != 0)
+			return -1;
+		m->has_expires = 1;
+	}
+	slot_string(&m->origin, &r.m[SCAN_ORIGIN]);
+	slot_string(&m->id, &r.m[SCAN_ID]);
+	m->version = r.version;
+	m->withdrawn = r.withdrawn;
+	m->relayed = scan_relayed(&r);
+	m->scanned = 1;
+	return 0;
+}
+
+/* What the merge needs of a line that is not canonical, from jansson, as
+ * before the scanner: the same checks, the same messages. */
+static int
+parse_line(struct merge *m, const char *line, size_t len)
+{
+	const char *exp;
+
+	if (record_parse(line, len, &m->srec, m->e) != 0) {
+		m->srec = NULL;
+		err_prefix(m->e, "%s:%lu", lines_name(m->l),
+		    lines_lineno(m->l));
+		return -1;
+	}
+	buf_reset(&m->origin);
+	buf_adds(&m->origin, record_str(m->srec, "origin"));
+	buf_reset(&m->id);
+	buf_adds(&m->id, record_str(m->srec, "id"));
+	m->version = record_version(m->srec);
+	m->withdrawn = record_withdrawn(m->srec);
+	m->relayed = store_relayed(m->srec);
+	m->has_expires = 0;
+	if ((exp = record_str(m->srec, "expires")) != NULL) {
+		if (timeutil_parse(exp, &m->expires) != 0)
+			return err_set(m->e, EXIT_DATAERR,
+			    "%s:%lu: member \"expires\" is not an RFC 3339 "
+			    "time", lines_name(m->l), lines_lineno(m->l));
+		m->has_expires = 1;
+	}
+	m->scanned = 0;
+	return 0;
+}
+
+/* The current store line, parsed (a line the scanner took is parsed only
+ * when its key meets a new record's and the rules need more). */
+static json_t *
+srec_json(struct merge *m)
+{
+	struct ierr e = IERR_INIT;
+
+	/* The scanner took it: it parses. */
+	if (m->srec == NULL &&
+	    record_parse(m->sline, m->slen, &m->srec, &e) != 0)
+		abort();
+	return m->srec;
+}
+
+/* Reads and checks the next store line.  1, 0 at the end, or -1 with m->e
+ * set.  A canonical line is read by the scanner; any other by jansson, as
+ * it always was (so its messages do not change). */
 static int
 store_next(struct merge *m)
 {
-	const char *origin, *id;
 	char *line;
 	size_t len;
 	int n, c;
@@ -369,17 +508,12 @@ store_next(struct merge *m)
 		return 0;
 	if ((n = lines_next(m->l, &line, &len, m->e)) <= 0)
 		return n;
-	if (record_parse(line, len, &m->srec, m->e) != 0) {
-		m->srec = NULL;
-		err_prefix(m->e, "%s:%lu", lines_name(m->l),
-		    lines_lineno(m->l));
+	if ((m->o->full || scan_line(m, line, len) != 0) &&
+	    parse_line(m, line, len) != 0)
 		return -1;
-	}
-	origin = record_str(m->srec, "origin");
-	id = record_str(m->srec, "id");
 	if (m->have_prev &&
 	    (c = store_key_cmp(m->prev_origin.data, m->prev_id.data,
-	    origin, id)) >= 0) {
+	    m->origin.data, m->id.data)) >= 0) {
 		err_set(m->e, EXIT_DATAERR, "%s:%lu: %s", lines_name(m->l),
 		    lines_lineno(m->l), c == 0 ?
 		    "the same origin and id as the line before: the store "
@@ -388,53 +522,142 @@ store_next(struct merge *m)
 		return -1;
 	}
 	buf_reset(&m->prev_origin);
-	buf_adds(&m->prev_origin, origin);
+	buf_add(&m->prev_origin, m->origin.data, m->origin.len);
 	buf_reset(&m->prev_id);
-	buf_adds(&m->prev_id, id);
+	buf_add(&m->prev_id, m->id.data, m->id.len);
 	m->have_prev = 1;
 	m->sline = line;
 	m->slen = len;
+	m->line_off = m->next_off;
+	m->next_off += (off_t)len + lines_newline(m->l);
 	return 1;
+}
+
+static int
+write_error(struct merge *m, int err)
+{
+	return err_set(m->e, EXIT_IOERR, "%s: write error: %s", m->outname,
+	    strerror(err ? err : EIO));
+}
+
+/* Writes the run of unchanged store lines: copy_file_range(2), or, where
+ * the kernel cannot (another file system type), read and write. */
+static int
+flush_run(struct merge *m)
+{
+	char buf[65536];
+	off_t from = m->run;
+	size_t left = (size_t)(m->run_end - m->run);
+	ssize_t n, w;
+	int outfd;
+
+	if (left == 0)
+		return 0;
+	m->run = m->run_end = 0;
+	if (fflush(m->out) != 0)
+		return write_error(m, errno);
+	outfd = fileno(m->out);
+	while (left > 0) {
+		n = copy_file_range(m->infd, &from, outfd, NULL, left, 0);
+		if (n > 0) {
+			left -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EXDEV && errno != ENOSYS &&
+		    errno != EINVAL && errno != EOPNOTSUPP && errno != EBADF)
+			return write_error(m, errno);
+		break;
+	}
+	while (left > 0) {
+		n = pread(m->infd, buf, left < sizeof buf ? left : sizeof buf,
+		    from);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return err_set(m->e, EXIT_IOERR, "%s: read error: %s",
+			    m->outname, n < 0 ? strerror(errno) :
+			    "the store got shorter");
+		from += n;
+		left -= (size_t)n;
+		for (char *p = buf; n > 0; p += w, n -= w)
+			if ((w = write(outfd, p, (size_t)n)) < 0) {
+				if (errno == EINTR) {
+					w = 0;
+					continue;
+				}
+				return write_error(m, errno);
+			}
+	}
+	return 0;
 }
 
 static int
 put(struct merge *m, const char *p, size_t len)
 {
+	int rc;
+
+	if ((rc = flush_run(m)) != 0)
+		return rc;
 	if (fwrite(p, 1, len, m->out) != len || putc('\n', m->out) == EOF)
-		return err_set(m->e, EXIT_IOERR, "%s: write error: %s",
-		    m->outname, strerror(errno ? errno : EIO));
+		return write_error(m, errno);
 	return 0;
+}
+
+/* The current store line goes out as it is. */
+static int
+put_store(struct merge *m)
+{
+	int rc;
+
+	if (m->infd < 0 || !lines_newline(m->l))
+		return put(m, m->sline, m->slen);
+	if (m->run_end != m->line_off || m->run_end == m->run) {
+		if ((rc = flush_run(m)) != 0)
+			return rc;
+		m->run = m->line_off;
+	}
+	m->run_end = m->next_off;
+	return 0;
+}
+
+/* The pseudonyms of the current store line, to the hits. */
+static void
+store_hits(struct merge *m)
+{
+	if (m->scanned) {
+		if (m->collect)
+			hits_collect_line(m->hits, m->sline, m->slen);
+		else
+			hits_note_line(m->hits, m->sline, m->slen);
+	} else if (m->collect)
+		hits_collect(m->hits, m->srec);
+	else
+		hits_note(m->hits, m->srec);
 }
 
 /* The current store line stays (or expires). */
 static int
 keep_store(struct merge *m)
 {
-	const char *exp = record_str(m->srec, "expires");
-	int64_t t = 0;
-
-	if (exp != NULL && timeutil_parse(exp, &t) != 0)
-		return err_set(m->e, EXIT_DATAERR,
-		    "%s:%lu: member \"expires\" is not an RFC 3339 time",
-		    lines_name(m->l), lines_lineno(m->l));
-	if (is_expired(m, record_withdrawn(m->srec), exp != NULL, t)) {
+	if (is_expired(m, m->withdrawn, m->has_expires, m->expires)) {
 		if (!m->collect) {
 			m->st->expired++;
 			m->changed = 1;
-			report(m, STORE_EV_EXPIRED, record_str(m->srec,
-			    "origin"), record_str(m->srec, "id"),
-			    record_version(m->srec), NULL);
+			report(m, STORE_EV_EXPIRED, m->origin.data,
+			    m->id.data, m->version, NULL);
 		}
 		return 0;
 	}
 	if (m->collect) {
-		hits_collect(m->hits, m->srec);
+		store_hits(m);
 		return 0;
 	}
 	m->st->stored++;
 	if (m->hits != NULL)
-		hits_note(m->hits, m->srec);
-	return put(m, m->sline, m->slen);
+		store_hits(m);
+	return put_store(m);
 }
 
 /* The new record w goes in, replacing the store's if replaced is set. */
@@ -484,8 +707,8 @@ put_new(struct merge *m, const struct nrec *w, int replaced)
 static int
 meet(struct merge *m, const struct nrec *w)
 {
-	int c, conflict = 0, rc, srelayed = store_relayed(m->srec);
-	int64_t sversion = record_version(m->srec);
+	int c, conflict = 0, rc, srelayed = m->relayed;
+	int64_t sversion = m->version;
 	enum store_event ev;
 	json_t *wj;
 
@@ -494,11 +717,14 @@ meet(struct merge *m, const struct nrec *w)
 	} else if (sversion != w->version) {
 		c = sversion > w->version ? -1 : 1;
 	} else {
+		/* Only here is a line the scanner took parsed. */
 		buf_reset(&m->tmp1);
-		if ((rc = jsonio_canon(&m->tmp1, m->srec, m->e)) != 0)
+		if (m->scanned)
+			buf_add(&m->tmp1, m->sline, m->slen);
+		else if ((rc = jsonio_canon(&m->tmp1, m->srec, m->e)) != 0)
 			return rc;
 		wj = nrec_json(w);
-		c = store_pick(m->srec, m->tmp1.data, m->tmp1.len, wj,
+		c = store_pick(srec_json(m), m->tmp1.data, m->tmp1.len, wj,
 		    w->canon, w->len, &conflict);
 		json_decref(wj);
 	}
@@ -546,8 +772,8 @@ join(struct merge *m)
 		else if (w == NULL)
 			c = -1;
 		else
-			c = store_key_cmp(record_str(m->srec, "origin"),
-			    record_str(m->srec, "id"), w->origin, w->id);
+			c = store_key_cmp(m->origin.data, m->id.data,
+			    w->origin, w->id);
 		if (c < 0) {
 			rc = keep_store(m);
 		} else if (c > 0) {
@@ -561,6 +787,8 @@ join(struct merge *m)
 		if (rc == 0 && (have = store_next(m)) < 0)
 			rc = m->e->status;
 	}
+	if (rc == 0 && !m->collect)
+		rc = flush_run(m);
 	json_decref(m->srec);
 	m->srec = NULL;
 	return rc;
@@ -574,6 +802,8 @@ merge_free(struct merge *m)
 	buf_free(&m->prev_origin);
 	buf_free(&m->prev_id);
 	buf_free(&m->tmp1);
+	buf_free(&m->origin);
+	buf_free(&m->id);
 }
 
 /* Runs the join again over the same inputs to collect the hits. */
@@ -586,11 +816,15 @@ collect_hits(struct merge *m, const char *path, int exists)
 	memset(&m2.prev_origin, 0, sizeof m2.prev_origin);
 	memset(&m2.prev_id, 0, sizeof m2.prev_id);
 	memset(&m2.tmp1, 0, sizeof m2.tmp1);
+	memset(&m2.origin, 0, sizeof m2.origin);
+	memset(&m2.id, 0, sizeof m2.id);
 	m2.srec = NULL;
 	m2.l = NULL;
 	m2.have_prev = 0;
 	m2.collect = 1;
 	m2.out = NULL;
+	m2.infd = -1;
+	m2.next_off = 0;
 	if (hits_count(m->hits) == 0)
 		return 0;
 	if (exists && (rc = lines_open(path, &m2.l, m->e)) != 0)
@@ -725,7 +959,7 @@ merge_store(struct merge *m, const char *name)
 	struct output *hout = NULL;
 	struct stat st;
 	mode_t mode = 0600;
-	char *path;
+	char *path, *obuf = NULL;
 	int lockfd = -1, exists = 0, rc;
 
 	/* Every name of one store shares one lock: that of the file. */
@@ -745,6 +979,7 @@ merge_store(struct merge *m, const char *name)
 		}
 		if ((rc = lines_open(path, &m->l, m->e)) != 0)
 			goto out;
+		m->infd = fileno(lines_stream(m->l));
 	} else if (errno != ENOENT) {
 		rc = err_errno(m->e, EXIT_NOINPUT, name);
 		goto out;
@@ -752,6 +987,9 @@ merge_store(struct merge *m, const char *name)
 	if ((rc = atomic_open(path, mode, &a, m->e)) != 0)
 		goto out;
 	m->out = atomic_file(a);
+	/* Big writes: the copy of the store is most of the work. */
+	obuf = xmalloc(OUT_BUF);
+	setvbuf(m->out, obuf, _IOFBF, OUT_BUF);
 	m->outname = name;
 	if ((rc = join(m)) != 0)
 		goto out;
@@ -774,6 +1012,7 @@ merge_store(struct merge *m, const char *name)
 out:
 	output_abort(hout);
 	atomic_abort(a);
+	free(obuf);
 	if (lockfd >= 0)
 		close(lockfd);
 	free(path);
@@ -832,6 +1071,7 @@ store_merge(struct store_batch *b, const char *path,
 
 	memset(&m, 0, sizeof m);
 	memset(st, 0, sizeof *st);
+	m.infd = -1;
 	m.b = b;
 	m.o = o;
 	m.st = st;

@@ -66,6 +66,8 @@ struct store_opts {
 	int expire;		/* drop what expires before now */
 	int64_t now;		/* the time for expire */
 	const char *hits;	/* pseudonym hits to this file, or NULL */
+	int full;		/* parse every store line with jansson, as
+				 * before the scanner (tests compare) */
 	store_report_fn *report; /* may be NULL */
 	void *report_arg;
 };

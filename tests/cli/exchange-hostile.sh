@@ -157,8 +157,11 @@ is "3: ... the records are merged" "$(in_store 4)" 1
 ok "3: ... and the bundle is in processed/" test -f "$state/processed/c.bundle"
 
 # A run killed at each step: after verify, after merge, before verify.
-# verify-lost: intel-verify took the seq, then its output was lost.
-for step in verify-after merge-after verify-before verify-lost; do
+# verify-full: intel-verify's output found the disk full (it writes to
+# /dev/full instead of -o): it must not have taken the seq, or the next
+# run, which verifies with the replay check like any other, would refuse
+# the bundle as a replay of itself.
+for step in verify-after merge-after verify-before verify-full; do
 	tool=intel-${step%-*}
 	real=$(command -v "$tool")
 	rm -rf "$tmp/crash"
@@ -168,13 +171,19 @@ for step in verify-after merge-after verify-before verify-lost; do
 # Kills the script (the parent of timeout(1), our parent).
 script=\$(cut -d' ' -f4 /proc/\$PPID/stat)
 [ "$step" = ${tool#intel-}-before ] && kill -KILL "\$script"
-"$real" "\$@"
-st=\$?
-if [ "$step" = verify-lost ]; then
-	while [ \$# -gt 1 ]; do
-		[ "\$1" = -o ] && rm -f "\$2"
+if [ "$step" = verify-full ]; then
+	for a; do
 		shift
+		[ "\$a" = -o ] && { drop=1; continue; }
+		[ "\${drop:-}" = 1 ] && { drop=; continue; }
+		set -- "\$@" "\$a"
 	done
+	"$real" "\$@" >/dev/full
+	st=\$?
+	[ \$st = 74 ] || echo "verify-full: exit \$st, not 74" >>"$tmp/crash/wrong"
+else
+	"$real" "\$@"
+	st=\$?
 fi
 kill -KILL "\$script"
 exit \$st
@@ -184,6 +193,8 @@ EOF
 	n=$nrec
 	PATH=$tmp/crash:$PATH run sh "$xin" "$tmp/fr/in.conf"
 	is "3: killed at $step: the run died" "$status" 137
+	[ "$step" = verify-full ] && ok "3: ... intel-verify failed to write (74)" \
+	    test ! -e "$tmp/crash/wrong"
 	ok "3: ... the bundle is no longer in the inbox" \
 	    test ! -e "$tmp/inbox/k-$step.bundle"
 	xrun "$tmp/fr/in.conf"
@@ -206,6 +217,52 @@ is "3: killed after the rename: the next run: exit 0" "$status" 0
 is "3: ... merged" "$(in_store "$nrec")" 1
 ok "3: ... in processed/" test -f "$state/processed/cl.bundle"
 is "3: ... nothing left of the claim" "$(ls "$x" | grep -c '^900000000000')" 0
+
+# One merge for the whole run (issue 15): a pending claim of an earlier
+# run and three new bundles go into one intel-merge, and each is archived
+# only after it.
+rm -rf "$tmp/count"
+mkdir "$tmp/count"
+real=$(command -v intel-merge)
+cat >"$tmp/count/intel-merge" <<EOF
+#!/bin/sh
+echo "\$#" >>"$tmp/count/calls"
+exec "$real" "\$@"
+EOF
+chmod +x "$tmp/count/intel-merge"
+mkb "$tmp/cl.bundle"
+first=$nrec
+mv "$tmp/cl.bundle" "$x/900000000001.claim"
+printf 'DE-BKA\n%s\ncl2.bundle\n' "$tmp/fr/../inbox" >"$x/900000000001.meta"
+for k in 1 2 3; do
+	mkb "$tmp/inbox/one-$k.bundle"
+done
+PATH=$tmp/count:$PATH xrun "$tmp/fr/in.conf"
+is "3: four bundles: exit 0" "$status" 0
+is "3: ... one intel-merge for them all" "$(wc -l <"$tmp/count/calls" | tr -d ' ')" 1
+is "3: ... given -s, the store, --, and four record files" \
+    "$(cat "$tmp/count/calls")" 7
+is "3: ... every record in the store once" \
+    "$(for k in 0 1 2 3; do in_store $((first + k)); done | tr -d '\n')" 1111
+ok "3: ... all four in processed/" test -f "$state/processed/cl2.bundle" \
+    -a -f "$state/processed/one-1.bundle" -a -f "$state/processed/one-2.bundle" \
+    -a -f "$state/processed/one-3.bundle"
+is "3: ... each said merged" "$(grep -c 'one-[123]\.bundle: merged into\|cl2\.bundle: merged into' "$tmp/err")" 4
+is "3: ... nothing left pending" "$(ls "$x" | grep -c '^[0-9]*\.')" 0
+
+# Killed after a bundle went to processed/, before its pending records
+# were forgotten: the next run merges them again (no change) and is done.
+mkb "$tmp/inbox/gone.bundle"
+xrun "$tmp/fr/in.conf"
+intel-verify -q -a "$ag" --to FR-DGSI -o "$x/900000000002.ndjson" \
+    "$state/processed/gone.bundle" 2>/dev/null
+printf 'DE-BKA\n%s\ngone.bundle\n' "$tmp/fr/../inbox" >"$x/900000000002.meta"
+cp "$tmp/fr/store.ndjson" "$tmp/store.gone"
+xrun "$tmp/fr/in.conf"
+is "3: archived, not forgotten: the next run: exit 0" "$status" 0
+ok "3: ... the store unchanged" cmp -s "$tmp/store.gone" "$tmp/fr/store.ndjson"
+is "3: ... nothing left of the claim" "$(ls "$x" | grep -c '^900000000002')" 0
+is "3: ... not archived twice" "$(ls "$state/processed" | grep -c '^gone')" 1
 
 # --- 4: a FIFO, a stuck step -----------------------------------------------
 mkfifo "$tmp/inbox/f.bundle"
@@ -356,17 +413,18 @@ is "11: ... not the swapped one's (yet)" "$(in_store $((nrec - 1)))" 0
 rm -f "$tmp/inbox/w.bundle"
 
 # --- 12: log injection ------------------------------------------------------
-# A header whose "from" carries ESC, a bidi override and a byte that is not
-# UTF-8.
+# A signed bundle whose header's "from" is made to carry ESC and a bidi
+# override (valid JSON, so that intel-verify --from reads it and names it).
+mkb "$tmp/h0.bundle"
 {
-	printf '{"agreement":"de-fr-border-2026","agreement_version":1,"created":"2026-11-26T04:00:00Z","from":"DE-BKA%s[31m\342\200\256\377","id":"0","intel_bundle":1,"seq":1,"to":"FR-DGSI"}\n' "$esc"
-	printf 'x\n'
+	printf '{"agreement":"de-fr-border-2026","agreement_version":1,"created":"2026-11-26T04:00:00Z","from":"DE-BKA\\u001b[31m\342\200\256","id":"00000000000000000000000000000000","intel_bundle":1,"seq":1,"to":"FR-DGSI"}\n'
+	tail -n +2 "$tmp/h0.bundle"
 } >"$tmp/inbox/h.bundle"
 : >"$tmp/syslog"
 xrun "$tmp/fr/in.conf"
 is "12: a hostile header: exit 1" "$status" 1
-has "12: ... refused as from another party, escaped" "$tmp/err" \
-    'h\.bundle: rejected .*from DE-BKA\\u001b\[31m\\u202e\\xff, in the inbox of DE-BKA'
+has "12: ... refused as from no party, made harmless" "$tmp/err" \
+    'h\.bundle: rejected .from DE-BKA.: .*sender: DE-BKA[?]\[31m\\u202e is not a party'
 hasnt "12: ... no raw ESC on stderr" "$tmp/err" "$esc"
 hasnt "12: ... nor in syslog" "$tmp/syslog" "$esc"
 hasnt "12: ... nor in the reason file" "$state/rejected/h.bundle.reason" "$esc"

@@ -17,7 +17,9 @@
  * Mode bit 0 set (raw store): A's bytes are the store file as found on
  * disk, B is merged into it.  On failure the store must be byte for byte
  * what it was; on success it must be well formed as above.  Bit 1 adds
- * --expire.
+ * --expire, bit 2 --hits.  The same merge is made again with every store
+ * line parsed by jansson (store_opts.full, the path before the scanner):
+ * status, message, counts, store and hits must be the same.
  *
  * After every merge no temporary file may be left in the folder.
  */
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -271,28 +274,84 @@ built(const char *a, size_t alen, const char *bpart, size_t blen, int hits)
 	store_batch_free(bab);
 }
 
+/* The merge of raw() again, the store read by jansson only. */
 static void
-raw(const char *a, size_t alen, const char *bpart, size_t blen, int expire)
+raw_full(const char *a, size_t alen, struct store_batch *bb,
+    struct store_opts *o, int rc, const struct store_stats *st,
+    const char *ph)
 {
+	struct ierr e = IERR_INIT;
+	struct store_stats st2;
+	char p[4096], *s1, *s2, *h1 = NULL, *h2;
+	size_t l1, l2, hl1 = 0, hl2;
+	int rc2;
+
+	snprintf(p, sizeof p, "%s", fz_path("m.store"));
+	s1 = fz_read(p, &l1);
+	if (o->hits != NULL)
+		h1 = fz_read(ph, &hl1);
+	fz_write("m.store", (const uint8_t *)a, alen);
+	unlink(ph);
+	o->full = 1;
+	rc2 = store_merge(bb, p, o, &st2, &e);
+	o->full = 0;
+	check_no_temp();
+	if (rc2 != rc || strcmp(e.msg, last_msg) != 0)
+		fz_fail("the scanner's path: %d '%s'; jansson's: %d '%s'", rc,
+		    last_msg, rc2, e.msg);
+	s2 = fz_read(p, &l2);
+	if (l1 != l2 || memcmp(s1, s2, l1) != 0)
+		fz_fail("the scanner's path wrote another store:\n%s---\n%s",
+		    s1, s2);
+	if (rc == 0 && memcmp(st, &st2, sizeof st2) != 0)
+		fz_fail("the scanner's path counted otherwise");
+	if (o->hits != NULL) {
+		h2 = fz_read(ph, &hl2);
+		if ((h1 == NULL) != (h2 == NULL) || (h1 != NULL &&
+		    (hl1 != hl2 || memcmp(h1, h2, hl1) != 0)))
+			fz_fail("the scanner's path found other hits");
+		free(h2);
+	}
+	free(h1);
+	free(s1);
+	free(s2);
+}
+
+static void
+raw(const char *a, size_t alen, const char *bpart, size_t blen, int expire,
+    int hits)
+{
+	struct ierr e = IERR_INIT;
 	struct store_opts o;
+	struct store_stats st;
 	struct store_batch *bb = store_batch_new();
 	const char *path;
-	char p[4096], *after;
+	char p[4096], ph[4096], *after;
 	size_t len;
+	int rc;
 
 	memset(&o, 0, sizeof o);
 	o.now = FZ_NOW;
 	o.expire = expire;
+	snprintf(ph, sizeof ph, "%s", fz_path("m.hits"));
+	if (hits)
+		o.hits = ph;
 	path = fz_write("m.store", (const uint8_t *)a, alen);
 	snprintf(p, sizeof p, "%s", path);
 	add_lines(bb, bpart, blen, "B");
-	if (merge(bb, p, &o) != 0) {
+	rc = store_merge(bb, p, &o, &st, &e);
+	if (rc != 0 && (rc != EXIT_DATAERR || e.msg[0] == '\0'))
+		fz_fail("store_merge: %d '%s'", rc, e.msg);
+	check_no_temp();
+	memcpy(last_msg, e.msg, sizeof last_msg);
+	if (rc != 0) {
 		after = fz_read(p, &len);
 		if (after == NULL || len != alen || memcmp(after, a, alen) != 0)
 			fz_fail("a failed merge changed the store");
 		free(after);
 	} else
 		check_store(p, a, alen);
+	raw_full(a, alen, bb, &o, rc, &st, ph);
 	store_batch_free(bb);
 }
 
@@ -308,7 +367,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	split = n > 0 ? memmem(text, n, "\n\n", 2) : NULL;
 	alen = split != NULL ? (size_t)(split - text) + 1 : n;
 	if (data[0] & 1)
-		raw(text, alen, text + alen, n - alen, data[0] & 2);
+		raw(text, alen, text + alen, n - alen, data[0] & 2,
+		    data[0] & 4);
 	else
 		built(text, alen, text + alen, n - alen, data[0] & 4);
 	fz_clean("m.");
