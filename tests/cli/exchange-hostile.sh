@@ -424,7 +424,7 @@ mkb "$tmp/h0.bundle"
 xrun "$tmp/fr/in.conf"
 is "12: a hostile header: exit 1" "$status" 1
 has "12: ... refused as from no party, made harmless" "$tmp/err" \
-    'h\.bundle: rejected .from DE-BKA.: .*sender: DE-BKA[?]\[31m\\u202e is not a party'
+    'h\.bundle: rejected .from DE-BKA.: .*sender: DE-BKA\\u001b\[31m\\u202e is not a party'
 hasnt "12: ... no raw ESC on stderr" "$tmp/err" "$esc"
 hasnt "12: ... nor in syslog" "$tmp/syslog" "$esc"
 hasnt "12: ... nor in the reason file" "$state/rejected/h.bundle.reason" "$esc"
