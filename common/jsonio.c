@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -8,6 +9,11 @@
 
 #include "exitcodes.h"
 #include "jsonio.h"
+
+/* Eight bytes at a time: a word with a zero byte, and friends. */
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
+#define HASZERO(x)	(((x) - ONES) & ~(x) & HIGHS)
 
 /*
  * Reading.
@@ -326,6 +332,277 @@ jsonio_prescan(const char *text, size_t len, struct ierr *e)
 	return 0;
 }
 
+/*
+ * The fast reader, for the common case: a text that jansson would accept,
+ * with no escape in any string.  It builds the same values jansson does,
+ * through jansson's own constructors, in the same order.  At anything it
+ * does not take (an escape, a syntax error, invalid UTF-8, a duplicate
+ * key, a number strtod flags or that jsonio_check would refuse, nesting
+ * at JSONIO_MAX_DEPTH) it gives up and jansson reads the text again, so
+ * every error and its message come from the one careful path.
+ */
+struct jsonio_fast {
+	const unsigned char	*p;
+	const unsigned char	*end;
+};
+
+static inline void
+jsonio_fast_ws(struct jsonio_fast *f)
+{
+	while (f->p < f->end && (*f->p == ' ' || *f->p == '\n' ||
+	    *f->p == '\t' || *f->p == '\r'))
+		f->p++;
+}
+
+/* Length of the UTF-8 sequence at s (RFC 3629: no overlong form, no
+ * surrogate, nothing past U+10FFFF), or 0 if it is not one. */
+static size_t
+jsonio_fast_utf8(const unsigned char *s, const unsigned char *end)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if ((size_t)(end - s) < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	}
+	return n;
+}
+
+/* f->p is past the opening quote.  Sets *s, *len to the string's bytes
+ * and leaves f->p past the closing quote.  Returns 0, or -1 to give up. */
+static int
+jsonio_fast_string(struct jsonio_fast *f, const char **s, size_t *len)
+{
+	const unsigned char *p = f->p, *end = f->end;
+	uint64_t x;
+	size_t n;
+
+	*s = (const char *)p;
+	for (;;) {
+		/* Eight bytes at a time while none is special or above 0x7f. */
+		while (end - p >= 8) {
+			memcpy(&x, p, 8);
+			if ((((x - ONES * 0x20) & ~x & HIGHS) | HASZERO(x ^
+			    (ONES * '"')) | HASZERO(x ^ (ONES * '\\')) |
+			    (x & HIGHS)) != 0)
+				break;
+			p += 8;
+		}
+		if (p == end)
+			return -1;
+		if (*p == '"')
+			break;
+		if (*p < 0x80) {
+			if (*p < 0x20 || *p == '\\')
+				return -1;
+			p++;
+			continue;
+		}
+		if ((n = jsonio_fast_utf8(p, end)) == 0)
+			return -1;
+		p += n;
+	}
+	*len = p - (const unsigned char *)*s;
+	f->p = p + 1;
+	return 0;
+}
+
+static json_t *
+jsonio_fast_number(struct jsonio_fast *f)
+{
+	const unsigned char *p = f->p, *end = f->end, *start = f->p, *digits;
+	char tmp[64], *stop;
+	unsigned long long u = 0;
+	size_t n;
+	double d;
+	int real = 0, neg = 0;
+
+	if (p < end && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	digits = p;
+	if (p < end && *p == '0')
+		p++;
+	else if (p < end && *p >= '1' && *p <= '9') {
+		while (p < end && *p >= '0' && *p <= '9')
+			u = u * 10 + (*p++ - '0');
+	} else
+		return NULL;
+	if (p - digits > 18)
+		real = -1;	/* the slow reader judges the range */
+	if (p < end && *p == '.') {
+		real = 1;
+		if (++p == end || *p < '0' || *p > '9')
+			return NULL;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		real = 1;
+		if (++p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p == end || *p < '0' || *p > '9')
+			return NULL;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	f->p = p;
+	if (real == 0)
+		return json_integer(neg ? -(json_int_t)u : (json_int_t)u);
+	n = p - start;
+	if (real < 0 || n >= sizeof tmp)
+		return NULL;
+	memcpy(tmp, start, n);
+	tmp[n] = '\0';
+	errno = 0;
+	d = strtod(tmp, &stop);
+	if (stop != tmp + n || errno != 0 || !(d >= -0x1p63 && d < 0x1p63))
+		return NULL;
+	return json_real(d);
+}
+
+static json_t *
+jsonio_fast_value(struct jsonio_fast *f, int depth)
+{
+	json_t *v, *kid;
+	const char *s;
+	size_t len, n;
+
+	if (f->p == f->end)
+		return NULL;
+	switch (*f->p) {
+	case '{':
+		if (depth >= JSONIO_MAX_DEPTH || (v = json_object()) == NULL)
+			return NULL;
+		f->p++;
+		jsonio_fast_ws(f);
+		if (f->p < f->end && *f->p == '}') {
+			f->p++;
+			return v;
+		}
+		for (;;) {
+			if (f->p == f->end || *f->p != '"')
+				break;
+			f->p++;
+			if (jsonio_fast_string(f, &s, &len) != 0)
+				break;
+			jsonio_fast_ws(f);
+			if (f->p == f->end || *f->p != ':')
+				break;
+			f->p++;
+			jsonio_fast_ws(f);
+			if ((kid = jsonio_fast_value(f, depth + 1)) == NULL)
+				break;
+			n = json_object_size(v);
+			/* A duplicate replaces: the size tells. */
+			if (json_object_setn_new_nocheck(v, s, len, kid) != 0 ||
+			    json_object_size(v) != n + 1)
+				break;
+			jsonio_fast_ws(f);
+			if (f->p == f->end)
+				break;
+			if (*f->p == '}') {
+				f->p++;
+				return v;
+			}
+			if (*f->p != ',')
+				break;
+			f->p++;
+			jsonio_fast_ws(f);
+		}
+		json_decref(v);
+		return NULL;
+	case '[':
+		if (depth >= JSONIO_MAX_DEPTH || (v = json_array()) == NULL)
+			return NULL;
+		f->p++;
+		jsonio_fast_ws(f);
+		if (f->p < f->end && *f->p == ']') {
+			f->p++;
+			return v;
+		}
+		for (;;) {
+			if ((kid = jsonio_fast_value(f, depth + 1)) == NULL ||
+			    json_array_append_new(v, kid) != 0)
+				break;
+			jsonio_fast_ws(f);
+			if (f->p == f->end)
+				break;
+			if (*f->p == ']') {
+				f->p++;
+				return v;
+			}
+			if (*f->p != ',')
+				break;
+			f->p++;
+			jsonio_fast_ws(f);
+		}
+		json_decref(v);
+		return NULL;
+	case '"':
+		f->p++;
+		if (jsonio_fast_string(f, &s, &len) != 0)
+			return NULL;
+		return json_stringn_nocheck(s, len);
+	case 't':
+		if (f->end - f->p < 4 || memcmp(f->p, "true", 4) != 0)
+			return NULL;
+		f->p += 4;
+		return json_true();
+	case 'f':
+		if (f->end - f->p < 5 || memcmp(f->p, "false", 5) != 0)
+			return NULL;
+		f->p += 5;
+		return json_false();
+	case 'n':
+		if (f->end - f->p < 4 || memcmp(f->p, "null", 4) != 0)
+			return NULL;
+		f->p += 4;
+		return json_null();
+	default:
+		return jsonio_fast_number(f);
+	}
+}
+
+static json_t *
+jsonio_fast_parse(const char *text, size_t len)
+{
+	struct jsonio_fast f;
+	json_t *v;
+
+	f.p = (const unsigned char *)text;
+	f.end = f.p + len;
+	jsonio_fast_ws(&f);
+	if ((v = jsonio_fast_value(&f, 0)) == NULL)
+		return NULL;
+	jsonio_fast_ws(&f);
+	if (f.p != f.end) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
 int
 jsonio_parse(const char *text, size_t len, json_t **out, struct ierr *e)
 {
@@ -345,6 +622,11 @@ jsonio_parse(const char *text, size_t len, json_t **out, struct ierr *e)
 	}
 	if (jsonio_prescan(text, len, e) != 0)
 		return e->status;
+	/* What the fast reader takes passed jsonio_check's tests too. */
+	if ((v = jsonio_fast_parse(text, len)) != NULL) {
+		*out = v;
+		return 0;
+	}
 	v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
 	    &je);
 	if (v == NULL)
@@ -596,10 +878,6 @@ static const unsigned char jsonio_special[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	['"'] = 1, ['\\'] = 1
 };
-
-#define ONES	0x0101010101010101ULL
-#define HIGHS	0x8080808080808080ULL
-#define HASZERO(x)	(((x) - ONES) & ~(x) & HIGHS)
 
 /* Returns how many bytes of s[0..n) precede the first special byte. */
 static inline size_t
