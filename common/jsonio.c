@@ -15,6 +15,13 @@
 #define HIGHS	0x8080808080808080ULL
 #define HASZERO(x)	(((x) - ONES) & ~(x) & HIGHS)
 
+/* Bytes that a JSON string cannot hold raw. */
+static const unsigned char jsonio_special[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1
+};
+
 /*
  * Reading.
  *
@@ -398,7 +405,8 @@ jsonio_fast_string(struct jsonio_fast *f, const char **s, size_t *len)
 
 	*s = (const char *)p;
 	for (;;) {
-		/* Eight bytes at a time while none is special or above 0x7f. */
+		/* Eight bytes at a time while none is special or above 0x7f,
+		 * then byte by byte up to the one that is. */
 		while (end - p >= 8) {
 			memcpy(&x, p, 8);
 			if ((((x - ONES * 0x20) & ~x & HIGHS) | HASZERO(x ^
@@ -407,16 +415,14 @@ jsonio_fast_string(struct jsonio_fast *f, const char **s, size_t *len)
 				break;
 			p += 8;
 		}
+		while (p < end && !jsonio_special[*p] && *p < 0x80)
+			p++;
 		if (p == end)
 			return -1;
 		if (*p == '"')
 			break;
-		if (*p < 0x80) {
-			if (*p < 0x20 || *p == '\\')
-				return -1;
-			p++;
-			continue;
-		}
+		if (*p < 0x80)
+			return -1;	/* a control byte or an escape */
 		if ((n = jsonio_fast_utf8(p, end)) == 0)
 			return -1;
 		p += n;
@@ -613,6 +619,15 @@ jsonio_parse(const char *text, size_t len, json_t **out, struct ierr *e)
 
 	*out = NULL;
 	/*
+	 * The fast reader takes no NUL byte, nests no deeper than
+	 * JSONIO_MAX_DEPTH and takes no number jsonio_check refuses: what it
+	 * reads passes every test below.
+	 */
+	if ((v = jsonio_fast_parse(text, len)) != NULL) {
+		*out = v;
+		return 0;
+	}
+	/*
 	 * A NUL byte is valid nowhere in JSON, but jansson takes one after
 	 * a top-level number ("123\0") for the end of the text.
 	 */
@@ -622,11 +637,6 @@ jsonio_parse(const char *text, size_t len, json_t **out, struct ierr *e)
 	}
 	if (jsonio_prescan(text, len, e) != 0)
 		return e->status;
-	/* What the fast reader takes passed jsonio_check's tests too. */
-	if ((v = jsonio_fast_parse(text, len)) != NULL) {
-		*out = v;
-		return 0;
-	}
 	v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
 	    &je);
 	if (v == NULL)
@@ -871,13 +881,6 @@ jsonio_putc(struct buf *b, char c)
 		buf_reserve(b, 1);
 	b->data[b->len++] = c;
 }
-
-/* Bytes that a JSON string cannot hold raw. */
-static const unsigned char jsonio_special[256] = {
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	['"'] = 1, ['\\'] = 1
-};
 
 /* Returns how many bytes of s[0..n) precede the first special byte. */
 static inline size_t
