@@ -960,6 +960,15 @@ test_fast_reader(void)
 		"[", "{", "\"open", "{\"a\":1", "[1,2", "{} x", "1 2", "", " ",
 		"{\"a\":1}\n\n", "\xef\xbb\xbf{}", "[\"\x7f\"]", "{1:2}",
 		"[1,\n2,\n3e]", "NaN", "-Infinity", "[-]", "[+1]", "[0x10]",
+		"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\u0041\\u00e9\\u20AC\"",
+		"\"\\ud83d\\ude00 \\uD83D\\uDE00\"", "\"\\uDBFF\\uDFFF\\u0001\\u001f\"",
+		"\"\\u0000\"", "{\"\\u0000\":1}", "\"\\ud800\"", "\"\\udc00\"",
+		"\"\\ud800\\u0041\"", "\"\\ud800\\ud800\"", "\"\\ud800x\"", "\"\\u12\"",
+		"\"\\u12g4\"", "\"\\x41\"", "\"\\\"", "\"\\", "\"a\\'b\"", "\"\\U0041\"",
+		"\"caf\xc3\xa9\\n\xe2\x82\xac\"", "\"\\n\xc3\"", "\"\\n\x01\"",
+		"{\"a\\nb\":[\"x\\ty\",{\"c\\\"d\":\"\\u00e9\"}],\"e\\u0041\":\"z\"}",
+		"{\"k\\n\":\"v\\n\",\"k\\n\":1}", "{\"k\\n\":\"v\",\"k\\u000a\":1}",
+		"[\"\\u00e9\",\"\\u00e9\",{\"\\u00e9\":\"\\u00e9\",\"\\u00e8\":[\"\\/\"]}]",
 	};
 	char t[8];
 	size_t i;
@@ -1023,6 +1032,24 @@ test_fast_reader(void)
 		bad += !same_as_jansson(s, sizeof s);
 	}
 	ok(bad == 0, "fast reader: a byte inside a long string");
+
+	/* Every \\u escape, alone and as the first of a pair. */
+	bad = 0;
+	for (b1 = 0; b1 < 0x10000; b1++) {
+		char s[32];
+
+		snprintf(s, sizeof s, "\"\\u%04x\"", b1);
+		bad += !same_as_jansson(s, strlen(s));
+		if (b1 >= 0xd800 && b1 < 0xe000) {
+			snprintf(s, sizeof s, "[\"\\u%04X\\u%04x\"]", b1,
+			    0xdc00 + (b1 * 7) % 0x400);
+			bad += !same_as_jansson(s, strlen(s));
+			snprintf(s, sizeof s, "{\"\\u%04x\\u%04X\":1}", b1,
+			    0xdbf0 + b1 % 0x20);
+			bad += !same_as_jansson(s, strlen(s));
+		}
+	}
+	ok(bad == 0, "fast reader: every \\u escape, surrogate pairs too");
 }
 
 int
