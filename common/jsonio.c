@@ -25,7 +25,9 @@ static const unsigned char jsonio_special[256] = {
 /*
  * Reading.
  *
- * A scan refuses NUL bytes and nesting deeper than JSONIO_MAX_DEPTH
+ * The fast reader below takes the texts it can read exactly as jansson
+ * would; any other text goes the careful way, which alone words errors.
+ * There a scan refuses NUL bytes and nesting deeper than JSONIO_MAX_DEPTH
  * before jansson starts.  jansson does the lexing and refuses duplicate
  * keys, invalid UTF-8, "\u0000", integers beyond long long and reals that
  * overflow.  One walk over the result then refuses integral reals outside
