@@ -342,18 +342,18 @@ jsonio_prescan(const char *text, size_t len, struct ierr *e)
 }
 
 /*
- * The fast reader, for the common case: a text that jansson would accept,
- * its strings' escapes undone as jansson undoes them.  It builds the same values jansson does,
- * through jansson's own constructors, in the same order.  At anything it
- * does not take (a syntax error, \\u0000 or a lone surrogate, invalid UTF-8, a duplicate
- * key, a number strtod flags or that jsonio_check would refuse, nesting
- * at JSONIO_MAX_DEPTH) it gives up and jansson reads the text again, so
- * every error and its message come from the one careful path.
+ * The fast reader, for the common case: a text that jansson would accept.
+ * It undoes escapes as jansson does and builds the same values, through
+ * jansson's own constructors, in the same order.  At anything it does not
+ * take (a syntax error, \u0000 or a lone surrogate, invalid UTF-8, a
+ * duplicate key, a number strtod flags or that jsonio_check would refuse,
+ * nesting at JSONIO_MAX_DEPTH) it gives up and jansson reads the text
+ * again, so every error and its message come from the one careful path.
  */
 struct jsonio_fast {
 	const unsigned char	*p;
 	const unsigned char	*end;
-	struct buf		 tmp;	/* strings with escapes, undone */
+	struct buf		 tmp;	/* escaped strings, undone */
 };
 
 #define FAST_RAW ((size_t)-1)	/* a string that is the text's own bytes */
