@@ -819,6 +819,251 @@ test_fixed_point(void)
 	buf_free(&r);
 }
 
+/* ---------------------------------------------------------------- */
+
+/*
+ * jsonio_parse reads most texts without jansson's reader.  Whatever it
+ * takes must give the tree jansson gives (types, bytes, bits of reals,
+ * member order), and it must refuse exactly what jansson refuses.
+ */
+static int
+tree_same(const json_t *a, const json_t *b)
+{
+	void *ia, *ib;
+	size_t i;
+	double x, y;
+
+	if (json_typeof(a) != json_typeof(b))
+		return 0;
+	switch (json_typeof(a)) {
+	case JSON_OBJECT:
+		if (json_object_size(a) != json_object_size(b))
+			return 0;
+		for (ia = json_object_iter((json_t *)a),
+		    ib = json_object_iter((json_t *)b);
+		    ia != NULL && ib != NULL;
+		    ia = json_object_iter_next((json_t *)a, ia),
+		    ib = json_object_iter_next((json_t *)b, ib)) {
+			if (json_object_iter_key_len(ia) !=
+			    json_object_iter_key_len(ib) ||
+			    memcmp(json_object_iter_key(ia),
+			    json_object_iter_key(ib),
+			    json_object_iter_key_len(ia)) != 0 ||
+			    !tree_same(json_object_iter_value(ia),
+			    json_object_iter_value(ib)))
+				return 0;
+		}
+		return ia == NULL && ib == NULL;
+	case JSON_ARRAY:
+		if (json_array_size(a) != json_array_size(b))
+			return 0;
+		for (i = 0; i < json_array_size(a); i++) {
+			if (!tree_same(json_array_get(a, i),
+			    json_array_get(b, i)))
+				return 0;
+		}
+		return 1;
+	case JSON_STRING:
+		return json_string_length(a) == json_string_length(b) &&
+		    memcmp(json_string_value(a), json_string_value(b),
+		    json_string_length(a)) == 0;
+	case JSON_INTEGER:
+		return json_integer_value(a) == json_integer_value(b);
+	case JSON_REAL:
+		x = json_real_value(a);
+		y = json_real_value(b);
+		return memcmp(&x, &y, sizeof x) == 0;
+	case JSON_TRUE:
+	case JSON_FALSE:
+	case JSON_NULL:
+		return 1;
+	}
+	return 0;
+}
+
+/* An integral real outside the signed 64-bit range: jsonio refuses it. */
+static int
+big_real(const json_t *v)
+{
+	void *it;
+	size_t i;
+	double d;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		for (it = json_object_iter((json_t *)v); it != NULL;
+		    it = json_object_iter_next((json_t *)v, it)) {
+			if (big_real(json_object_iter_value(it)))
+				return 1;
+		}
+		return 0;
+	case JSON_ARRAY:
+		for (i = 0; i < json_array_size(v); i++) {
+			if (big_real(json_array_get(v, i)))
+				return 1;
+		}
+		return 0;
+	case JSON_REAL:
+		d = json_real_value(v);
+		return !(d >= -0x1p63 && d < 0x1p63);
+	default:
+		return 0;
+	}
+}
+
+/* 1 if jsonio_parse reads text as jansson does, refusing what jansson
+ * refuses and the integral reals beyond 64 bits. */
+static int
+same_as_jansson(const char *text, size_t len)
+{
+	struct ierr e = IERR_INIT;
+	json_error_t je;
+	json_t *a, *b;
+	int rc, same;
+
+	rc = jsonio_parse(text, len, &a, &e);
+	b = memchr(text, '\0', len) != NULL ? NULL : json_loadb(text, len,
+	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+	if (b != NULL && big_real(b)) {
+		json_decref(b);
+		b = NULL;
+	}
+	if (rc != 0 || b == NULL)
+		same = (rc != 0) == (b == NULL);
+	else
+		same = tree_same(a, b);
+	json_decref(a);
+	json_decref(b);
+	return same;
+}
+
+static void
+test_fast_reader(void)
+{
+	static const char *const texts[] = {
+		"{\"classification\":\"CONFIDENTIAL\",\"data\":{\"a\":[1,2.5,"
+		    "\"x\",true,false,null,{},[]]},\"id\":\"de-1\","
+		    "\"version\":2}",
+		" \t\r\n{ \"b\" : [ 1 , -2 ] , \"a\" :{ } } \n",
+		"{\"z\":1,\"a\":2,\"m\":{\"y\":1,\"b\":2}}",
+		"0", "-0", "7", "-7", "123456789012345678",
+		"-123456789012345678",
+		"1234567890123456789", "9223372036854775807",
+		"-9223372036854775808", "9223372036854775808", "1.0", "-0.0",
+		"1e2", "1E+2", "1e-2", "-1.5e-3", "0.1", "50.110924", "1e-400",
+		"4.9e-324", "2.2250738585072011e-308", "9223372036854775807.0",
+		"9.2233720368547748e18", "1e19", "1e400", "12345678901234567890"
+		    "12345678901234567890.5",
+		"\"\"", "\"plain\"",
+		"\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"",
+		"\"a\\\"b\"", "\"\\u00e9\\n\"", "{\"k\\u0041\":1,\"kA\":2}",
+		"{\"kA\":1,\"kA\":2}",
+		"[{\"a\":1},{\"a\":1,\"b\":{\"a\":1,\"a\":2}}]",
+		"true", "false", "null", "[]", "{}", "[[[[]]]]",
+		"{\"a\":1,}", "[1,]", "[01]", "-", "-a", "1.", ".5", "1e",
+		"1e+",
+		"tru", "nul", "fals", "{\"a\" 1}", "[1 2]", "{,}", "{\"a\":}",
+		"[", "{", "\"open", "{\"a\":1", "[1,2", "{} x", "1 2", "", " ",
+		"{\"a\":1}\n\n", "\xef\xbb\xbf{}", "[\"\x7f\"]", "{1:2}",
+		"[1,\n2,\n3e]", "NaN", "-Infinity", "[-]", "[+1]", "[0x10]",
+		"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\u0041\\u00e9\\u20AC\"",
+		"\"\\ud83d\\ude00 \\uD83D\\uDE00\"",
+		"\"\\uDBFF\\uDFFF\\u0001\\u001f\"",
+		"\"\\u0000\"", "{\"\\u0000\":1}", "\"\\ud800\"", "\"\\udc00\"",
+		"\"\\ud800\\u0041\"", "\"\\ud800\\ud800\"", "\"\\ud800x\"",
+		"\"\\u12\"",
+		"\"\\u12g4\"", "\"\\x41\"", "\"\\\"", "\"\\", "\"a\\'b\"",
+		"\"\\U0041\"",
+		"\"caf\xc3\xa9\\n\xe2\x82\xac\"", "\"\\n\xc3\"", "\"\\n\x01\"",
+		"{\"a\\nb\":[\"x\\ty\",{\"c\\\"d\":\"\\u00e9\"}],"
+		    "\"e\\u0041\":\"z\"}",
+		"{\"k\\n\":\"v\\n\",\"k\\n\":1}",
+		"{\"k\\n\":\"v\",\"k\\u000a\":1}",
+		"[\"\\u00e9\",\"\\u00e9\",{\"\\u00e9\":\"\\u00e9\","
+		    "\"\\u00e8\":[\"\\/\"]}]",
+	};
+	char t[8];
+	size_t i;
+	int b1, b2, b3, b4, bad;
+
+	bad = 0;
+	for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		if (!same_as_jansson(texts[i], strlen(texts[i]))) {
+			diag("differs: %s", texts[i]);
+			bad++;
+		}
+	}
+	ok(bad == 0, "fast reader: %zu texts read as jansson reads them",
+	    sizeof texts / sizeof texts[0]);
+
+	/* Every byte alone in a string, then every pair after a lead byte. */
+	bad = 0;
+	for (b1 = 0; b1 < 256; b1++) {
+		t[0] = '"';
+		t[1] = (char)b1;
+		t[2] = '"';
+		bad += !same_as_jansson(t, 3);
+		for (b2 = 0; b2 < 256 && b1 >= 0x80; b2++) {
+			t[2] = (char)b2;
+			t[3] = '"';
+			bad += !same_as_jansson(t, 4);
+		}
+	}
+	ok(bad == 0, "fast reader: every byte and byte pair in a string");
+
+	/* Three- and four-byte forms at the edges of their ranges. */
+	bad = 0;
+	for (b1 = 0xe0; b1 < 256; b1++) {
+		for (b2 = 0x70; b2 < 0xd0; b2++) {
+			for (b3 = 0x70; b3 < 0xd0; b3 += 0x0f) {
+				t[0] = '"';
+				t[1] = (char)b1;
+				t[2] = (char)b2;
+				t[3] = (char)b3;
+				t[4] = '"';
+				bad += !same_as_jansson(t, 5);
+				for (b4 = 0x7f; b4 <= 0xc0; b4 += 0x41 / 2) {
+					t[4] = (char)b4;
+					t[5] = '"';
+					bad += !same_as_jansson(t, 6);
+				}
+			}
+		}
+	}
+	ok(bad == 0, "fast reader: three- and four-byte sequences");
+
+	/* A long string of each kind reaches the eight-byte loop. */
+	bad = 0;
+	for (b1 = 1; b1 < 256; b1++) {
+		char s[40];
+
+		memset(s, 'a', sizeof s);
+		s[0] = '"';
+		s[sizeof s - 1] = '"';
+		s[9 + b1 % 17] = (char)b1;
+		bad += !same_as_jansson(s, sizeof s);
+	}
+	ok(bad == 0, "fast reader: a byte inside a long string");
+
+	/* Every \\u escape, alone and as the first of a pair. */
+	bad = 0;
+	for (b1 = 0; b1 < 0x10000; b1++) {
+		char s[32];
+
+		snprintf(s, sizeof s, "\"\\u%04x\"", b1);
+		bad += !same_as_jansson(s, strlen(s));
+		if (b1 >= 0xd800 && b1 < 0xe000) {
+			snprintf(s, sizeof s, "[\"\\u%04X\\u%04x\"]", b1,
+			    0xdc00 + (b1 * 7) % 0x400);
+			bad += !same_as_jansson(s, strlen(s));
+			snprintf(s, sizeof s, "{\"\\u%04x\\u%04X\":1}", b1,
+			    0xdbf0 + b1 % 0x20);
+			bad += !same_as_jansson(s, strlen(s));
+		}
+	}
+	ok(bad == 0, "fast reader: every \\u escape, surrogate pairs too");
+}
+
 int
 main(void)
 {
@@ -830,5 +1075,6 @@ main(void)
 	test_small_stack();
 	test_brackets_in_strings();
 	test_fixed_point();
+	test_fast_reader();
 	return done_testing();
 }
