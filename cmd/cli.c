@@ -4,11 +4,73 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <jansson.h>
 
 #include "cli.h"
 #include "err.h"
 #include "exitcodes.h"
+#include "jsonarena.h"
+#include "keys.h"
 #include "parallel.h"
+#include "secmem.h"
+
+/* The settings of SPEC 9 that an empty value must not turn off. */
+static const char *const cli_env[] = {
+	"INTEL_NOW", "INTEL_ID_KEY", "INTEL_AGREEMENT", "INTEL_KEY",
+	"INTEL_PARTY"
+};
+
+int
+cli_no_core_dumps(void)
+{
+	const struct rlimit none = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &none) != 0) {
+		diag_warn("cannot turn off core dumps: setrlimit: %s",
+		    strerror(errno));
+		return EXIT_CONFIG;
+	}
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		diag_warn("cannot turn off core dumps: prctl: %s",
+		    strerror(errno));
+		return EXIT_CONFIG;
+	}
+	return 0;
+}
+
+int
+cli_check_env(void)
+{
+	const char *v;
+
+	for (size_t i = 0; i < sizeof cli_env / sizeof cli_env[0]; i++)
+		if ((v = getenv(cli_env[i])) != NULL && *v == '\0') {
+			diag_warn("%s is set but empty: give it a value or "
+			    "unset it", cli_env[i]);
+			return EXIT_USAGE;
+		}
+	return 0;
+}
+
+int
+cli_init(const char *argv0)
+{
+	struct ierr e = IERR_INIT;
+	int rc;
+
+	diag_init(argv0);
+	if ((rc = cli_no_core_dumps()) != 0 || (rc = cli_check_env()) != 0)
+		return rc;
+	jsonarena_init();
+	json_object_seed(0);
+	if ((rc = secmem_init(&e)) != 0) {
+		diag_err(&e);
+		return rc;
+	}
+	return -1;
+}
 
 int
 cli_version(void)
@@ -51,7 +113,7 @@ cli_setting(const char *option, const char *envvar)
 	if (option != NULL)
 		return option;
 	v = getenv(envvar);
-	return v != NULL && *v != '\0' ? v : NULL;
+	return v != NULL && *v != '\0' ? v : NULL;	/* cli_check_env() */
 }
 
 int
@@ -89,10 +151,15 @@ cli_common_option(int c, const char *arg, const struct cli_common *co)
 {
 	switch (c) {
 	case 'j':
+		if (co->jobs == NULL)
+			break;
 		return cli_jobs(arg, co->jobs) == 0 ? -1 :
 		    cli_usage(co->usage, 0);
 	case 'o':
-		*co->output = arg;
+		if (co->output == NULL)
+			break;
+		/* The one place where "-" for standard output is read. */
+		*co->output = strcmp(arg, "-") == 0 ? NULL : arg;
 		return -1;
 	case 'q':
 		*co->quiet = 1;
@@ -105,8 +172,9 @@ cli_common_option(int c, const char *arg, const struct cli_common *co)
 	case CLI_OPT_VERSION:
 		return cli_version();
 	default:
-		return cli_usage(co->usage, 0);
+		break;
 	}
+	return cli_usage(co->usage, 0);
 }
 
 int
@@ -132,5 +200,22 @@ cli_load_agreement(const char *path, int64_t now, struct agreement **out)
 		agreement_free(*out);
 		*out = NULL;
 	}
+	return rc;
+}
+
+int
+cli_passphrase(const char *file, int ask, int confirm, char **pass)
+{
+	struct ierr e = IERR_INIT;
+	int rc = 0;
+
+	*pass = NULL;
+	if (file != NULL)
+		rc = keys_read_passphrase_file(file, pass, &e);
+	else if (ask)
+		rc = keys_prompt_passphrase(confirm ? "New passphrase: " :
+		    "Passphrase: ", confirm, pass, &e);
+	if (rc != 0)
+		diag_err(&e);
 	return rc;
 }

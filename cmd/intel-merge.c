@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "err.h"
 #include "exitcodes.h"
+#include "jsonarena.h"
 #include "store.h"
 #include "timeutil.h"
 
@@ -24,10 +25,7 @@ static const struct option longopts[] = {
 	{ "hits", required_argument, NULL, 'H' },
 	{ "expire", no_argument, NULL, 'E' },
 	{ "audit", required_argument, NULL, 'A' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	CLI_BASIC_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -40,6 +38,8 @@ on_event(void *arg, enum store_event ev, const char *origin, const char *id,
 		[STORE_EV_UPDATED] = "updated",
 		[STORE_EV_WITHDRAWN] = "withdrawn",
 		[STORE_EV_OLDER] = "older than the record kept",
+		[STORE_EV_RELAYED] = "relayed by another party: the record "
+		    "from its origin stays",
 		[STORE_EV_DUPLICATE] = "delivered again",
 		[STORE_EV_EXPIRED] = "expired"
 	};
@@ -80,33 +80,40 @@ main(int argc, char *argv[])
 	struct ierr e = IERR_INIT;
 	const char *store = NULL, *auditlog = NULL;
 	int ch, quiet = 0, verbose = 0, rc = 0;
+	const struct cli_common co = { NULL, NULL, &quiet, &verbose,
+	    usage_text };
 
-	diag_init(argv[0]);
+	if ((rc = cli_init(argv[0])) >= 0)
+		return cli_finish(rc);
 	while ((ch = getopt_long(argc, argv, "hqs:v", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's': store = optarg; break;
 		case 'H': o.hits = optarg; break;
 		case 'E': o.expire = 1; break;
 		case 'A': auditlog = optarg; break;
-		case 'q': quiet = 1; break;
-		case 'v': verbose = 1; break;
-		case 'h': return cli_finish(cli_usage(usage_text, 1));
-		case 'V': return cli_finish(cli_version());
-		default: return cli_usage(usage_text, 0);
+		default:
+			if ((rc = cli_common_option(ch, optarg, &co)) >= 0)
+				return cli_finish(rc);
 		}
 	}
 	if (store == NULL && o.hits != NULL && strcmp(o.hits, "-") == 0) {
 		diag_warn("--hits - needs -s: standard output carries the "
 		    "records");
-		return cli_usage(usage_text, 0);
+		return cli_finish(cli_usage(usage_text, 0));
 	}
 	if ((rc = timeutil_now(&o.now, &e)) != 0) {
 		diag_err(&e);
-		return rc;
+		return cli_finish(rc);
 	}
 	o.report = on_event;
 	o.report_arg = &verbose;
 
+	if ((rc = store_check_names(store, o.hits, auditlog,
+	    (const char *const *)argv + optind, (size_t)(argc - optind),
+	    &e)) != 0) {
+		diag_err(&e);
+		return rc;
+	}
 	/* All the new input is read and checked before the store is
 	 * locked or touched. */
 	b = store_batch_new();
@@ -131,5 +138,6 @@ main(int argc, char *argv[])
 		    store ? "store" : "result");
 	if (auditlog != NULL)
 		rc = audit(auditlog, o.now, &st);
+	jsonarena_thread_end();
 	return cli_finish(rc);
 }

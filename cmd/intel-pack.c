@@ -12,28 +12,29 @@
 #include "agreement.h"
 #include "buf.h"
 #include "cli.h"
+#include "crypto.h"
 #include "err.h"
 #include "exitcodes.h"
 #include "input.h"
 #include "jsonarena.h"
 #include "jsonio.h"
-#include "lines.h"
 #include "output.h"
 #include "pack.h"
-#include "parallel.h"
+#include "secfile.h"
 #include "secmem.h"
 #include "timeutil.h"
 
 static const char usage_text[] =
     "usage: intel-pack [-f ndjson|json|csv] [-a AGREEMENT] [--origin PARTY]\n"
     "                  [--type T] [--classification C] [--purpose P]...\n"
-    "                  [--skip-bad] [-j N] [-o FILE] [-q] [-v] [FILE...]\n";
+    "                  [--id-key FILE] [--skip-bad] [-j N] [-o FILE] [-q] [-v]\n"
+    "                  [FILE...]\n";
 
 struct run {
 	struct pack_opts opts;
 	struct output *out;
-	struct buf line;
 	int skip_bad, quiet, verbose, jobs;
+	int warned;			/* about random ids */
 	unsigned long read, written, skipped;
 	int status;
 };
@@ -51,69 +52,47 @@ bad_object(struct run *r, const char *name, unsigned long line,
 	return cli_status(&r->status, EXIT_DATAERR);
 }
 
-static int
-on_object(void *arg, const char *name, unsigned long line, json_t *obj,
-    const struct ierr *bad)
+/* A worker's own copy of the options, with its own id key context. */
+struct worker {
+	struct pack_opts opts;
+};
+
+/* Packs one object into the item's line: in a worker thread under -j.
+ * The item's data says whether the record got a random id. */
+static void
+work(void *arg, json_t *obj, struct par_item *it)
 {
-	struct run *r = arg;
-	struct ierr e = IERR_INIT;
+	struct worker *w = arg;
+	int random_id = w->opts.id_key == NULL &&
+	    json_object_get(obj, "id") == NULL;
 	json_t *rec;
 
-	r->read++;
-	if (obj == NULL)
-		return bad_object(r, name, line, bad);
-	if (pack_record(&r->opts, obj, &rec, &e) != 0)
-		return bad_object(r, name, line, &e);
-	buf_reset(&r->line);
-	if (jsonio_canon(&r->line, rec, &e) != 0) {
+	if (pack_record(&w->opts, obj, &rec, &it->err) == 0) {
+		if (jsonio_canon(&it->out, rec, &it->err) == 0)
+			buf_addc(&it->out, '\n');
 		json_decref(rec);
-		return bad_object(r, name, line, &e);
-	}
-	json_decref(rec);
-	buf_addc(&r->line, '\n');
-	if (output_write(r->out, r->line.data, r->line.len, &e) != 0) {
-		diag_err(&e);
-		return cli_status(&r->status, e.status);
-	}
-	r->written++;
-	return 0;
-}
-
-/* NDJSON, line by line, with -j N workers (parallel.h). */
-static void
-work(void *arg, struct par_item *it)
-{
-	struct run *r = arg;
-	int *skip = it->data;
-	json_t *obj, *rec;
-
-	switch (input_ndjson_line(it->line, it->len, &obj, &it->err)) {
-	case 1:
-		*skip = 1;
-		break;
-	case 0:
-		if (pack_record(&r->opts, obj, &rec, &it->err) == 0) {
-			if (jsonio_canon(&it->out, rec, &it->err) == 0)
-				buf_addc(&it->out, '\n');
-			json_decref(rec);
-		}
-		break;
 	}
 	if (it->err.status != 0)
 		it->status = it->err.status;
+	*(int *)it->data = random_id;
 }
 
+/* In input order: writes, counts and reports. */
 static int
 commit(void *arg, struct par_item *it)
 {
 	struct run *r = arg;
 	struct ierr e = IERR_INIT;
 
-	if (*(int *)it->data)
-		return 0;		/* a blank line */
 	r->read++;
 	if (it->status != 0)
 		return bad_object(r, it->name, it->lineno, &it->err);
+	if (*(int *)it->data && !r->warned) {
+		diag_warn("no id key (--id-key or INTEL_ID_KEY): records "
+		    "without an id get random ones, so packing the same input "
+		    "again gives other ids");
+		r->warned = 1;
+	}
 	if (output_write(r->out, it->out.data, it->out.len, &e) != 0) {
 		diag_err(&e);
 		return cli_status(&r->status, e.status);
@@ -125,38 +104,32 @@ commit(void *arg, struct par_item *it)
 static void *
 worker_new(void *arg, struct ierr *e)
 {
+	struct run *r = arg;
+	struct worker *w = xcalloc(1, sizeof *w);
+
 	(void)e;
-	return arg;
+	w->opts = r->opts;
+	if (r->opts.id_key != NULL)
+		w->opts.id_key = crypto_hmac_dup(r->opts.id_key);
+	return w;
 }
 
 static void
 worker_free(void *arg)
 {
-	(void)arg;
+	struct worker *w = arg;
+
+	crypto_hmac_free(w->opts.id_key);
+	free(w);
 }
 
-static const struct par_ops pack_ops = {
+static const struct input_ops pack_ops = {
 	.data_size = sizeof(int),
 	.worker_new = worker_new,
 	.worker_free = worker_free,
 	.work = work,
 	.commit = commit,
 };
-
-static int
-pack_lines(struct run *r, const char *path, struct ierr *e)
-{
-	struct lines *l;
-	int rc;
-
-	if ((rc = lines_open(path, &l, e)) != 0)
-		return rc;
-	/* A stop at a bad record was reported by commit(); a read error
-	 * is in e, for the caller to report. */
-	rc = par_run(l, r->jobs, &pack_ops, r, e);
-	lines_close(l);
-	return rc;
-}
 
 static int
 pack_file(struct run *r, const char *path, const char *format)
@@ -169,11 +142,10 @@ pack_file(struct run *r, const char *path, const char *format)
 		fmt = input_format_guess(path);
 	else
 		input_format_parse(format, &fmt);
-	if (fmt == INPUT_NDJSON)
-		rc = pack_lines(r, path, &e);
-	else
-		rc = input_read(path, fmt, on_object, r, &e);
-	if (e.status != 0) {		/* not reported yet */
+	/* A stop at a bad object was reported by commit(); an input that
+	 * cannot be opened or read is in e, for this function to report. */
+	rc = input_run(path, fmt, r->jobs, &pack_ops, r, &e);
+	if (e.status != 0) {
 		diag_err(&e);
 		cli_status(&r->status, rc);
 		return rc == EXIT_NOINPUT ? 0 : rc;	/* go on after 66 */
@@ -196,11 +168,11 @@ finish(struct run *r)
 	if (!r->quiet)
 		diag_warn("%lu read, %lu written, %lu skipped", r->read,
 		    r->written, r->skipped);
-	buf_free(&r->line);
 	return r->status;
 }
 
-enum { OPT_ORIGIN = 256, OPT_TYPE, OPT_CLASS, OPT_PURPOSE, OPT_SKIP };
+enum { OPT_ORIGIN = 256, OPT_TYPE, OPT_CLASS, OPT_PURPOSE, OPT_IDKEY,
+    OPT_SKIP };
 
 static const struct option longopts[] = {
 	{ "format", required_argument, NULL, 'f' },
@@ -209,10 +181,45 @@ static const struct option longopts[] = {
 	{ "type", required_argument, NULL, OPT_TYPE },
 	{ "classification", required_argument, NULL, OPT_CLASS },
 	{ "purpose", required_argument, NULL, OPT_PURPOSE },
+	{ "id-key", required_argument, NULL, OPT_IDKEY },
 	{ "skip-bad", no_argument, NULL, OPT_SKIP },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
+
+/* Reads the id key (SPEC 4) into a keyed hash; the key itself is wiped. */
+static int
+load_id_key(const char *path, struct crypto_hmac **out)
+{
+	struct ierr e = IERR_INIT;
+	unsigned char *key;
+	size_t len;
+
+	*out = NULL;
+	if (path == NULL)
+		return 0;
+	if (secfile_read(path, &secfile_id_key, &key, &len, &e) != 0) {
+		diag_err(&e);
+		return e.status;
+	}
+	*out = crypto_hmac_new(key, len);
+	secfile_free(key, len);
+	return 0;
+}
+
+/* "unknown input format "xml" (ndjson, json or csv)" */
+static void
+unknown_format(const char *format)
+{
+	struct buf names = BUF_INIT;
+
+	for (int i = 0; i < INPUT_NFORMATS; i++)
+		buf_printf(&names, "%s%s", i == 0 ? "" : i + 1 ==
+		    INPUT_NFORMATS ? " or " : ", ",
+		    input_format_name((enum input_format)i));
+	diag_warn("unknown input format \"%s\" (%s)", format, names.data);
+	buf_free(&names);
+}
 
 /* Checks the command-line fill-ins against the agreement, as input is. */
 static int
@@ -240,8 +247,9 @@ check_fillins(const struct pack_opts *o)
 int
 main(int argc, char **argv)
 {
-	struct run r = { .line = BUF_INIT, .jobs = 1 };
+	struct run r = { .jobs = 1 };
 	const char *format = NULL, *agreement = NULL, *output = NULL;
+	const char *id_key = NULL;
 	const char **purposes = xcalloc((size_t)argc, sizeof *purposes);
 	struct agreement *ag = NULL;
 	struct ierr e = IERR_INIT;
@@ -250,9 +258,8 @@ main(int argc, char **argv)
 	enum input_format fmt;
 	int c, rc;
 
-	diag_init(argv[0]);
-	jsonarena_init();
-	json_object_seed(0);
+	if ((rc = cli_init(argv[0])) >= 0)
+		goto out;
 	while ((c = getopt_long(argc, argv, "f:a:j:o:qvh", longopts, NULL)) != -1)
 		switch (c) {
 		case 'f': format = optarg; break;
@@ -261,6 +268,7 @@ main(int argc, char **argv)
 		case OPT_TYPE: r.opts.type = optarg; break;
 		case OPT_CLASS: r.opts.classification = optarg; break;
 		case OPT_PURPOSE: purposes[r.opts.npurposes++] = optarg; break;
+		case OPT_IDKEY: id_key = optarg; break;
 		case OPT_SKIP: r.skip_bad = 1; break;
 		default:
 			if ((rc = cli_common_option(c, optarg, &co)) >= 0)
@@ -268,13 +276,11 @@ main(int argc, char **argv)
 		}
 	r.opts.purposes = purposes;
 	if (format != NULL && input_format_parse(format, &fmt) != 0) {
-		diag_warn("unknown input format \"%s\" (ndjson, json or csv)",
-		    format);
+		unknown_format(format);
 		rc = cli_usage(usage_text, 0);
 		goto out;
 	}
-	if ((rc = secmem_init(&e)) != 0 ||
-	    (rc = timeutil_now(&r.opts.now, &e)) != 0) {
+	if ((rc = timeutil_now(&r.opts.now, &e)) != 0) {
 		diag_err(&e);
 		goto out;
 	}
@@ -283,7 +289,9 @@ main(int argc, char **argv)
 	    (rc = cli_load_agreement(agreement, r.opts.now, &ag)) != 0)
 		goto out;
 	r.opts.agreement = ag;
-	if ((rc = check_fillins(&r.opts)) != 0)
+	if ((rc = check_fillins(&r.opts)) != 0 ||
+	    (rc = load_id_key(cli_setting(id_key, "INTEL_ID_KEY"),
+	    &r.opts.id_key)) != 0)
 		goto out;
 	if ((rc = output_open(output, &r.out, &e)) != 0) {
 		diag_err(&e);
@@ -297,6 +305,7 @@ main(int argc, char **argv)
 out:
 	jsonarena_thread_end();
 	agreement_free(ag);
+	crypto_hmac_free(r.opts.id_key);
 	free(purposes);
 	return cli_finish(rc);
 }

@@ -356,7 +356,7 @@ setup(struct run *r)
 		    "needed (or INTEL_AGREEMENT, INTEL_PARTY)");
 		return cli_usage(usage_text, 0);
 	}
-	if ((rc = secmem_init(&e)) != 0 || (rc = timeutil_now(&r->now, &e)))
+	if ((rc = timeutil_now(&r->now, &e)) != 0)
 		goto fail;
 	if ((rc = cli_load_agreement(r->agreement, r->now, &r->ag)) != 0)
 		return rc;
@@ -416,8 +416,6 @@ parse_args(struct run *r, int argc, char **argv)
 			if ((rc = cli_common_option(c, optarg, &co)) >= 0)
 				return rc;
 		}
-	if (r->output_path != NULL && strcmp(r->output_path, "-") == 0)
-		r->output_path = NULL;
 	return -1;
 }
 
@@ -427,10 +425,8 @@ main(int argc, char **argv)
 	struct run r = { .jobs = 1 };
 	int rc;
 
-	diag_init(argv[0]);
-	jsonarena_init();
-	json_object_seed(0);
-	if ((rc = parse_args(&r, argc, argv)) >= 0)
+	if ((rc = cli_init(argv[0])) >= 0 ||
+	    (rc = parse_args(&r, argc, argv)) >= 0)
 		return cli_finish(rc);
 	if ((rc = setup(&r)) == 0) {
 		if (optind == argc)

@@ -1,6 +1,8 @@
 /*
  * intel-sign: generate keys; refuse any record the agreement does not
- * allow to the recipient; wrap the records into a signed bundle (SPEC 6).
+ * allow to the recipient; wrap the records into a signed bundle (SPEC 6),
+ * sealed to the recipient's age recipients when asked or required
+ * (SPEC 6a).
  */
 #include "config.h"
 
@@ -9,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
+#include "age.h"
 #include "agreement.h"
 #include "audit.h"
 #include "bundle.h"
@@ -21,6 +25,7 @@
 #include "lines.h"
 #include "output.h"
 #include "parallel.h"
+#include "sealstream.h"
 #include "secmem.h"
 #include "state.h"
 #include "timeutil.h"
@@ -28,14 +33,23 @@
 static const char usage_text[] =
     "usage: intel-sign -a AGREEMENT -k KEY --to PARTY [--seq N] [--state DIR]\n"
     "                  [--passphrase-file FILE | --ask-passphrase]\n"
+    "                  [--seal] [--seal-also RECIPIENT]...\n"
     "                  [--audit FILE] [-j N] [-o FILE] [-q] [-v] [FILE...]\n"
     "       intel-sign --keygen --party PARTY -o NAME\n"
+    "                  [--passphrase-file FILE | --ask-passphrase]\n"
+    "       intel-sign --upgrade-key -k KEY -o NAME\n"
+    "                  [--passphrase-file FILE | --ask-passphrase]\n"
+    "       intel-sign --export-age-identity -k KEY -o FILE\n"
     "                  [--passphrase-file FILE | --ask-passphrase]\n";
 
 struct run {
 	const char *agreement, *key, *to, *party, *state, *output, *audit;
 	const char *passfile, *seqarg;
-	int keygen, ask, quiet, verbose, jobs;
+	int keygen, upgrade, export, ask, quiet, verbose, jobs, seal;
+	const char **also;		/* --seal-also, nalso of them */
+	size_t nalso;
+	unsigned char (*rcpts)[32];	/* sealed to these when nrcpts > 0 */
+	size_t nrcpts;
 	int64_t now;
 	struct agreement *ag;
 	struct keys_secret *k;
@@ -49,18 +63,7 @@ struct run {
 static int
 passphrase(struct run *r, int confirm, char **pass)
 {
-	struct ierr e = IERR_INIT;
-	int rc = 0;
-
-	*pass = NULL;
-	if (r->passfile != NULL)
-		rc = keys_read_passphrase_file(r->passfile, pass, &e);
-	else if (r->ask)
-		rc = keys_prompt_passphrase(confirm ? "New passphrase: " :
-		    "Passphrase: ", confirm, pass, &e);
-	if (rc != 0)
-		diag_err(&e);
-	return rc;
+	return cli_passphrase(r->passfile, r->ask, confirm, pass);
 }
 
 static int
@@ -72,7 +75,7 @@ keygen(struct run *r)
 
 	if (r->party == NULL || r->output == NULL || r->agreement != NULL ||
 	    r->key != NULL || r->to != NULL || r->seqarg != NULL ||
-	    r->state != NULL || r->audit != NULL) {
+	    r->state != NULL || r->audit != NULL || r->seal) {
 		diag_warn("--keygen takes --party PARTY and -o NAME only");
 		return cli_usage(usage_text, 0);
 	}
@@ -81,10 +84,132 @@ keygen(struct run *r)
 	if ((rc = keys_generate(r->party, pass, r->output, &e)) != 0)
 		diag_err(&e);
 	else if (!r->quiet)
-		diag_warn("wrote %s.pub and %s.key%s", r->output, r->output,
-		    pass != NULL ? " (sealed with the passphrase)" : "");
+		diag_warn("wrote %s.pub, %s.key%s and %s.recipient", r->output,
+		    r->output, pass != NULL ? " (sealed with the passphrase)" :
+		    "", r->output);
 	keys_free_passphrase(pass);
 	return rc;
+}
+
+/* --upgrade-key and --export-age-identity: a key in, files out. */
+static int
+keyfiles(struct run *r)
+{
+	struct ierr e = IERR_INIT;
+	const char *what = r->upgrade ? "--upgrade-key" :
+	    "--export-age-identity";
+	char *pass = NULL;
+	int rc;
+
+	r->key = cli_setting(r->key, "INTEL_KEY");
+	if (r->key == NULL || r->output == NULL || r->party != NULL ||
+	    r->agreement != NULL || r->to != NULL || r->seqarg != NULL ||
+	    r->state != NULL || r->audit != NULL || r->seal) {
+		diag_warn("%s takes -k KEY and -o %s only", what,
+		    r->upgrade ? "NAME" : "FILE");
+		return cli_usage(usage_text, 0);
+	}
+	if ((rc = passphrase(r, 0, &pass)) != 0)
+		return rc;
+	rc = keys_load_secret(r->key, pass, &r->k, &e);
+	if (rc == 0 && r->upgrade)
+		rc = keys_upgrade(r->k, pass, r->output, &e);
+	else if (rc == 0)
+		rc = keys_export_identity(r->k, r->output, &e);
+	keys_free_passphrase(pass);
+	if (rc != 0)
+		diag_err(&e);
+	else if (!r->quiet && r->upgrade)
+		diag_warn("wrote %s.key and %s.recipient: the signing key of "
+		    "%s with a new X25519 pair", r->output, r->output,
+		    keys_party(r->k));
+	else if (!r->quiet)
+		diag_warn("wrote %s: the age identity of %s", r->output,
+		    keys_party(r->k));
+	return rc;
+}
+
+/* Adds a recipient unless it is there already. */
+static int
+add_recipient(struct run *r, const unsigned char pub[32])
+{
+	size_t i;
+
+	for (i = 0; i < r->nrcpts; i++)
+		if (memcmp(r->rcpts[i], pub, 32) == 0)
+			return 0;
+	if (r->nrcpts == AGE_STANZAS_MAX) {
+		diag_warn("a bundle is sealed to at most %d recipients",
+		    AGE_STANZAS_MAX);
+		return EXIT_USAGE;
+	}
+	r->rcpts = xrealloc(r->rcpts, (r->nrcpts + 1) * sizeof *r->rcpts);
+	memcpy(r->rcpts[r->nrcpts++], pub, 32);
+	return 0;
+}
+
+/* --seal-also: an age1 string, else an age recipients file. */
+static int
+seal_also(struct run *r, const char *arg)
+{
+	struct ierr e = IERR_INIT;
+	unsigned char pub[32], (*v)[32] = NULL;
+	size_t i, n = 0;
+	int rc;
+
+	if (strncmp(arg, "age1", 4) == 0 || strncmp(arg, "AGE1", 4) == 0) {
+		if (age_recipient_parse(arg, strlen(arg), pub, &e) != 0) {
+			diag_warn("--seal-also %s: %s", arg, e.msg);
+			return EXIT_USAGE;
+		}
+		return add_recipient(r, pub);
+	}
+	if ((rc = keys_load_recipients(arg, &v, &n, &e)) != 0) {
+		diag_err(&e);
+		return rc;
+	}
+	for (i = 0, rc = 0; i < n && rc == 0; i++)
+		rc = add_recipient(r, v[i]);
+	free(v);
+	return rc;
+}
+
+/*
+ * Whether and to whom the bundle is sealed: --seal, --seal-also or the
+ * rule's seal: required; then to every recipient the agreement lists for
+ * the recipient party, and to each --seal-also.
+ */
+static int
+seal_setup(struct run *r)
+{
+	const struct ag_rule *rule = agreement_rule(r->ag, keys_party(r->k),
+	    r->to);
+	const struct ag_party *p = agreement_party(r->ag, r->to);
+	size_t i;
+	int rc;
+
+	if (rule != NULL && rule->seal == AG_SEAL_REQUIRED)
+		r->seal = 1;
+	if (!r->seal)
+		return 0;
+	if (p == NULL || p->nrecipients == 0) {
+		diag_warn("%s: %s lists no recipients in agreement %s: a "
+		    "bundle for it cannot be sealed", r->agreement, r->to,
+		    r->ag->id);
+		return EXIT_CONFIG;
+	}
+	if (r->output == NULL && isatty(STDOUT_FILENO)) {
+		diag_warn("a sealed bundle is binary: not written to a "
+		    "terminal (use -o FILE or a redirection)");
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < p->nrecipients; i++)
+		if ((rc = add_recipient(r, p->recipients[i])) != 0)
+			return rc;
+	for (i = 0; i < r->nalso; i++)
+		if ((rc = seal_also(r, r->also[i])) != 0)
+			return rc;
+	return 0;
 }
 
 /* Agreement, key, rule: everything before the first record. */
@@ -114,10 +239,12 @@ setup(struct run *r)
 		diag_err(&e);
 		return rc;
 	}
+	if ((rc = seal_setup(r)) != 0)
+		return rc;
 	if (r->verbose)
-		diag_warn("agreement %s version %lld: key %s of %s, to %s",
+		diag_warn("agreement %s version %lld: key %s of %s, to %s%s",
 		    r->ag->id, (long long)r->ag->version, keys_key_id(r->k),
-		    keys_party(r->k), r->to);
+		    keys_party(r->k), r->to, r->nrcpts > 0 ? ", sealed" : "");
 	return 0;
 }
 
@@ -219,6 +346,25 @@ next_seq(struct run *r, int64_t *seq)
 	return 0;
 }
 
+/* The bundle through an age writer: sealed as it is produced. */
+static int
+write_sealed(struct run *r, int64_t seq, FILE *out, struct ierr *e)
+{
+	struct sealstream *ss;
+	int rc;
+
+	if ((rc = sealstream_open(out, (const unsigned char (*)[32])r->rcpts,
+	    r->nrcpts, &ss, e)) != 0)
+		return rc;
+	rc = bundle_sign_write(r->s, seq, sealstream_file(ss), &r->info, e);
+	if (rc == EXIT_IOERR && ferror(sealstream_file(ss)))
+		sealstream_error(ss, e);	/* the sealing side's reason */
+	if (rc == 0)
+		rc = sealstream_finish(ss, e);
+	sealstream_free(ss);
+	return rc;
+}
+
 static int
 write_bundle(struct run *r)
 {
@@ -235,8 +381,12 @@ write_bundle(struct run *r)
 		output_abort(o);
 		return rc;
 	}
-	if ((rc = bundle_sign_write(r->s, seq, output_file(o), &r->info,
-	    &e)) != 0) {
+	if (r->nrcpts > 0)
+		rc = write_sealed(r, seq, output_file(o), &e);
+	else
+		rc = bundle_sign_write(r->s, seq, output_file(o), &r->info,
+		    &e);
+	if (rc != 0) {
 		err_prefix(&e, "%s", r->output ? r->output : "<stdout>");
 		diag_err(&e);
 		output_abort(o);
@@ -281,7 +431,13 @@ run_sign(struct run *r, int argc, char **argv)
 	if (r->audit != NULL && (r->status == 0 ||
 	    r->status == EXIT_REFUSED))
 		audit(r);
-	if (r->status == 0 && !r->quiet)
+	if (r->status == 0 && !r->quiet && r->nrcpts > 0)
+		diag_warn("bundle %s: %llu records for %s, seq %lld, key %s "
+		    "of %s, sealed to %zu recipient%s", r->info.id,
+		    r->info.records, r->to, (long long)r->info.seq,
+		    r->info.key_id, keys_party(r->k), r->nrcpts,
+		    r->nrcpts == 1 ? "" : "s");
+	else if (r->status == 0 && !r->quiet)
 		diag_warn("bundle %s: %llu records for %s, seq %lld, key %s "
 		    "of %s", r->info.id, r->info.records, r->to,
 		    (long long)r->info.seq, r->info.key_id, keys_party(r->k));
@@ -290,7 +446,8 @@ run_sign(struct run *r, int argc, char **argv)
 }
 
 enum { OPT_TO = 256, OPT_SEQ, OPT_STATE, OPT_KEYGEN, OPT_PARTY,
-	OPT_PASSFILE, OPT_ASK, OPT_AUDIT };
+	OPT_PASSFILE, OPT_ASK, OPT_AUDIT, OPT_UPGRADE, OPT_EXPORT, OPT_SEAL,
+	OPT_SEAL_ALSO };
 
 static const struct option longopts[] = {
 	{ "agreement", required_argument, NULL, 'a' },
@@ -303,6 +460,10 @@ static const struct option longopts[] = {
 	{ "passphrase-file", required_argument, NULL, OPT_PASSFILE },
 	{ "ask-passphrase", no_argument, NULL, OPT_ASK },
 	{ "audit", required_argument, NULL, OPT_AUDIT },
+	{ "upgrade-key", no_argument, NULL, OPT_UPGRADE },
+	{ "export-age-identity", no_argument, NULL, OPT_EXPORT },
+	{ "seal", no_argument, NULL, OPT_SEAL },
+	{ "seal-also", required_argument, NULL, OPT_SEAL_ALSO },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -328,6 +489,15 @@ parse_args(struct run *r, int argc, char **argv)
 		case OPT_PASSFILE: r->passfile = optarg; break;
 		case OPT_ASK: r->ask = 1; break;
 		case OPT_AUDIT: r->audit = optarg; break;
+		case OPT_UPGRADE: r->upgrade = 1; break;
+		case OPT_EXPORT: r->export = 1; break;
+		case OPT_SEAL: r->seal = 1; break;
+		case OPT_SEAL_ALSO:
+			r->also = xrealloc(r->also, (r->nalso + 1) *
+			    sizeof *r->also);
+			r->also[r->nalso++] = optarg;
+			r->seal = 1;
+			break;
 		default:
 			if ((rc = cli_common_option(c, optarg, &co)) >= 0)
 				return rc;
@@ -337,13 +507,16 @@ parse_args(struct run *r, int argc, char **argv)
 		    (long long)INT64_MAX);
 		return cli_usage(usage_text, 0);
 	}
+	if (r->keygen + r->upgrade + r->export > 1) {
+		diag_warn("--keygen, --upgrade-key and --export-age-identity "
+		    "exclude each other");
+		return cli_usage(usage_text, 0);
+	}
 	if (r->passfile != NULL && r->ask) {
 		diag_warn("--passphrase-file and --ask-passphrase exclude "
 		    "each other");
 		return cli_usage(usage_text, 0);
 	}
-	if (r->output != NULL && strcmp(r->output, "-") == 0 && !r->keygen)
-		r->output = NULL;
 	return -1;
 }
 
@@ -354,26 +527,28 @@ main(int argc, char **argv)
 	struct ierr e = IERR_INIT;
 	int rc;
 
-	diag_init(argv[0]);
-	jsonarena_init();
-	json_object_seed(0);
-	if ((rc = parse_args(&r, argc, argv)) >= 0)
+	if ((rc = cli_init(argv[0])) >= 0 ||
+	    (rc = parse_args(&r, argc, argv)) >= 0)
 		return cli_finish(rc);
-	if ((rc = secmem_init(&e)) != 0 || (rc = timeutil_now(&r.now, &e))) {
+	if ((rc = timeutil_now(&r.now, &e)) != 0) {
 		diag_err(&e);
 		return cli_finish(rc);
 	}
-	if (r.keygen) {
+	if (r.keygen || r.upgrade || r.export) {
 		if (optind != argc) {
-			diag_warn("--keygen reads no input files");
+			diag_warn("%s reads no input files", r.keygen ?
+			    "--keygen" : r.upgrade ? "--upgrade-key" :
+			    "--export-age-identity");
 			rc = cli_usage(usage_text, 0);
 		} else
-			rc = keygen(&r);
+			rc = r.keygen ? keygen(&r) : keyfiles(&r);
 	} else if ((rc = setup(&r)) == 0) {
 		run_sign(&r, argc, argv);
 		rc = r.status;
 	}
 	bundle_sign_free(r.s);
+	free(r.also);
+	free(r.rcpts);
 	keys_free_secret(r.k);
 	agreement_free(r.ag);
 	jsonarena_thread_end();

@@ -1,9 +1,12 @@
 /*
  * intel-verify: check received bundles (signature, key, agreement, policy,
  * replay) and emit a bundle's records only if all of it holds (SPEC 7).
+ * Sealed bundles (SPEC 6a) are opened with the X25519 secrets of the keys
+ * given by -k, whose party is then the recipient of every bundle.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,19 +20,30 @@
 #include "err.h"
 #include "exitcodes.h"
 #include "jsonarena.h"
+#include "keys.h"
 #include "output.h"
 #include "secmem.h"
 #include "timeutil.h"
 
 static const char usage_text[] =
-    "usage: intel-verify -a AGREEMENT [--to PARTY] [--state DIR] [--report]\n"
-    "                    [--audit FILE] [-j N] [-o FILE] [-q] [-v] [FILE...]\n"
+    "usage: intel-verify -a AGREEMENT [--to PARTY] [--from PARTY]\n"
+    "                    [-k KEY]... [--passphrase-file FILE | --ask-passphrase]\n"
+    "                    [--state DIR] [--report] [--audit FILE] [-j N]\n"
+    "                    [-o FILE] [-q] [-v] [FILE...]\n"
     "       intel-verify --check-audit FILE\n";
 
 struct run {
 	const char *agreement, *state, *output, *audit, *check_audit;
 	int report, quiet, verbose;
+	/* -k KEY (repeated for a rotation), the passphrase options. */
+	const char **keyfiles;
+	size_t nkeys;
+	const char *passfile;
+	int ask;
+	struct keys_secret **keys;
+	const unsigned char **ids;
 	int out_failed;		/* writing records failed: stop, keep none */
+	int stdout_closed;	/* by finish(): cli_finish() must not */
 	struct bundle_verify_opts o;
 	struct agreement *ag;
 	struct bundle_verifier *v;
@@ -71,6 +85,7 @@ report(struct run *r, const struct bundle_report *b)
 	struct buf t = BUF_INIT;
 
 	bundle_report_format(b, &t);
+	diag_escape_lines(&t);	/* SPEC 9: text from the bundle */
 	if (r->report) {
 		struct ierr e = IERR_INIT;
 
@@ -98,7 +113,10 @@ verify_one(struct run *r, const char *path)
 		return 0;
 	}
 	if (rc != 0) {
-		diag_err(&e);
+		if (rc == EXIT_USAGE)	/* sealed, and no key */
+			diag_warn("%s (-k KEY, or INTEL_KEY)", e.msg);
+		else
+			diag_err(&e);
 		cli_status(&r->status, rc);
 		r->refused++;
 	} else {
@@ -140,25 +158,102 @@ check_audit(struct run *r)
 	return rc;
 }
 
+/*
+ * Loads the keys of -k (or INTEL_KEY), with the passphrase options, for
+ * their X25519 secrets: all of one party of the agreement, which is then
+ * the recipient of every bundle.  0 or the status.
+ */
+static int
+load_keys(struct run *r)
+{
+	struct ierr e = IERR_INIT;
+	const char *party = NULL;
+	char *pass = NULL;
+	int rc;
+
+	if (r->nkeys == 0 && (r->passfile != NULL || r->ask)) {
+		diag_warn("--passphrase-file and --ask-passphrase are for a "
+		    "key (-k KEY or INTEL_KEY)");
+		return cli_usage(usage_text, 0);
+	}
+	if (r->nkeys == 0)
+		return 0;
+	if ((rc = cli_passphrase(r->passfile, r->ask, 0, &pass)) != 0)
+		return rc;
+	r->keys = xcalloc(r->nkeys, sizeof *r->keys);
+	r->ids = xcalloc(r->nkeys, sizeof *r->ids);
+	for (size_t i = 0; i < r->nkeys && rc == 0; i++) {
+		const char *f = r->keyfiles[i], *kp;
+
+		if ((rc = keys_load_secret(f, pass, &r->keys[i], &e)) != 0) {
+			diag_err(&e);
+			break;
+		}
+		kp = keys_party(r->keys[i]);
+		if ((r->ids[i] = keys_x25519_secret(r->keys[i])) == NULL) {
+			diag_warn("%s: the key has no X25519 secret (made before "
+			    "sealing existed; intel-sign --upgrade-key adds "
+			    "one)", f);
+			rc = EXIT_CONFIG;
+		} else if (agreement_party(r->ag, kp) == NULL) {
+			diag_warn("%s: a key of %s, not a party of agreement "
+			    "%s", f, kp, r->ag->id);
+			rc = EXIT_CONFIG;
+		} else if (party != NULL && strcmp(party, kp) != 0) {
+			diag_warn("%s: a key of %s; the keys given (-k) must "
+			    "be of one party, and %s is %s's", f, kp,
+			    r->keyfiles[0], party);
+			rc = cli_usage(usage_text, 0);
+		}
+		party = kp;
+	}
+	keys_free_passphrase(pass);
+	if (rc != 0)
+		return rc;
+	if (r->o.to != NULL && strcmp(r->o.to, party) != 0) {
+		diag_warn("--to %s: the key (-k %s) is %s's, and a sealed "
+		    "bundle is opened for its recipient", r->o.to,
+		    r->keyfiles[0], party);
+		return cli_usage(usage_text, 0);
+	}
+	r->o.to = party;
+	r->o.ids = r->ids;
+	r->o.id_names = r->keyfiles;
+	r->o.nids = r->nkeys;
+	return 0;
+}
+
 static int
 setup(struct run *r)
 {
 	struct ierr e = IERR_INIT;
+	const char *key;
 	int rc;
 
 	r->agreement = cli_setting(r->agreement, "INTEL_AGREEMENT");
 	r->o.to = cli_setting(r->o.to, "INTEL_PARTY");
+	if (r->nkeys == 0 && (key = cli_setting(NULL, "INTEL_KEY")) != NULL) {
+		r->keyfiles = xcalloc(1, sizeof *r->keyfiles);
+		r->keyfiles[r->nkeys++] = key;
+	}
 	if (r->agreement == NULL) {
 		diag_warn("-a AGREEMENT is needed (or INTEL_AGREEMENT)");
 		return cli_usage(usage_text, 0);
 	}
 	if ((rc = cli_load_agreement(r->agreement, r->o.now, &r->ag)) != 0)
 		return rc;
+	if ((rc = load_keys(r)) != 0)
+		return rc;
 	if (r->o.to == NULL)
 		diag_warn("warning: no --to or INTEL_PARTY: the recipient of "
 		    "the bundles is not checked");
 	else if (agreement_party(r->ag, r->o.to) == NULL) {
 		diag_warn("--to %s: not a party of agreement %s", r->o.to,
+		    r->ag->id);
+		return EXIT_CONFIG;
+	}
+	if (r->o.from != NULL && agreement_party(r->ag, r->o.from) == NULL) {
+		diag_warn("--from %s: not a party of agreement %s", r->o.from,
 		    r->ag->id);
 		return EXIT_CONFIG;
 	}
@@ -173,10 +268,32 @@ setup(struct run *r)
 	return 0;
 }
 
+/*
+ * Closes standard output, as cli_finish() would: 0, or EXIT_IOERR with
+ * the message.  Records on standard output are only safe once it is
+ * closed without error.
+ */
+static int
+close_stdout(struct run *r)
+{
+	int failed = fflush(stdout) != 0 || ferror(stdout);
+
+	if (fclose(stdout) != 0)
+		failed = 1;
+	r->stdout_closed = 1;
+	if (failed) {
+		diag_warn("standard output: write error: %s",
+		    strerror(errno ? errno : EIO));
+		return EXIT_IOERR;
+	}
+	return 0;
+}
+
 static int
 finish(struct run *r)
 {
 	struct ierr e = IERR_INIT;
+	int committed = 0, rc;
 
 	/* -o FILE holds the records of the bundles that verified; it is
 	 * not written at all after a write error, or when bundles failed
@@ -187,6 +304,17 @@ finish(struct run *r)
 	else if (output_close(r->out, &e) != 0) {
 		diag_err(&e);
 		cli_status(&r->status, e.status);
+	} else
+		committed = 1;
+	if (committed && r->output == NULL && (rc = close_stdout(r)) != 0) {
+		cli_status(&r->status, rc);
+		committed = 0;
+	}
+	/* Only now are the seqs of the accepted bundles recorded: a run
+	 * that failed to write leaves the counters for the next one. */
+	if (committed && bundle_verifier_commit(r->v, &e) != 0) {
+		diag_err(&e);
+		cli_status(&r->status, e.status);
 	}
 	if (!r->quiet)
 		diag_warn("%lu bundles accepted, %lu refused; %lu records %s",
@@ -195,15 +323,22 @@ finish(struct run *r)
 	return r->status;
 }
 
-enum { OPT_TO = 256, OPT_STATE, OPT_REPORT, OPT_AUDIT, OPT_CHECK_AUDIT };
+enum {
+	OPT_TO = 256, OPT_FROM, OPT_STATE, OPT_REPORT, OPT_AUDIT,
+	OPT_CHECK_AUDIT, OPT_PASSFILE, OPT_ASK
+};
 
 static const struct option longopts[] = {
 	{ "agreement", required_argument, NULL, 'a' },
 	{ "to", required_argument, NULL, OPT_TO },
+	{ "from", required_argument, NULL, OPT_FROM },
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "report", no_argument, NULL, OPT_REPORT },
 	{ "audit", required_argument, NULL, OPT_AUDIT },
 	{ "check-audit", required_argument, NULL, OPT_CHECK_AUDIT },
+	{ "key", required_argument, NULL, 'k' },
+	{ "passphrase-file", required_argument, NULL, OPT_PASSFILE },
+	{ "ask-passphrase", no_argument, NULL, OPT_ASK },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -216,14 +351,22 @@ parse_args(struct run *r, int argc, char **argv)
 	    &r->verbose, usage_text };
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "a:j:o:qvh", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "a:j:k:o:qvh", longopts, NULL)) != -1)
 		switch (c) {
 		case 'a': r->agreement = optarg; break;
 		case OPT_TO: r->o.to = optarg; break;
+		case OPT_FROM: r->o.from = optarg; break;
 		case OPT_STATE: r->state = optarg; break;
 		case OPT_REPORT: r->report = 1; break;
 		case OPT_AUDIT: r->audit = optarg; break;
 		case OPT_CHECK_AUDIT: r->check_audit = optarg; break;
+		case 'k':
+			r->keyfiles = xrealloc(r->keyfiles, (r->nkeys + 1) *
+			    sizeof *r->keyfiles);
+			r->keyfiles[r->nkeys++] = optarg;
+			break;
+		case OPT_PASSFILE: r->passfile = optarg; break;
+		case OPT_ASK: r->ask = 1; break;
 		default:
 			if ((rc = cli_common_option(c, optarg, &co)) >= 0)
 				return rc;
@@ -232,8 +375,11 @@ parse_args(struct run *r, int argc, char **argv)
 		diag_warn("--check-audit takes no bundles");
 		return cli_usage(usage_text, 0);
 	}
-	if (r->output != NULL && strcmp(r->output, "-") == 0)
-		r->output = NULL;
+	if (r->passfile != NULL && r->ask) {
+		diag_warn("--passphrase-file and --ask-passphrase exclude "
+		    "each other");
+		return cli_usage(usage_text, 0);
+	}
 	return -1;
 }
 
@@ -244,16 +390,25 @@ main(int argc, char **argv)
 	struct ierr e = IERR_INIT;
 	int rc;
 
-	diag_init(argv[0]);
-	jsonarena_init();
-	json_object_seed(0);
-	if ((rc = parse_args(&r, argc, argv)) >= 0)
-		return cli_finish(rc);
-	if (r.check_audit != NULL)
-		return cli_finish(check_audit(&r));
-	if ((rc = secmem_init(&e)) != 0 || (rc = timeutil_now(&r.o.now, &e))) {
+	if ((rc = cli_init(argv[0])) >= 0 ||
+	    (rc = parse_args(&r, argc, argv)) >= 0)
+		goto early;
+	if (r.check_audit != NULL) {
+		rc = check_audit(&r);
+		goto early;
+	}
+	/* No FILE: the bundle is standard input, which is an input too. */
+	if (output_distinct((const char *[]){ r.output, r.audit }, NULL,
+	    r.audit ? 2 : 1, optind == argc ? (const char *[]){ NULL } :
+	    (const char *const *)argv + optind,
+	    optind == argc ? 1 : (size_t)(argc - optind), &e) != 0) {
 		diag_err(&e);
-		return cli_finish(rc);
+		rc = EXIT_USAGE;
+		goto early;
+	}
+	if ((rc = timeutil_now(&r.o.now, &e)) != 0) {
+		diag_err(&e);
+		goto early;
 	}
 	if ((rc = setup(&r)) == 0) {
 		if (optind == argc)
@@ -266,6 +421,14 @@ main(int argc, char **argv)
 		output_abort(r.out);
 	bundle_verifier_free(r.v);
 	agreement_free(r.ag);
+	for (size_t i = 0; r.keys != NULL && i < r.nkeys; i++)
+		keys_free_secret(r.keys[i]);
+	free(r.keys);
+	free(r.ids);
+	free(r.keyfiles);
 	jsonarena_thread_end();
+	return r.stdout_closed ? rc : cli_finish(rc);
+early:
+	free(r.keyfiles);
 	return cli_finish(rc);
 }

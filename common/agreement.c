@@ -12,9 +12,11 @@
 #include <gcrypt.h>
 
 #include "agreement.h"
+#include "agreement-int.h"
 #include "base64.h"
 #include "buf.h"
 #include "exitcodes.h"
+#include "secfile.h"
 #include "secmem.h"
 #include "timeutil.h"
 #include "yamltree.h"
@@ -29,34 +31,13 @@
 
 #define AG_MAX_FILE	(4 * 1024 * 1024)
 #define AG_MAX_RETENTION 1000000	/* days: about 2,700 years */
-#define AG_PSK_MIN	32
-#define AG_PSK_MAX	4096
-
-struct keyent {
-	const unsigned char *key;
-	const struct yt_node *n;
-	size_t party;
-	size_t order;
-};
-
-struct ld {
-	const char *file;
-	struct ierr *e;
-	struct agreement *a;
-	struct yt_node *root;
-	struct keyent *keys;	/* every party's keys, for the twice check */
-	size_t nkeys;
-	size_t capkeys;
-	char qbuf[2][YT_QUOTE_MAX];
-	int qi;
-};
 
 /*
  * Text from the file, made safe to show (yamltree_quote); two results can
  * be alive at once.
  */
-static const char *
-q(struct ld *l, const char *s)
+const char *
+ag_q(struct ld *l, const char *s)
 {
 	const char *r = yamltree_quote(l->qbuf[l->qi], s);
 
@@ -71,14 +52,13 @@ lerr_at(struct ld *l, unsigned long line, unsigned long col, int status,
 	va_list ap;
 
 	va_start(ap, fmt);
-	err_setv(l->e, status, fmt, ap);
+	err_setv_at(l->e, status, l->file, line, col, fmt, ap);
 	va_end(ap);
-	err_prefix(l->e, "%s:%lu:%lu", l->file, line, col);
 	return status;
 }
 
-static int ATTR_PRINTF(3, 4)
-lerr(struct ld *l, const struct yt_node *n, const char *fmt, ...)
+int ATTR_PRINTF(3, 4)
+ag_lerr(struct ld *l, const struct yt_node *n, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -92,45 +72,47 @@ lerr(struct ld *l, const struct yt_node *n, const char *fmt, ...)
 /* ---------------------------------------------------------------- */
 /* Checking the tree */
 
-static int
-want(struct ld *l, const struct yt_node *n, enum yt_kind kind,
+int
+ag_want(struct ld *l, const struct yt_node *n, enum yt_kind kind,
     const char *what)
 {
 	if (n->kind == kind)
 		return 0;
-	return lerr(l, n, "%s must be %s, not %s", what,
+	return ag_lerr(l, n, "%s must be %s, not %s", what,
 	    yamltree_kind_name(kind), yamltree_kind_name(n->kind));
 }
 
 /* A scalar's text; a plain scalar with nothing in it is no value. */
-static int
-text(struct ld *l, const struct yt_node *n, const char *what, const char **out)
+int
+ag_text(struct ld *l, const struct yt_node *n, const char *what,
+    const char **out)
 {
 	int rc;
 
-	if ((rc = want(l, n, YT_SCALAR, what)) != 0)
+	if ((rc = ag_want(l, n, YT_SCALAR, what)) != 0)
 		return rc;
 	if (n->plain && n->s[0] == '\0')
-		return lerr(l, n, "%s has no value", what);
+		return ag_lerr(l, n, "%s has no value", what);
 	*out = n->s;
 	return 0;
 }
 
 /* A name: a non-empty text without control characters. */
-static int
-word(struct ld *l, const struct yt_node *n, const char *what, const char **out)
+int
+ag_word(struct ld *l, const struct yt_node *n, const char *what,
+    const char **out)
 {
 	const unsigned char *s;
 	int rc;
 
-	if ((rc = text(l, n, what, out)) != 0)
+	if ((rc = ag_text(l, n, what, out)) != 0)
 		return rc;
 	if (**out == '\0')
-		return lerr(l, n, "%s is empty", what);
+		return ag_lerr(l, n, "%s is empty", what);
 	for (s = (const unsigned char *)*out; *s != '\0'; s++)
 		if (*s < 0x20 || *s == 0x7f)
-			return lerr(l, n, "%s %s holds a control character",
-			    what, q(l, *out));
+			return ag_lerr(l, n, "%s %s holds a control character",
+			    what, ag_q(l, *out));
 	return 0;
 }
 
@@ -157,8 +139,8 @@ parse_uint(const char *s, int64_t max, int64_t *out)
  * Fills vals[] with the values of the mapping's members named in names[]
  * (NULL-terminated; NULL where absent).  An unknown member is an error.
  */
-static int
-members(struct ld *l, const struct yt_node *m, const char *const *names,
+int
+ag_members(struct ld *l, const struct yt_node *m, const char *const *names,
     const struct yt_node **vals, const char *where)
 {
 	size_t i, j;
@@ -171,23 +153,23 @@ members(struct ld *l, const struct yt_node *m, const char *const *names,
 			    m->kid[i]->s) == 0)
 				break;
 		if (names[j] == NULL)
-			return lerr(l, m->kid[i], "unknown member %s in %s",
-			    q(l, m->kid[i]->s), where);
+			return ag_lerr(l, m->kid[i], "unknown member %s in %s",
+			    ag_q(l, m->kid[i]->s), where);
 		vals[j] = m->kid[i + 1];
 	}
 	return 0;
 }
 
 /* Every member whose name starts with '+' in names[] must be there. */
-static int
-required(struct ld *l, const struct yt_node *m, const char *const *names,
+int
+ag_required(struct ld *l, const struct yt_node *m, const char *const *names,
     const struct yt_node **vals, const char *where)
 {
 	size_t j;
 
 	for (j = 0; names[j] != NULL; j++)
 		if (vals[j] == NULL && names[j][0] == '+')
-			return lerr(l, m, "missing member \"%s\" in %s",
+			return ag_lerr(l, m, "missing member \"%s\" in %s",
 			    names[j] + 1, where);
 	return 0;
 }
@@ -218,41 +200,25 @@ wordlist(struct ld *l, const struct yt_node *n, const char *what,
 	int rc;
 
 	if (n->kind == YT_SCALAR && !(n->plain && n->s[0] == '\0'))
-		return lerr(l, n, "%s must be a list, not a scalar "
-		    "(write [%s])", what, q(l, n->s));
-	if ((rc = want(l, n, YT_SEQ, what)) != 0)
+		return ag_lerr(l, n, "%s must be a list, not a scalar "
+		    "(write [%s])", what, ag_q(l, n->s));
+	if ((rc = ag_want(l, n, YT_SEQ, what)) != 0)
 		return rc;
 	if (n->nkid == 0)
-		return lerr(l, n, "%s is empty", what);
+		return ag_lerr(l, n, "%s is empty", what);
 	*out = xcalloc(n->nkid, sizeof **out);
 	*nout = n->nkid;
 	for (i = 0; i < n->nkid; i++) {
-		if ((rc = word(l, n->kid[i], itemwhat, &s)) != 0)
+		if ((rc = ag_word(l, n->kid[i], itemwhat, &s)) != 0)
 			return rc;
 		if (strv_has(*out, i, s))
-			return lerr(l, n->kid[i], "%s %s appears twice in %s",
-			    itemwhat, q(l, s), what);
+			return ag_lerr(l, n->kid[i], "%s %s appears twice in %s",
+			    itemwhat, ag_q(l, s), what);
 		if (check != NULL && (rc = check(l, n->kid[i], s)) != 0)
 			return rc;
 		(*out)[i] = xstrdup(s);
 	}
 	return 0;
-}
-
-static int
-party_code_ok(const char *s)
-{
-	const char *p;
-
-	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-	    (*s >= '0' && *s <= '9')))
-		return 0;
-	for (p = s; *p != '\0'; p++)
-		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
-		    *p == '-'))
-			return 0;
-	return p - s <= 64;
 }
 
 static int
@@ -277,7 +243,7 @@ when(struct ld *l, const struct yt_node *n, const char *what, int last,
 	const char *s;
 	int rc;
 
-	if ((rc = text(l, n, what, &s)) != 0)
+	if ((rc = ag_text(l, n, what, &s)) != 0)
 		return rc;
 	if (timeutil_parse_date(s, t) == 0) {
 		if (last)
@@ -286,141 +252,8 @@ when(struct ld *l, const struct yt_node *n, const char *what, int last,
 	}
 	if (strlen(s) > 10 && timeutil_parse(s, t) == 0)
 		return 0;
-	return lerr(l, n, "%s %s is neither a calendar date (YYYY-MM-DD) "
-	    "nor an RFC 3339 time", what, q(l, s));
-}
-
-/* ---------------------------------------------------------------- */
-/* Parties */
-
-static int
-keyent_cmp(const void *a, const void *b)
-{
-	const struct keyent *x = a, *y = b;
-	int c = memcmp(x->key, y->key, AG_KEY_LEN);
-
-	if (c != 0)
-		return c;
-	return x->order < y->order ? -1 : x->order > y->order;
-}
-
-/* A key given twice, in one party or in two, is refused at its second
- * place in the file. */
-static int
-check_keys_unique(struct ld *l)
-{
-	const struct keyent *best = NULL, *first = NULL;
-	size_t i;
-
-	qsort(l->keys, l->nkeys, sizeof *l->keys, keyent_cmp);
-	for (i = 1; i < l->nkeys; i++)
-		if (memcmp(l->keys[i - 1].key, l->keys[i].key,
-		    AG_KEY_LEN) == 0 && (best == NULL ||
-		    l->keys[i].order < best->order)) {
-			best = &l->keys[i];
-			first = &l->keys[i - 1];
-			while (first > l->keys && memcmp(first[-1].key,
-			    best->key, AG_KEY_LEN) == 0)
-				first--;
-		}
-	if (best == NULL)
-		return 0;
-	if (first->party == best->party)
-		return lerr(l, best->n, "key appears twice in party %s",
-		    q(l, l->a->parties[best->party].code));
-	return lerr(l, best->n, "key is already a key of party %s",
-	    q(l, l->a->parties[first->party].code));
-}
-
-static int
-load_key(struct ld *l, const struct yt_node *n, size_t np, size_t k)
-{
-	unsigned char raw[BASE64_DECODED_MAX(64)];
-	const char *s;
-	size_t len, got;
-	int rc;
-
-	if ((rc = text(l, n, "key", &s)) != 0)
-		return rc;
-	len = strlen(s);
-	if (strncmp(s, "ed25519:", 8) != 0 || len - 8 > 64 ||
-	    base64_decode(s + 8, len - 8, raw, &got) != 0 ||
-	    got != AG_KEY_LEN)
-		return lerr(l, n, "key must read \"ed25519:\" and the base64 "
-		    "of 32 bytes");
-	memcpy(l->a->parties[np].keys[k], raw, AG_KEY_LEN);
-	l->a->parties[np].nkeys = k + 1;
-	if (l->nkeys == l->capkeys) {
-		l->capkeys = l->capkeys ? l->capkeys * 2 : 16;
-		l->keys = xrealloc(l->keys, l->capkeys * sizeof *l->keys);
-	}
-	l->keys[l->nkeys].key = l->a->parties[np].keys[k];
-	l->keys[l->nkeys].n = n;
-	l->keys[l->nkeys].party = np;
-	l->keys[l->nkeys].order = l->nkeys;
-	l->nkeys++;
-	return 0;
-}
-
-static int
-load_party(struct ld *l, const struct yt_node *kn, const struct yt_node *vn,
-    size_t np)
-{
-	static const char *const names[] = { "name", "+keys", NULL };
-	const struct yt_node *v[3];
-	struct ag_party *p = &l->a->parties[np];
-	char where[128];
-	const char *s;
-	size_t i;
-	int rc;
-
-	if ((rc = word(l, kn, "party code", &s)) != 0)
-		return rc;
-	if (!party_code_ok(s))
-		return lerr(l, kn, "party code %s may only hold letters, "
-		    "digits, \".\", \"_\" and \"-\", and starts with a letter "
-		    "or a digit", q(l, s));
-	p->code = xstrdup(s);
-	snprintf(where, sizeof where, "party %s", q(l, s));
-	if ((rc = want(l, vn, YT_MAP, where)) != 0 ||
-	    (rc = members(l, vn, names, v, where)) != 0 ||
-	    (rc = required(l, vn, names, v, where)) != 0)
-		return rc;
-	if (v[0] != NULL) {
-		if ((rc = text(l, v[0], "name", &s)) != 0)
-			return rc;
-		p->name = xstrdup(s);
-	}
-	if (v[1]->kind == YT_SCALAR && !(v[1]->plain && v[1]->s[0] == '\0'))
-		return lerr(l, v[1], "keys must be a list, not a scalar "
-		    "(write [ \"ed25519:...\" ])");
-	if ((rc = want(l, v[1], YT_SEQ, "keys")) != 0)
-		return rc;
-	if (v[1]->nkid == 0)
-		return lerr(l, v[1], "%s has no keys", where);
-	p->keys = xcalloc(v[1]->nkid, sizeof *p->keys);
-	for (i = 0; i < v[1]->nkid; i++)
-		if ((rc = load_key(l, v[1]->kid[i], np, i)) != 0)
-			return rc;
-	return 0;
-}
-
-static int
-load_parties(struct ld *l, const struct yt_node *n)
-{
-	size_t i;
-	int rc;
-
-	if ((rc = want(l, n, YT_MAP, "parties")) != 0)
-		return rc;
-	if (n->nkid == 0)
-		return lerr(l, n, "parties is empty");
-	l->a->parties = xcalloc(n->nkid / 2, sizeof *l->a->parties);
-	l->a->nparties = n->nkid / 2;
-	for (i = 0; i + 1 < n->nkid; i += 2)
-		if ((rc = load_party(l, n->kid[i], n->kid[i + 1], i / 2)) != 0)
-			return rc;
-	return check_keys_unique(l);
+	return ag_lerr(l, n, "%s %s is neither a calendar date (YYYY-MM-DD) "
+	    "nor an RFC 3339 time", what, ag_q(l, s));
 }
 
 /* ---------------------------------------------------------------- */
@@ -431,8 +264,8 @@ check_party(struct ld *l, const struct yt_node *n, const char *what,
     const char *s)
 {
 	if (agreement_party(l->a, s) == NULL)
-		return lerr(l, n, "%s names %s, which is not a party of this "
-		    "agreement", what, q(l, s));
+		return ag_lerr(l, n, "%s names %s, which is not a party of this "
+		    "agreement", what, ag_q(l, s));
 	return 0;
 }
 
@@ -446,8 +279,8 @@ static int
 check_purpose(struct ld *l, const struct yt_node *n, const char *s)
 {
 	if (!agreement_has_purpose(l->a, s))
-		return lerr(l, n, "purpose %s is not among the agreement's "
-		    "purposes", q(l, s));
+		return ag_lerr(l, n, "purpose %s is not among the agreement's "
+		    "purposes", ag_q(l, s));
 	return 0;
 }
 
@@ -510,7 +343,7 @@ load_fields(struct ld *l, struct ag_rule *r, const struct yt_node *n)
 	size_t i;
 	int rc;
 
-	if ((rc = want(l, n, YT_MAP, "fields")) != 0)
+	if ((rc = ag_want(l, n, YT_MAP, "fields")) != 0)
 		return rc;
 	r->fields = xcalloc(n->nkid / 2 + 1, sizeof *r->fields);
 	for (i = 0; i + 1 < n->nkid; i += 2) {
@@ -518,15 +351,47 @@ load_fields(struct ld *l, struct ag_rule *r, const struct yt_node *n)
 		f->path = xstrdup(n->kid[i]->s);
 		f->line = n->kid[i]->line;
 		if (split_path(f, &why) != 0)
-			return lerr(l, n->kid[i], "bad path %s: %s",
-			    q(l, f->path), why);
-		if ((rc = text(l, n->kid[i + 1], "action", &s)) != 0)
+			return ag_lerr(l, n->kid[i], "bad path %s: %s",
+			    ag_q(l, f->path), why);
+		if ((rc = ag_text(l, n->kid[i + 1], "action", &s)) != 0)
 			return rc;
 		if (action_parse(s, &f->action, &f->arg) != 0) {
 			action_list(list, sizeof list);
-			return lerr(l, n->kid[i + 1], "bad action %s for %s "
-			    "(%s)", q(l, s), q(l, f->path), list);
+			return ag_lerr(l, n->kid[i + 1], "bad action %s for %s "
+			    "(%s)", ag_q(l, s), ag_q(l, f->path), list);
 		}
+	}
+	return 0;
+}
+
+/* seal: optional (the default) or required; under required, every
+ * party the rule sends to must list recipients (SPEC 6a). */
+static int
+load_seal(struct ld *l, struct ag_rule *r, const struct yt_node *n,
+    const struct yt_node *to)
+{
+	const struct ag_party *p;
+	const char *s;
+	size_t i;
+	int rc;
+
+	r->seal = AG_SEAL_OPTIONAL;
+	if (n == NULL)
+		return 0;
+	if ((rc = ag_text(l, n, "seal", &s)) != 0)
+		return rc;
+	if (strcmp(s, "required") == 0)
+		r->seal = AG_SEAL_REQUIRED;
+	else if (strcmp(s, "optional") != 0)
+		return ag_lerr(l, n, "seal must be optional or required, not "
+		    "%s", ag_q(l, s));
+	for (i = 0; r->seal == AG_SEAL_REQUIRED && i < r->nto; i++) {
+		p = agreement_party(l->a, r->to[i]);
+		if (p != NULL && p->nrecipients == 0)
+			return ag_lerr(l, to->kid[i], "the rule says seal: "
+			    "required (line %lu), but party %s lists no "
+			    "recipients to seal to", n->line,
+			    ag_q(l, r->to[i]));
 	}
 	return 0;
 }
@@ -535,30 +400,32 @@ static int
 load_rule(struct ld *l, const struct yt_node *n, struct ag_rule *r)
 {
 	static const char *const names[] = { "from", "+to", "+ceiling",
-	    "+purposes", "+types", "third_party", "ids", "+fields", NULL };
-	const struct yt_node *v[9];
+	    "+purposes", "+types", "third_party", "ids", "+fields", "seal",
+	    NULL };
+	const struct yt_node *v[10];
 	const char *s;
 	int k, rc;
 
-	if ((rc = want(l, n, YT_MAP, "a rule")) != 0 ||
-	    (rc = members(l, n, names, v, "rule")) != 0 ||
-	    (rc = required(l, n, names, v, "rule")) != 0)
+	if ((rc = ag_want(l, n, YT_MAP, "a rule")) != 0 ||
+	    (rc = ag_members(l, n, names, v, "rule")) != 0 ||
+	    (rc = ag_required(l, n, names, v, "rule")) != 0)
 		return rc;
 	r->line = n->line;
 	if (v[0] != NULL) {
-		if ((rc = word(l, v[0], "from", &s)) != 0 ||
+		if ((rc = ag_word(l, v[0], "from", &s)) != 0 ||
 		    (rc = check_party(l, v[0], "from", s)) != 0)
 			return rc;
 		r->from = xstrdup(s);
 	}
 	if ((rc = wordlist(l, v[1], "to", "party", &r->to, &r->nto,
-	    check_to)) != 0)
+	    check_to)) != 0 ||
+	    (rc = load_seal(l, r, v[8], v[1])) != 0)
 		return rc;
-	if ((rc = word(l, v[2], "ceiling", &s)) != 0)
+	if ((rc = ag_word(l, v[2], "ceiling", &s)) != 0)
 		return rc;
 	if ((k = agreement_class_rank(l->a, s)) < 0)
-		return lerr(l, v[2], "ceiling %s is not among the "
-		    "classifications", q(l, s));
+		return ag_lerr(l, v[2], "ceiling %s is not among the "
+		    "classifications", ag_q(l, s));
 	r->ceiling = (size_t)k;
 	if ((rc = wordlist(l, v[3], "purposes", "purpose", &r->purposes,
 	    &r->npurposes, check_purpose)) != 0 ||
@@ -567,22 +434,22 @@ load_rule(struct ld *l, const struct yt_node *n, struct ag_rule *r)
 		return rc;
 	r->third_party = AG_THIRD_DENY;
 	if (v[5] != NULL) {
-		if ((rc = text(l, v[5], "third_party", &s)) != 0)
+		if ((rc = ag_text(l, v[5], "third_party", &s)) != 0)
 			return rc;
 		if (strcmp(s, "if-releasable") == 0)
 			r->third_party = AG_THIRD_IF_RELEASABLE;
 		else if (strcmp(s, "deny") != 0)
-			return lerr(l, v[5], "third_party must be deny or "
-			    "if-releasable, not %s", q(l, s));
+			return ag_lerr(l, v[5], "third_party must be deny or "
+			    "if-releasable, not %s", ag_q(l, s));
 	}
 	if (v[6] != NULL) {
-		if ((rc = text(l, v[6], "ids", &s)) != 0)
+		if ((rc = ag_text(l, v[6], "ids", &s)) != 0)
 			return rc;
 		if (strcmp(s, "pseudonymise") == 0)
 			r->pseudonymise_ids = 1;
 		else if (strcmp(s, "keep") != 0)
-			return lerr(l, v[6], "ids must be keep or "
-			    "pseudonymise, not %s", q(l, s));
+			return ag_lerr(l, v[6], "ids must be keep or "
+			    "pseudonymise, not %s", ag_q(l, s));
 	}
 	return load_fields(l, r, v[7]);
 }
@@ -593,10 +460,10 @@ load_rules(struct ld *l, const struct yt_node *n)
 	size_t i;
 	int rc;
 
-	if ((rc = want(l, n, YT_SEQ, "releases")) != 0)
+	if ((rc = ag_want(l, n, YT_SEQ, "releases")) != 0)
 		return rc;
 	if (n->nkid == 0)
-		return lerr(l, n, "releases is empty");
+		return ag_lerr(l, n, "releases is empty");
 	l->a->rules = xcalloc(n->nkid, sizeof *l->a->rules);
 	for (i = 0; i < n->nkid; i++) {
 		l->a->nrules = i + 1;
@@ -642,34 +509,34 @@ load_top(struct ld *l)
 	int rc;
 
 	if (root->kind != YT_MAP)
-		return lerr(l, root, "the top level must be a mapping, not %s",
+		return ag_lerr(l, root, "the top level must be a mapping, not %s",
 		    yamltree_kind_name(root->kind));
-	if ((rc = members(l, root, names, v, "agreement")) != 0 ||
-	    (rc = required(l, root, names, v, "agreement")) != 0)
+	if ((rc = ag_members(l, root, names, v, "agreement")) != 0 ||
+	    (rc = ag_required(l, root, names, v, "agreement")) != 0)
 		return rc;
 
-	if ((rc = text(l, v[M_FORMAT], "intel_agreement", &s)) != 0)
+	if ((rc = ag_text(l, v[M_FORMAT], "intel_agreement", &s)) != 0)
 		return rc;
 	if (strcmp(s, "1") != 0)
-		return lerr(l, v[M_FORMAT], "intel_agreement must be 1 (the "
-		    "only format this program reads), not %s", q(l, s));
+		return ag_lerr(l, v[M_FORMAT], "intel_agreement must be 1 (the "
+		    "only format this program reads), not %s", ag_q(l, s));
 
-	if ((rc = text(l, v[M_ID], "id", &s)) != 0)
+	if ((rc = ag_text(l, v[M_ID], "id", &s)) != 0)
 		return rc;
 	if (!id_ok(s))
-		return lerr(l, v[M_ID], "id %s may only hold a-z, 0-9, \".\", "
+		return ag_lerr(l, v[M_ID], "id %s may only hold a-z, 0-9, \".\", "
 		    "\"_\" and \"-\", and starts with a letter or a digit",
-		    q(l, s));
+		    ag_q(l, s));
 	a->id = xstrdup(s);
 
-	if ((rc = text(l, v[M_VERSION], "version", &s)) != 0)
+	if ((rc = ag_text(l, v[M_VERSION], "version", &s)) != 0)
 		return rc;
 	if (parse_uint(s, INT64_MAX, &a->version) != 0 || a->version < 1)
-		return lerr(l, v[M_VERSION], "version must be a positive "
-		    "integer, not %s", q(l, s));
+		return ag_lerr(l, v[M_VERSION], "version must be a positive "
+		    "integer, not %s", ag_q(l, s));
 
 	if (v[M_TITLE] != NULL) {
-		if ((rc = text(l, v[M_TITLE], "title", &s)) != 0)
+		if ((rc = ag_text(l, v[M_TITLE], "title", &s)) != 0)
 			return rc;
 		a->title = xstrdup(s);
 	}
@@ -678,7 +545,7 @@ load_top(struct ld *l)
 	    (rc = when(l, v[M_UNTIL], "valid_until", 1, &a->valid_until)) != 0)
 		return rc;
 	if (a->valid_from > a->valid_until)
-		return lerr(l, v[M_FROM], "valid_from is after valid_until");
+		return ag_lerr(l, v[M_FROM], "valid_from is after valid_until");
 
 	if ((rc = wordlist(l, v[M_CLASSES], "classifications",
 	    "classification", &a->classifications, &a->nclassifications,
@@ -689,31 +556,31 @@ load_top(struct ld *l)
 
 	a->retention_days = -1;
 	if (v[M_RETENTION] != NULL) {
-		if ((rc = text(l, v[M_RETENTION], "retention_days", &s)) != 0)
+		if ((rc = ag_text(l, v[M_RETENTION], "retention_days", &s)) != 0)
 			return rc;
 		if (parse_uint(s, AG_MAX_RETENTION, &t) != 0)
-			return lerr(l, v[M_RETENTION], "retention_days must be "
+			return ag_lerr(l, v[M_RETENTION], "retention_days must be "
 			    "an integer from 0 to %d, not %s",
-			    AG_MAX_RETENTION, q(l, s));
+			    AG_MAX_RETENTION, ag_q(l, s));
 		a->retention_days = t;
 	}
 
 	if (v[M_PSK] != NULL) {
-		if ((rc = text(l, v[M_PSK], "pseudonym_key", &s)) != 0)
+		if ((rc = ag_text(l, v[M_PSK], "pseudonym_key", &s)) != 0)
 			return rc;
 		if (*s == '\0')
-			return lerr(l, v[M_PSK], "pseudonym_key is empty");
+			return ag_lerr(l, v[M_PSK], "pseudonym_key is empty");
 		a->pseudonym_key = resolve(l->file, s);
 	}
 
-	if ((rc = load_parties(l, v[M_PARTIES])) != 0 ||
+	if ((rc = ag_load_parties(l, v[M_PARTIES])) != 0 ||
 	    (rc = load_rules(l, v[M_RELEASES])) != 0)
 		return rc;
 
 	if (a->pseudonym_key == NULL)
 		for (i = 0; i < a->nrules; i++)
 			if (agreement_rule_pseudonymises(&a->rules[i]))
-				return lerr(l, root, "missing member "
+				return ag_lerr(l, root, "missing member "
 				    "\"pseudonym_key\" in agreement (the rule "
 				    "at line %lu pseudonymises)",
 				    a->rules[i].line);
@@ -773,6 +640,7 @@ agreement_load(const char *path, struct agreement **out, struct ierr *e)
 		rc = load_top(&l);
 	yamltree_free(l.root);
 	free(l.keys);
+	free(l.rcpts);
 	buf_free(&b);
 	if (rc != 0) {
 		agreement_free(l.a);
@@ -819,6 +687,7 @@ agreement_free(struct agreement *a)
 		free(a->parties[i].code);
 		free(a->parties[i].name);
 		free(a->parties[i].keys);
+		free(a->parties[i].recipients);
 	}
 	free(a->parties);
 	strv_free(a->classifications, a->nclassifications);
@@ -923,11 +792,7 @@ int
 agreement_load_pseudonym_key(const struct agreement *a,
     unsigned char **key, size_t *len, struct ierr *e)
 {
-	unsigned char *k;
-	struct stat st;
-	size_t n = 0;
-	ssize_t r;
-	int fd, rc;
+	int rc;
 
 	*key = NULL;
 	*len = 0;
@@ -936,61 +801,6 @@ agreement_load_pseudonym_key(const struct agreement *a,
 		    "pseudonym_key", a->file);
 	if ((rc = secmem_init(e)) != 0)
 		return rc;
-	if ((fd = open(a->pseudonym_key, O_RDONLY | O_CLOEXEC)) == -1)
-		return err_set(e, EXIT_CONFIG, "pseudonym key %s: %s",
-		    a->pseudonym_key, strerror(errno));
-	if (fstat(fd, &st) == -1) {
-		err_set(e, EXIT_CONFIG, "pseudonym key %s: %s",
-		    a->pseudonym_key, strerror(errno));
-		close(fd);
-		return EXIT_CONFIG;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return err_set(e, EXIT_CONFIG, "pseudonym key %s is not a "
-		    "regular file", a->pseudonym_key);
-	}
-	if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)) {
-		close(fd);
-		return err_set(e, EXIT_NOPERM, "pseudonym key %s is readable "
-		    "or writable by group or others (mode %03o; chmod 600 it)",
-		    a->pseudonym_key, (unsigned)(st.st_mode & 0777));
-	}
-	if ((k = gcry_malloc_secure(AG_PSK_MAX + 1)) == NULL) {
-		close(fd);
-		return err_set(e, EXIT_CONFIG, "pseudonym key %s: secure "
-		    "memory exhausted", a->pseudonym_key);
-	}
-	while (n < AG_PSK_MAX + 1) {
-		r = read(fd, k + n, AG_PSK_MAX + 1 - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			err_set(e, EXIT_CONFIG, "pseudonym key %s: %s",
-			    a->pseudonym_key, strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (n < AG_PSK_MIN) {
-		err_set(e, EXIT_CONFIG, "pseudonym key %s is shorter than %d "
-		    "bytes", a->pseudonym_key, AG_PSK_MIN);
-		goto fail;
-	}
-	if (n > AG_PSK_MAX) {
-		err_set(e, EXIT_CONFIG, "pseudonym key %s is longer than %d "
-		    "bytes", a->pseudonym_key, AG_PSK_MAX);
-		goto fail;
-	}
-	close(fd);
-	*key = k;
-	*len = n;
-	return 0;
-
-fail:
-	close(fd);
-	gcry_free(k);	/* wipes: it is secure memory */
-	return e->status;
+	return secfile_read(a->pseudonym_key, &secfile_pseudonym_key, key,
+	    len, e);
 }

@@ -1,6 +1,10 @@
 /*
  * Sharing agreements (SPEC 3), loaded from YAML with libyaml and validated
- * completely at load time.  Every error is reported as
+ * completely at load time: among the rest, every signing key is a
+ * canonical Ed25519 point of the prime-order subgroup other than the
+ * identity, no two keys share a key id, every recipient is an age X25519
+ * recipient not of small order and listed once, and a rule with
+ * seal: required names only parties with recipients.  Every error is reported as
  * "FILE:LINE:COLUMN: what is wrong" (from 1) with EXIT_CONFIG; a file that
  * cannot be opened is EXIT_NOINPUT.
  *
@@ -30,11 +34,14 @@ struct ag_field {
 struct ag_party {
 	char *code;		/* "DE-BKA" */
 	char *name;		/* NULL when absent */
-	unsigned char (*keys)[AG_KEY_LEN];
+	unsigned char (*keys)[AG_KEY_LEN];	/* each fit to verify with */
 	size_t nkeys;
+	unsigned char (*recipients)[AG_KEY_LEN];	/* X25519, SPEC 6a */
+	size_t nrecipients;	/* 0 when the party lists none */
 };
 
 enum ag_third_party { AG_THIRD_DENY, AG_THIRD_IF_RELEASABLE };
+enum ag_seal { AG_SEAL_OPTIONAL, AG_SEAL_REQUIRED };
 
 struct ag_rule {
 	char *from;		/* NULL: any sender */
@@ -47,6 +54,8 @@ struct ag_rule {
 	size_t ntypes;
 	enum ag_third_party third_party;
 	int pseudonymise_ids;	/* ids: pseudonymise */
+	enum ag_seal seal;	/* seal: required: every party in to has
+				 * recipients */
 	struct ag_field *fields;
 	size_t nfields;
 	unsigned long line;

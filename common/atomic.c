@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,138 @@ open_direct(const char *path, struct atomic **out, struct ierr *e)
 	return 0;
 }
 
+/* Cuts res (a resolved name) back to its length before the last "/". */
+static void
+cut_to(struct buf *res, size_t len)
+{
+	res->len = len;
+	res->data[len] = '\0';
+}
+
+/* May the link lst, in the folder dir (resolved), be followed? */
+static int
+link_trusted(const char *dir, const struct stat *lst)
+{
+	struct stat dst;
+
+	if (lst->st_uid == geteuid() || lst->st_uid == 0)
+		return 1;
+	return stat(dir, &dst) == 0 && dst.st_uid == lst->st_uid;
+}
+
+int
+atomic_resolve(const char *path, int check, char **real, struct ierr *e)
+{
+	struct buf res = BUF_INIT, todo = BUF_INIT, comp = BUF_INIT;
+	char target[PATH_MAX], *cwd, *p;
+	struct stat st;
+	int links = 0, rc = 0, gone = 0;
+	size_t len, dirlen;
+	ssize_t n;
+
+	*real = NULL;
+	if (path[0] != '/') {
+		if ((cwd = getcwd(NULL, 0)) == NULL)
+			return err_errno(e, EXIT_CANTCREAT, path);
+		buf_adds(&res, cwd);
+		free(cwd);
+	}
+	/* res never ends in "/"; "" is the root. */
+	if (res.len == 1)
+		buf_reset(&res);
+	buf_adds(&todo, path);
+	while (rc == 0) {
+		/* Take the first component off todo. */
+		for (p = todo.data; *p == '/'; p++)
+			;
+		if ((len = strcspn(p, "/")) == 0)
+			break;
+		buf_reset(&comp);
+		buf_add(&comp, p, len);
+		memmove(todo.data, p + len, strlen(p + len) + 1);
+		todo.len = strlen(todo.data);
+		if (gone) {
+			/* Taken as it is: the folder before it is missing. */
+			buf_addc(&res, '/');
+			buf_adds(&res, comp.data);
+			continue;
+		}
+		if (strcmp(comp.data, ".") == 0)
+			continue;
+		if (strcmp(comp.data, "..") == 0) {
+			if ((p = strrchr(res.data ? res.data : "", '/')) != NULL)
+				cut_to(&res, (size_t)(p - res.data));
+			continue;
+		}
+		dirlen = res.len;
+		buf_addc(&res, '/');
+		buf_adds(&res, comp.data);
+		/* What does not exist yet is taken as it is. */
+		if (lstat(res.data, &st) != 0) {
+			gone = 1;
+			continue;
+		}
+		if (!S_ISLNK(st.st_mode))
+			continue;
+		if (++links > 40) {
+			rc = err_set(e, EXIT_CANTCREAT,
+			    "%s: too many levels of symbolic links", path);
+			break;
+		}
+		if (check) {
+			char *dir = xstrdup(dirlen ? res.data : "/");
+
+			if (dirlen)
+				dir[dirlen] = '\0';
+			if (!link_trusted(dir, &st))
+				rc = err_set(e, EXIT_CANTCREAT, "%s: the "
+				    "symbolic link %s belongs to uid %lu, "
+				    "neither you, root nor the owner of its "
+				    "folder: not followed", path, res.data,
+				    (unsigned long)st.st_uid);
+			free(dir);
+			if (rc != 0)
+				break;
+		}
+		if ((n = readlink(res.data, target, sizeof target - 1)) < 0) {
+			rc = err_errno(e, EXIT_CANTCREAT, res.data);
+			break;
+		}
+		target[n] = '\0';
+		cut_to(&res, dirlen);
+		if (target[0] == '/')
+			buf_reset(&res);
+		buf_reset(&comp);
+		buf_printf(&comp, "%s/%s", target, todo.data);
+		buf_reset(&todo);
+		buf_adds(&todo, comp.data);
+	}
+	if (rc == 0)
+		*real = xstrdup(res.len ? res.data : "/");
+	buf_free(&res);
+	buf_free(&todo);
+	buf_free(&comp);
+	return rc;
+}
+
+/*
+ * Gives the temporary file fd the mode, owner and group of the file it
+ * replaces; a new file gets mode exactly, whatever the umask.
+ */
+static int
+take_mode(int fd, const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return fchmod(fd, mode);
+	/* As root both; otherwise the group where the user is in it. */
+	if (fchown(fd, st.st_uid, st.st_gid) != 0 &&
+	    fchown(fd, (uid_t)-1, st.st_gid) != 0 && errno != EPERM)
+		return -1;
+	return fchmod(fd, st.st_mode & 07777);
+}
+
 int
 atomic_open(const char *path, mode_t mode, struct atomic **out,
     struct ierr *e)
@@ -125,22 +258,21 @@ atomic_open(const char *path, mode_t mode, struct atomic **out,
 	struct atomic *a;
 	char *copy, *dir, *base, *real = NULL;
 	struct stat st;
-	mode_t mask;
-	int fd;
+	int fd, rc;
 
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return err_set(e, EXIT_CANTCREAT, "%s: is a directory", path);
 	if (is_direct(path))
 		return open_direct(path, out, e);
-	/* A symbolic link: replace the file it names, keep the link. */
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
-	    (real = realpath(path, NULL)) != NULL) {
-		if (is_direct(real) || strncmp(real, "/dev/", 5) == 0) {
-			free(real);
-			return open_direct(path, out, e);
-		}
-		path = real;
+	/* Follow links we trust; replace the file, keep the links. */
+	if ((rc = atomic_resolve(path, 1, &real, e)) != 0)
+		return rc;
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (is_direct(real) ||
+	    strncmp(real, "/dev/", 5) == 0 || strncmp(real, "/proc/", 6) == 0)) {
+		free(real);
+		return open_direct(path, out, e);
 	}
+	path = real;
 	copy = xstrdup(path);
 	dir = xstrdup(dirname(copy));
 	free(copy);
@@ -165,9 +297,7 @@ atomic_open(const char *path, mode_t mode, struct atomic **out,
 		return EXIT_CANTCREAT;
 	}
 	a->slot = claim_slot(a->tmp);
-	mask = umask(0);
-	umask(mask);
-	if (fchmod(fd, mode & ~mask) != 0 ||
+	if (take_mode(fd, a->path, mode) != 0 ||
 	    (a->f = fdopen(fd, "w")) == NULL) {
 		err_errno(e, EXIT_CANTCREAT, a->path);
 		close(fd);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "audit.h"
 #include "buf.h"
 #include "crypto.h"
@@ -127,6 +128,22 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/*
+ * Flushes the log to disk.  A log written to a device or a pipe
+ * (/dev/null, /dev/stderr) has nothing to flush: fsync() refusing one
+ * (EINVAL, ENOTSUP) is not an error there, only for a regular file.
+ */
+static int
+sync_log(int fd, const struct stat *st)
+{
+	if (fsync(fd) == 0)
+		return 0;
+	if (!S_ISREG(st->st_mode) && (errno == EINVAL || errno == ENOTSUP ||
+	    errno == EOPNOTSUPP))
+		return 0;
+	return -1;
+}
+
 static int
 audit_locked(int fd, const char *path, const struct audit_entry *ent,
     struct ierr *e)
@@ -151,7 +168,7 @@ audit_locked(int fd, const char *path, const struct audit_entry *ent,
 	}
 	if ((rc = audit_line(ent, prev, &out, e)) != 0)
 		goto out;
-	if (write_all(fd, out.data, out.len) != 0 || fsync(fd) != 0) {
+	if (write_all(fd, out.data, out.len) != 0 || sync_log(fd, &st) != 0) {
 		rc = err_set(e, EXIT_IOERR, "%s: write error: %s", path,
 		    strerror(errno));
 		/* Cut a partial line off again; the chain stays whole. */
@@ -168,10 +185,28 @@ int
 audit_append(const char *path, const struct audit_entry *ent,
     struct ierr *e)
 {
+	char *real;
 	int fd, rc;
 
-	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0600)) == -1)
+	/* Through links we trust only; a new log is 0600 whatever the
+	 * umask. */
+	if (strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0)
+		real = xstrdup(path);	/* streams, as atomic.h writes them */
+	else if ((rc = atomic_resolve(path, 1, &real, e)) != 0)
+		return rc;
+	fd = open(real, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600);
+	if (fd != -1 && fchmod(fd, 0600) != 0) {
+		rc = err_errno(e, EXIT_CANTCREAT, path);
+		close(fd);
+		unlink(real);
+		free(real);
+		return rc;
+	}
+	if (fd == -1 && errno == EEXIST)
+		fd = open(real, O_RDWR | O_APPEND | O_CLOEXEC);
+	free(real);
+	if (fd == -1)
 		return err_errno(e, EXIT_CANTCREAT, path);
 	while (flock(fd, LOCK_EX) == -1) {
 		if (errno != EINTR) {

@@ -37,7 +37,8 @@ struct audit_entry {
 	AUDIT_NONE, NULL, NULL }
 
 /*
- * Appends one line to the log at path (created with mode 0600 if missing).
+ * Appends one line to the log at path (created with mode 0600 if missing,
+ * whatever the umask; reached through trusted links only, atomic.h).
  * EXIT_CANTCREAT if it cannot be opened or created, EXIT_DATAERR if its
  * last line is incomplete (no newline: an earlier append was cut short;
  * nothing is appended to a damaged chain), EXIT_IOERR if reading, writing

@@ -20,8 +20,11 @@
  * already set) to an unlinked temporary file; it runs every check of
  * SPEC 7 in the order of enum bundle_check and reports the first that
  * fails.  Only for an accepted bundle does bundle_verify_emit() copy the
- * spooled records out.  Memory holds a few batches of lines (parallel.h),
- * never the bundle.
+ * spooled records out.  With a state folder, the replay counters of the
+ * bundles checked stay locked until bundle_verifier_commit(), which the
+ * caller calls once the records are safely written (SPEC 7), or
+ * bundle_verifier_free(), which records nothing.  Memory holds a few
+ * batches of lines (parallel.h), never the bundle.
  *
  * Ownership: the agreement and the key are borrowed and must outlive the
  * objects made here; a struct bundle_sign or bundle_verifier is the
@@ -108,10 +111,11 @@ void bundle_sign_free(struct bundle_sign *s);	/* NULL is allowed */
 
 /* The checks, in the order they are made and reported. */
 enum bundle_check {
+	BUNDLE_SEAL,		/* sealed (SPEC 6a): opened; or not required */
 	BUNDLE_HEADER,		/* line 1 is a canonical, known header */
 	BUNDLE_TRAILER,		/* the last line is a canonical trailer */
 	BUNDLE_AGREEMENT,	/* agreement id and version match */
-	BUNDLE_SENDER,		/* from is a party of the agreement */
+	BUNDLE_SENDER,		/* from is a party, and the one expected */
 	BUNDLE_KEY,		/* the key id is one of from's keys */
 	BUNDLE_SIGNATURE,	/* Ed25519 over the trailer without sig */
 	BUNDLE_DIGEST,		/* SHA-512 of the bytes before the trailer */
@@ -131,13 +135,15 @@ enum bundle_outcome {
 	BUNDLE_NOT_CHECKED	/* nothing to check it against */
 };
 
-/* "header", "trailer", "agreement", "sender", "key", "signature",
+/* "seal", "header", "trailer", "agreement", "sender", "key", "signature",
  * "digest", "count", "recipient", "window", "records", "compliance",
  * "replay". */
 const char *bundle_check_name(enum bundle_check c);
 
 struct bundle_report {
 	char name[BUNDLE_NAME_MAX];	/* the file, or "<stdin>" */
+	int sealed;			/* an age file (SPEC 6a) */
+	size_t stanzas;			/* in its header, when it parsed */
 	int have_header, have_trailer;
 	/* From the header (when have_header). */
 	char id[BUNDLE_ID_LEN + 1];
@@ -167,6 +173,13 @@ struct bundle_verify_opts {
 	const char *state_dir;	/* replay protection, or NULL */
 	int record_seq;		/* store an accepted seq (not for --report) */
 	int jobs;		/* worker threads for the records (-j) */
+	const char *from;	/* expected sender (--from), or NULL */
+	/* X25519 secrets (32 bytes each, secure memory, the caller's) that
+	 * open sealed bundles, and the names of their key files for the
+	 * report; none: a sealed bundle is a usage error (EXIT_USAGE). */
+	const unsigned char *const *ids;
+	const char *const *id_names;
+	size_t nids;
 };
 
 struct bundle_verifier;
@@ -175,13 +188,31 @@ struct bundle_verifier;
  * no spool can be made. */
 int bundle_verifier_new(const struct bundle_verify_opts *o,
     struct bundle_verifier **out, struct ierr *e);
-void bundle_verifier_free(struct bundle_verifier *v);	/* NULL allowed */
+/* Releases the replay counters without recording; NULL is allowed. */
+void bundle_verifier_free(struct bundle_verifier *v);
 
 /*
- * Reads and checks the bundle in path (NULL or "-": standard input).
- * Returns 0 when it was accepted (the replay counter, with a state folder
- * and record_seq, is then already raised); EXIT_REFUSED when a check
- * failed, with e "NAME:LINE: CHECK: what"; EXIT_NOINPUT when path cannot
+ * Records, under --state and with record_seq, the seq of every bundle
+ * accepted since the last commit (each counter raised to the highest, never
+ * lowered), then releases the counters' locks; without record_seq it only
+ * releases them.  Call it only once the records of those bundles are
+ * committed: a run that fails to write calls bundle_verifier_free()
+ * instead, so that the same bundles are accepted again later.
+ * EXIT_CANTCREAT or EXIT_IOERR from the state folder.
+ */
+int bundle_verifier_commit(struct bundle_verifier *v, struct ierr *e);
+
+/*
+ * Reads and checks the bundle in path (NULL or "-": standard input), plain
+ * or sealed (its first line exactly "age-encryption.org/v1": opened with
+ * o->ids, chunk by chunk; its records are spooled encrypted, under an
+ * X25519 key made for the verifier and kept in secure memory).
+ * Returns 0 when it was accepted (with a state folder its seq then counts
+ * as accepted in this run, and its counter stays locked until
+ * bundle_verifier_commit() or _free()); EXIT_REFUSED when a check
+ * failed, with e "NAME:LINE: CHECK: what" (a sealed bundle that cannot be
+ * opened fails the seal check); EXIT_USAGE for a sealed bundle when no
+ * identity was given; EXIT_NOINPUT when path cannot
  * be opened; EXIT_IOERR when reading the bundle or writing the spool
  * failed, EXIT_CANTCREAT or EXIT_DATAERR from the state folder (the bundle
  * is then refused as well).  r is filled in every case.  The records are

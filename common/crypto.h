@@ -122,4 +122,65 @@ int crypto_unhex(const char *hex, size_t hexlen, unsigned char *out,
 /* 1 when the n bytes are equal, else 0; time depends only on n. */
 int crypto_memeq(const void *a, const void *b, size_t n);
 
+/*
+ * For age (SPEC 6a) and for checking keys before libgcrypt sees them.
+ */
+
+/*
+ * HKDF-SHA-256 (RFC 5869): extract with salt (an empty salt is 32 zero
+ * bytes, as the RFC says), then expand to outlen bytes under info.  outlen
+ * is at most 255 * 32 (CRYPTO_HKDF_MAX); the intermediate key stays in
+ * secure memory and is wiped.  out may be secure memory.  Aborts on a
+ * longer outlen (a programming error) or when libgcrypt fails.
+ */
+#define CRYPTO_HKDF_MAX		(255 * CRYPTO_SHA256_LEN)
+void crypto_hkdf_sha256(const void *salt, size_t saltlen, const void *ikm,
+    size_t ikmlen, const void *info, size_t infolen, void *out,
+    size_t outlen);
+
+/*
+ * X25519 (RFC 7748) through libgcrypt's gcry_ecc_mul_point().  Secrets are
+ * 32 bytes, clamped as the RFC says (by these functions: the caller may
+ * pass any 32 bytes); keep them in secure memory.  The high bit of a
+ * public u is ignored, as the RFC says.
+ *
+ * crypto_x25519_keygen() fills secret from the strong generator and pub.
+ * crypto_x25519_public() derives pub from secret.  crypto_x25519() writes
+ * the shared secret (32 bytes, may be secure memory) and returns 0, or
+ * EXIT_DATAERR when it is all zero (pub is of small order: no secret is
+ * shared) and then leaves zeros in shared.
+ *
+ * crypto_x25519_public_check() returns 1 for a u that is not of small
+ * order, 0 for one of the small-order values (0, 1, p - 1, the two points
+ * of order 8, and their encodings plus p or with the high bit set), with
+ * which every shared secret would be all zero.
+ */
+#define CRYPTO_X25519_LEN	32
+void crypto_x25519_keygen(unsigned char *secret, unsigned char pub[32]);
+int crypto_x25519_public(const unsigned char *secret, unsigned char pub[32],
+    struct ierr *e);
+int crypto_x25519(const unsigned char *secret, const unsigned char pub[32],
+    unsigned char *shared, struct ierr *e);
+int crypto_x25519_public_check(const unsigned char pub[32]);
+
+/*
+ * Ed25519 public key check, done with libgcrypt's generic MPI arithmetic
+ * (never its Ed25519 code, which aborts the process on the identity and
+ * on points of order 2 and 4).  crypto_ed25519_public_check() returns 1
+ * for a key fit to verify with, else 0; crypto_ed25519_public_why() returns
+ * NULL for such a key, else a static phrase for a message: the encoding is
+ * not canonical (y not below p, or x = 0 with the sign bit set), the point
+ * is not on the curve, it is of small order (one of the eight points P with
+ * 8P the identity, the identity included), or it has a small-order
+ * component (L*P is not the identity).  Call it on every key before
+ * crypto_ed25519_verify() sees it.
+ */
+int crypto_ed25519_public_check(const unsigned char pub[32]);
+const char *crypto_ed25519_public_why(const unsigned char pub[32]);
+
+/* HMAC-SHA256 of one message under a key used once (the HMAC of the age
+ * header); the key schedule lives in secure memory and is wiped. */
+void crypto_hmac_sha256_once(const void *key, size_t keylen, const void *msg,
+    size_t len, unsigned char out[32]);
+
 #endif

@@ -6,8 +6,6 @@
 
 #include "err.h"
 
-static const char *progname = "intel";
-
 int
 err_setv(struct ierr *e, int status, const char *fmt, va_list ap)
 {
@@ -57,41 +55,18 @@ err_prefix(struct ierr *e, const char *fmt, ...)
 	e->msg[n + m] = '\0';
 }
 
+int
+err_setv_at(struct ierr *e, int status, const char *file,
+    unsigned long line, unsigned long col, const char *fmt, va_list ap)
+{
+	err_setv(e, status, fmt, ap);
+	err_prefix(e, "%s:%lu:%lu", file, line, col);
+	return status;
+}
+
 void
 err_clear(struct ierr *e)
 {
 	e->status = 0;
 	e->msg[0] = '\0';
-}
-
-void
-diag_init(const char *argv0)
-{
-	const char *slash = strrchr(argv0, '/');
-
-	progname = slash ? slash + 1 : argv0;
-}
-
-const char *
-diag_progname(void)
-{
-	return progname;
-}
-
-void
-diag_warn(const char *fmt, ...)
-{
-	char line[ERR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s: %s\n", progname, line);
-}
-
-void
-diag_err(const struct ierr *e)
-{
-	fprintf(stderr, "%s: %s\n", progname, e->msg);
 }

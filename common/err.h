@@ -7,8 +7,7 @@
  * that in front with err_prefix().  Messages never contain a secret or a
  * clear value of a redacted field.
  *
- * The diag_* functions are for cmd/: they print to stderr, prefixed with the
- * program name set by diag_init().
+ * Printing is cmd/'s: see cmd/diag.h.
  */
 #ifndef INTEL_ERR_H
 #define INTEL_ERR_H
@@ -34,16 +33,14 @@ struct ierr {
 int err_set(struct ierr *e, int status, const char *fmt, ...) ATTR_PRINTF(3, 4);
 int err_setv(struct ierr *e, int status, const char *fmt, va_list ap)
     ATTR_PRINTF(3, 0);
+/* err_setv with the prefix "FILE:LINE:COLUMN" (an input at fault). */
+int err_setv_at(struct ierr *e, int status, const char *file,
+    unsigned long line, unsigned long col, const char *fmt, va_list ap)
+    ATTR_PRINTF(6, 0);
 /* Sets status and the message "WHAT: strerror(errno)". */
 int err_errno(struct ierr *e, int status, const char *what);
 /* Puts "PREFIX: " in front of the message (e.g. "file.csv:12"). */
 void err_prefix(struct ierr *e, const char *fmt, ...) ATTR_PRINTF(2, 3);
 void err_clear(struct ierr *e);
-
-/* For cmd/ only. */
-void diag_init(const char *argv0);
-const char *diag_progname(void);
-void diag_warn(const char *fmt, ...) ATTR_PRINTF(1, 2);
-void diag_err(const struct ierr *e);
 
 #endif

@@ -13,18 +13,42 @@
 #include "jsonio.h"
 #include "lines.h"
 
+static int	read_json(struct lines *, input_cb, void *, struct ierr *);
+static int	read_csv(struct lines *, input_cb, void *, struct ierr *);
+
+/*
+ * The formats.  A format of one object per line has a line parser, which
+ * -j N runs in worker threads; the others read the whole input and hand
+ * each object over in the calling thread.
+ */
+static const struct format {
+	const char *name;
+	const char *suffix;
+	int (*line)(const char *, size_t, json_t **, struct ierr *);
+	int (*read)(struct lines *, input_cb, void *, struct ierr *);
+} formats[INPUT_NFORMATS] = {
+	[INPUT_NDJSON] = { "ndjson", ".ndjson", input_ndjson_line, NULL },
+	[INPUT_JSON] = { "json", ".json", NULL, read_json },
+	[INPUT_CSV] = { "csv", ".csv", NULL, read_csv },
+};
+
+#define INPUT_DEFAULT INPUT_NDJSON
+
 int
 input_format_parse(const char *s, enum input_format *fmt)
 {
-	if (strcmp(s, "ndjson") == 0)
-		*fmt = INPUT_NDJSON;
-	else if (strcmp(s, "json") == 0)
-		*fmt = INPUT_JSON;
-	else if (strcmp(s, "csv") == 0)
-		*fmt = INPUT_CSV;
-	else
-		return -1;
-	return 0;
+	for (int i = 0; i < INPUT_NFORMATS; i++)
+		if (strcmp(s, formats[i].name) == 0) {
+			*fmt = (enum input_format)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+input_format_name(enum input_format fmt)
+{
+	return formats[fmt].name;
 }
 
 static int
@@ -38,11 +62,10 @@ ends_with(const char *s, const char *suffix)
 enum input_format
 input_format_guess(const char *path)
 {
-	if (path != NULL && ends_with(path, ".csv"))
-		return INPUT_CSV;
-	if (path != NULL && ends_with(path, ".json"))
-		return INPUT_JSON;
-	return INPUT_NDJSON;
+	for (int i = 0; path != NULL && i < INPUT_NFORMATS; i++)
+		if (ends_with(path, formats[i].suffix))
+			return (enum input_format)i;
+	return INPUT_DEFAULT;
 }
 
 static int
@@ -85,8 +108,10 @@ input_ndjson_line(const char *line, size_t len, json_t **obj,
 	return 0;
 }
 
+/* A format of one object per line, through its line parser. */
 static int
-read_ndjson(struct lines *l, input_cb cb, void *arg, struct ierr *e)
+read_lines(struct lines *l, const struct format *f, input_cb cb, void *arg,
+    struct ierr *e)
 {
 	struct ierr bad = IERR_INIT;
 	size_t len;
@@ -96,7 +121,7 @@ read_ndjson(struct lines *l, input_cb cb, void *arg, struct ierr *e)
 
 	while ((r = lines_next(l, &line, &len, e)) == 1) {
 		err_clear(&bad);
-		if (input_ndjson_line(line, len, &v, &bad) == 1)
+		if (f->line(line, len, &v, &bad) == 1)
 			continue;
 		if ((rc = cb(arg, lines_name(l), lines_lineno(l), v,
 		    v ? NULL : &bad)) != 0)
@@ -593,22 +618,163 @@ int
 input_read(const char *path, enum input_format fmt, input_cb cb, void *arg,
     struct ierr *e)
 {
+	const struct format *f = &formats[fmt];
 	struct lines *l;
 	int rc;
 
 	if ((rc = lines_open(path, &l, e)) != 0)
 		return rc;
-	switch (fmt) {
-	case INPUT_JSON:
-		rc = read_json(l, cb, arg, e);
+	if (f->line != NULL)
+		rc = read_lines(l, f, cb, arg, e);
+	else
+		rc = f->read(l, cb, arg, e);
+	lines_close(l);
+	return rc;
+}
+
+/* ---- work and commit (input_run) ---- */
+
+struct run {
+	const struct format *f;
+	const struct input_ops *ops;
+	void *arg;
+	size_t skip_off;	/* in an item's data, after the caller's */
+};
+
+/* A line-by-line format: each worker parses its lines, then works. */
+struct lines_worker {
+	const struct run *run;
+	void *w;
+};
+
+static void *
+lines_worker_new(void *arg, struct ierr *e)
+{
+	const struct run *run = arg;
+	struct lines_worker *lw = xcalloc(1, sizeof *lw);
+
+	lw->run = run;
+	if ((lw->w = run->ops->worker_new(run->arg, e)) == NULL) {
+		free(lw);
+		return NULL;
+	}
+	return lw;
+}
+
+static void
+lines_worker_free(void *p)
+{
+	struct lines_worker *lw = p;
+
+	lw->run->ops->worker_free(lw->w);
+	free(lw);
+}
+
+static void
+lines_work(void *p, struct par_item *it)
+{
+	struct lines_worker *lw = p;
+	const struct run *run = lw->run;
+	json_t *obj;
+
+	switch (run->f->line(it->line, it->len, &obj, &it->err)) {
+	case 1:
+		*(int *)((char *)it->data + run->skip_off) = 1;
 		break;
-	case INPUT_CSV:
-		rc = read_csv(l, cb, arg, e);
+	case 0:
+		run->ops->work(lw->w, obj, it);
 		break;
 	default:
-		rc = read_ndjson(l, cb, arg, e);
+		it->status = it->err.status;
 		break;
 	}
+}
+
+static int
+lines_commit(void *arg, struct par_item *it)
+{
+	const struct run *run = arg;
+
+	if (*(int *)((char *)it->data + run->skip_off))
+		return 0;		/* a blank line */
+	return run->ops->commit(run->arg, it);
+}
+
+/* A whole-input format: every object worked and committed in turn. */
+struct serial {
+	const struct run *run;
+	void *w;
+	struct par_item it;
+};
+
+static int
+serial_object(void *arg, const char *name, unsigned long line, json_t *obj,
+    const struct ierr *bad)
+{
+	struct serial *s = arg;
+	const struct input_ops *ops = s->run->ops;
+	struct par_item *it = &s->it;
+
+	buf_reset(&it->out);
+	buf_reset(&it->side);
+	err_clear(&it->err);
+	it->status = 0;
+	if (ops->data_size)
+		memset(it->data, 0, ops->data_size);
+	it->name = name;
+	it->lineno = line;
+	if (obj != NULL)
+		ops->work(s->w, obj, it);
+	else {
+		it->err = *bad;
+		it->status = bad->status;
+	}
+	return ops->commit(s->run->arg, it);
+}
+
+static int
+run_serial(struct lines *l, const struct run *run, struct ierr *e)
+{
+	struct serial s;
+	int rc;
+
+	memset(&s, 0, sizeof s);
+	s.run = run;
+	if ((s.w = run->ops->worker_new(run->arg, e)) == NULL)
+		return e->status ? e->status : EXIT_IOERR;
+	s.it.data = xcalloc(1, run->ops->data_size + 1);
+	rc = run->f->read(l, serial_object, &s, e);
+	buf_free(&s.it.out);
+	buf_free(&s.it.side);
+	free(s.it.data);
+	run->ops->worker_free(s.w);
+	return rc;
+}
+
+int
+input_run(const char *path, enum input_format fmt, int jobs,
+    const struct input_ops *ops, void *arg, struct ierr *e)
+{
+	struct run run = { &formats[fmt], ops, arg, 0 };
+	struct lines *l;
+	int rc;
+
+	if ((rc = lines_open(path, &l, e)) != 0)
+		return rc;
+	if (run.f->line != NULL) {
+		const size_t a = sizeof(int);
+		struct par_ops po = {
+			.worker_new = lines_worker_new,
+			.worker_free = lines_worker_free,
+			.work = lines_work,
+			.commit = lines_commit,
+		};
+
+		run.skip_off = (ops->data_size + a - 1) / a * a;
+		po.data_size = run.skip_off + sizeof(int);
+		rc = par_run(l, jobs, &po, &run, e);
+	} else
+		rc = run_serial(l, &run, e);
 	lines_close(l);
 	return rc;
 }

@@ -3,35 +3,41 @@
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 #include <gcrypt.h>
 
+#include "age.h"
+#include "atomic.h"
 #include "base64.h"
 #include "buf.h"
 #include "crypto.h"
 #include "exitcodes.h"
 #include "keys.h"
+#include "secfile.h"
 #include "secmem.h"
 
-#define KEY_FILE_MAX	4096	/* a key file is about 300 bytes */
-#define PUB_FILE_MAX	1024
 #define SALT_LEN	16
-#define SEALED_LEN	(CRYPTO_ED25519_SEED_LEN + CRYPTO_AEAD_TAG_LEN)
-#define MAX_LINES	6
+/* What is sealed: version 1 the Ed25519 seed, version 2 the seed and
+ * then the X25519 secret, as one plain text under one key and nonce. */
+#define SECRETS_LEN	(CRYPTO_ED25519_SEED_LEN + CRYPTO_X25519_LEN)
+#define SEALED_MAX	(SECRETS_LEN + CRYPTO_AEAD_TAG_LEN)
+#define MAX_LINES	7
+#define RECIPIENTS_MAX	(64 * 1024)	/* bytes of an age recipients file */
 
-static const char key_magic[] = "intel-secret-key 1";
+static const char key_magic[] = "intel-secret-key ";
 static const char pub_prefix[] = "ed25519:";
+static const char x_prefix[] = "x25519:";
 
 struct keys_secret {
 	char *party;
 	unsigned char pub[KEYS_PUB_LEN];
 	char id[CRYPTO_KEY_ID_LEN + 1];
 	unsigned char *seed;	/* secure memory */
+	unsigned char *xsecret;	/* secure memory; NULL for version 1 */
+	unsigned char xpub[CRYPTO_X25519_LEN];
 };
 
 /* One line of a file being parsed: not NUL-terminated. */
@@ -39,25 +45,6 @@ struct line {
 	const char *p;
 	size_t len;
 };
-
-static void *
-sec_alloc(size_t n)
-{
-	void *p = gcry_calloc_secure(1, n ? n : 1);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-static void
-sec_free(void *p, size_t n)
-{
-	if (p == NULL)
-		return;
-	secmem_wipe(p, n);
-	gcry_free(p);
-}
 
 int
 keys_party_valid(const char *s, size_t len)
@@ -99,76 +86,6 @@ keys_format_public(const unsigned char pub[32], char out[KEYS_PUBTEXT_LEN + 1])
 {
 	memcpy(out, pub_prefix, sizeof pub_prefix - 1);
 	base64_encode(pub, KEYS_PUB_LEN, out + sizeof pub_prefix - 1);
-}
-
-/*
- * Reads at most max bytes of path into fresh secure memory (NUL-terminated).
- * secret: refuse a file that group or others may access.  more_ok: a
- * longer file is not an error (only its start is read).
- */
-static int
-read_small(const char *path, const char *what, int secret, size_t max,
-    int more_ok, char **out, size_t *outlen, struct ierr *e)
-{
-	struct stat st;
-	char *buf;
-	size_t n = 0;
-	ssize_t r;
-	int fd, rv = 0;
-
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd == -1)
-		return err_set(e, EXIT_NOINPUT, "cannot open %s %s: %s", what,
-		    path, strerror(errno));
-	if (fstat(fd, &st) == -1) {
-		rv = err_set(e, EXIT_NOINPUT, "cannot open %s %s: %s", what,
-		    path, strerror(errno));
-		close(fd);
-		return rv;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return err_set(e, EXIT_NOINPUT, "%s %s is not a regular file",
-		    what, path);
-	}
-	if (secret && (st.st_mode & 077) != 0) {
-		close(fd);
-		return err_set(e, EXIT_NOPERM, "%s: permissions %04o are too "
-		    "open: a %s must not be accessible by group or others "
-		    "(chmod 600)", path, (unsigned int)(st.st_mode & 07777),
-		    what);
-	}
-	buf = sec_alloc(max + 2);
-	while (n < max + 1) {
-		r = read(fd, buf + n, max + 1 - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			rv = err_set(e, EXIT_IOERR, "cannot read %s %s: %s",
-			    what, path, strerror(errno));
-			break;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (rv == 0 && n > max) {
-		if (more_ok)
-			n = max;
-		else
-			rv = err_set(e, EXIT_CONFIG, "%s: too large for a %s",
-			    path, what);
-	}
-	if (rv != 0) {
-		sec_free(buf, max + 2);
-		return rv;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*outlen = n;
-	return 0;
 }
 
 /* Splits buf into lines; returns the number, or -1 when there are more
@@ -249,69 +166,73 @@ struct sealed {
 	unsigned char salt[64 + 2];
 	size_t saltlen;
 	unsigned char nonce[CRYPTO_AEAD_NONCE_LEN + 2];
-	unsigned char ct[SEALED_LEN + 2];
+	unsigned char ct[SEALED_MAX + 2];
+	size_t ctlen;
 };
 
 static int
-parse_kdf(struct line l, const char *path, struct sealed *s, struct ierr *e)
+parse_kdf(struct line l, const char *path, int ln, struct sealed *s,
+    struct ierr *e)
 {
 	if (!eat(&l, "kdf "))
-		return line_err(e, path, 4, "expected `secret` or `kdf`");
+		return line_err(e, path, ln, "expected `secret` or `kdf`");
 	if (!eat(&l, "argon2id "))
-		return line_err(e, path, 4, "unknown KDF (argon2id expected)");
+		return line_err(e, path, ln, "unknown KDF (argon2id expected)");
 	if (!eat(&l, "t=") || eat_ulong(&l, &s->t) != 0 ||
 	    !eat(&l, " m=") || eat_ulong(&l, &s->m) != 0 ||
 	    !eat(&l, " p=") || eat_ulong(&l, &s->p) != 0 ||
 	    !eat(&l, " salt="))
-		return line_err(e, path, 4,
+		return line_err(e, path, ln,
 		    "expected `kdf argon2id t=N m=N p=N salt=BASE64`");
 	if (s->t < 1 || s->t > 64 || s->p < 1 || s->p > 64 ||
 	    s->m < 8 * s->p || s->m > 4194304)
-		return line_err(e, path, 4, "Argon2id parameters out of range");
+		return line_err(e, path, ln, "Argon2id parameters out of range");
 	if (eat_base64(&l, s->salt, 8, 64, &s->saltlen) != 0)
-		return line_err(e, path, 4,
+		return line_err(e, path, ln,
 		    "salt: base64 of 8 to 64 bytes expected");
 	return 0;
 }
 
 static int
-parse_cipher(struct line l, const char *path, struct sealed *s,
+parse_cipher(struct line l, const char *path, int ln, struct sealed *s,
     struct ierr *e)
 {
 	size_t n;
 
 	if (!eat(&l, "cipher "))
-		return line_err(e, path, 5, "expected `cipher`");
+		return line_err(e, path, ln, "expected `cipher`");
 	if (!eat(&l, "chacha20-poly1305 "))
-		return line_err(e, path, 5,
+		return line_err(e, path, ln,
 		    "unknown cipher (chacha20-poly1305 expected)");
 	if (!eat(&l, "nonce="))
-		return line_err(e, path, 5, "expected `nonce=BASE64`");
+		return line_err(e, path, ln, "expected `nonce=BASE64`");
 	/* libgcrypt would take a 24-byte nonce with only a warning. */
 	if (eat_base64(&l, s->nonce, CRYPTO_AEAD_NONCE_LEN,
 	    CRYPTO_AEAD_NONCE_LEN, &n) != 0)
-		return line_err(e, path, 5,
+		return line_err(e, path, ln,
 		    "nonce: base64 of 12 bytes expected");
 	return 0;
 }
 
 static int
-parse_sealed(struct line l, const char *path, struct sealed *s,
-    struct ierr *e)
+parse_sealed(struct line l, const char *path, int ln, size_t want,
+    struct sealed *s, struct ierr *e)
 {
-	size_t n;
+	char why[64];
 
+	snprintf(why, sizeof why, "sealed secret: base64 of %zu bytes "
+	    "expected", want);
 	if (!eat(&l, "sealed "))
-		return line_err(e, path, 6, "expected `sealed BASE64`");
-	if (eat_base64(&l, s->ct, SEALED_LEN, SEALED_LEN, &n) != 0)
-		return line_err(e, path, 6,
-		    "sealed secret: base64 of 48 bytes expected");
+		return line_err(e, path, ln, "expected `sealed BASE64`");
+	if (eat_base64(&l, s->ct, want, want, &s->ctlen) != 0)
+		return line_err(e, path, ln, why);
 	return 0;
 }
 
+/* Opens the sealed secrets into out (s->ctlen - 16 bytes). */
 static int
 unseal(const char *path, const struct sealed *s, const char *aad,
-    size_t aadlen, const char *passphrase, unsigned char *seed,
+    size_t aadlen, const char *passphrase, unsigned char *out,
     struct ierr *e)
 {
 	unsigned char *key;
@@ -320,16 +241,134 @@ unseal(const char *path, const struct sealed *s, const char *aad,
 	if (passphrase == NULL)
 		return err_set(e, EXIT_CONFIG,
 		    "%s: key is sealed: a passphrase is needed", path);
-	key = sec_alloc(CRYPTO_AEAD_KEY_LEN);
+	key = secmem_alloc(CRYPTO_AEAD_KEY_LEN);
 	rv = crypto_argon2id(passphrase, strlen(passphrase), s->salt,
 	    s->saltlen, s->t, s->m, s->p, key, CRYPTO_AEAD_KEY_LEN, e);
 	if (rv == 0 && crypto_aead_open(key, s->nonce, CRYPTO_AEAD_NONCE_LEN,
-	    aad, aadlen, s->ct, SEALED_LEN, seed, e) != 0)
+	    aad, aadlen, s->ct, s->ctlen, out, e) != 0)
 		rv = err_set(e, EXIT_CONFIG,
 		    "%s: wrong passphrase or damaged key file", path);
 	else if (rv != 0)
 		err_prefix(e, "%s", path);
-	sec_free(key, CRYPTO_AEAD_KEY_LEN);
+	secmem_free(key, CRYPTO_AEAD_KEY_LEN);
+	return rv;
+}
+
+/* "secret PREFIX<base64 of 32 bytes>" into out (secure memory). */
+static int
+parse_clear(struct line l, const char *prefix, unsigned char *out)
+{
+	size_t plen = strlen(prefix), n;
+	unsigned char *tmp;
+	int rv = -1;
+
+	if (!eat(&l, "secret ") || l.len != plen + 44 || !eat(&l, prefix))
+		return -1;
+	tmp = secmem_alloc(BASE64_DECODED_MAX(44));
+	if (base64_decode(l.p, l.len, tmp, &n) == 0 && n == 32) {
+		memcpy(out, tmp, 32);
+		rv = 0;
+	}
+	secmem_free(tmp, BASE64_DECODED_MAX(44));
+	return rv;
+}
+
+/* What a key file says, while it is being parsed. */
+struct parsed {
+	int version;
+	unsigned char pub[KEYS_PUB_LEN];
+	unsigned char xpub[CRYPTO_X25519_LEN];
+	unsigned char *secrets;	/* secure: seed, then the X25519 secret */
+};
+
+/* Lines 1 to 3 (4 for version 2); *h is the number of lines read. */
+static int
+parse_head(const char *path, const struct line *lines, int nl,
+    struct parsed *pd, int *h, struct ierr *e)
+{
+	struct ierr ignored = IERR_INIT;
+	struct line l;
+
+	l = nl > 0 ? lines[0] : (struct line){ "", 0 };
+	if (!eat(&l, key_magic))
+		return line_err(e, path, 1,
+		    "not an intel-share secret key file");
+	if (l.len == 1 && (l.p[0] == '1' || l.p[0] == '2'))
+		pd->version = l.p[0] - '0';
+	else
+		return line_err(e, path, 1,
+		    "unsupported key file version (1 or 2 expected)");
+	if (nl < 2 || (l = lines[1], !eat(&l, "party ")) ||
+	    !keys_party_valid(l.p, l.len))
+		return line_err(e, path, 2, "expected `party NAME`");
+	if (nl < 3 || (l = lines[2], !eat(&l, "public ")) ||
+	    keys_parse_public(l.p, l.len, pd->pub) != 0)
+		return line_err(e, path, 3, "expected `public ed25519:BASE64` "
+		    "(32 bytes)");
+	*h = 3;
+	if (pd->version == 1)
+		return 0;
+	if (nl < 4 || (l = lines[3], !eat(&l, "recipient ")) ||
+	    age_recipient_parse(l.p, l.len, pd->xpub, &ignored) != 0)
+		return line_err(e, path, 4, "expected `recipient age1...` "
+		    "(an age X25519 recipient)");
+	*h = 4;
+	return 0;
+}
+
+/* The secret lines, from line h + 1 on: in the clear or sealed. */
+static int
+parse_secrets(const char *path, const char *buf, const struct line *lines,
+    int nl, int h, const char *passphrase, struct parsed *pd,
+    struct ierr *e)
+{
+	struct sealed s;
+	size_t want = pd->version == 1 ? CRYPTO_ED25519_SEED_LEN : SECRETS_LEN;
+	int rv, last;
+
+	if (nl <= h)
+		return line_err(e, path, h + 1, "expected `secret` or `kdf`");
+	if (lines[h].len >= 7 && memcmp(lines[h].p, "secret ", 7) == 0) {
+		if (parse_clear(lines[h], pub_prefix, pd->secrets) != 0)
+			return line_err(e, path, h + 1, "expected `secret "
+			    "ed25519:BASE64` (32 bytes)");
+		last = h + 1;
+		if (pd->version == 2) {
+			if (nl <= h + 1 || parse_clear(lines[h + 1], x_prefix,
+			    pd->secrets + CRYPTO_ED25519_SEED_LEN) != 0)
+				return line_err(e, path, h + 2, "expected "
+				    "`secret x25519:BASE64` (32 bytes)");
+			last = h + 2;
+		}
+		if (nl > last)
+			return line_err(e, path, last + 1, "unexpected line");
+		return 0;
+	}
+	memset(&s, 0, sizeof s);
+	if ((rv = parse_kdf(lines[h], path, h + 1, &s, e)) != 0)
+		goto out;
+	if (nl <= h + 1) {
+		rv = line_err(e, path, h + 2, "expected `cipher`");
+		goto out;
+	}
+	if ((rv = parse_cipher(lines[h + 1], path, h + 2, &s, e)) != 0)
+		goto out;
+	if (nl <= h + 2) {
+		rv = line_err(e, path, h + 3, "expected `sealed BASE64`");
+		goto out;
+	}
+	if ((rv = parse_sealed(lines[h + 2], path, h + 3,
+	    want + CRYPTO_AEAD_TAG_LEN, &s, e)) != 0)
+		goto out;
+	if (nl > h + 3) {
+		rv = line_err(e, path, h + 4, "unexpected line");
+		goto out;
+	}
+	/* Every byte before the sealed line is authenticated. */
+	rv = unseal(path, &s, buf, (size_t)(lines[h + 2].p - buf), passphrase,
+	    pd->secrets, e);
+out:
+	secmem_wipe(&s, sizeof s);
 	return rv;
 }
 
@@ -338,99 +377,54 @@ parse_secret(const char *path, const char *buf, size_t len,
     const char *passphrase, struct keys_secret **out, struct ierr *e)
 {
 	struct line lines[MAX_LINES], l;
-	struct keys_secret *k = NULL;
-	struct sealed s;
-	unsigned char pub[KEYS_PUB_LEN], check[KEYS_PUB_LEN];
-	unsigned char *seed, *tmp = NULL;
-	size_t n;
-	int nl, rv;
+	struct keys_secret *k;
+	struct parsed pd;
+	unsigned char check[KEYS_PUB_LEN];
+	int nl, h = 0, rv;
 
-	seed = sec_alloc(CRYPTO_ED25519_SEED_LEN);
+	memset(&pd, 0, sizeof pd);
+	pd.secrets = secmem_alloc(SECRETS_LEN);
 	nl = split_lines(buf, len, lines, MAX_LINES);
 	if (nl < 0) {
 		rv = line_err(e, path, MAX_LINES + 1, "unexpected line");
 		goto out;
 	}
-	if (nl < 1 || lines[0].len != strlen(key_magic) ||
-	    memcmp(lines[0].p, key_magic, lines[0].len) != 0) {
-		l = nl > 0 ? lines[0] : (struct line){ "", 0 };
-		rv = line_err(e, path, 1, eat(&l, "intel-secret-key ") ?
-		    "unsupported key file version (1 expected)" :
-		    "not an intel-share secret key file");
+	if ((rv = parse_head(path, lines, nl, &pd, &h, e)) != 0 ||
+	    (rv = parse_secrets(path, buf, lines, nl, h, passphrase, &pd,
+	    e)) != 0)
 		goto out;
-	}
-	if (nl < 2 || (l = lines[1], !eat(&l, "party ")) ||
-	    !keys_party_valid(l.p, l.len)) {
-		rv = line_err(e, path, 2, "expected `party NAME`");
+	if ((rv = crypto_ed25519_public_from_seed(pd.secrets, check, e)) != 0)
 		goto out;
-	}
-	if (nl < 3 || (l = lines[2], !eat(&l, "public ")) ||
-	    keys_parse_public(l.p, l.len, pub) != 0) {
-		rv = line_err(e, path, 3, "expected `public ed25519:BASE64` "
-		    "(32 bytes)");
-		goto out;
-	}
-	if (nl < 4) {
-		rv = line_err(e, path, 4, "expected `secret` or `kdf`");
-		goto out;
-	}
-	l = lines[3];
-	if (eat(&l, "secret ")) {
-		if (nl > 4) {
-			rv = line_err(e, path, 5, "unexpected line");
-			goto out;
-		}
-		tmp = sec_alloc(BASE64_DECODED_MAX(KEYS_PUBTEXT_LEN));
-		if (l.len != KEYS_PUBTEXT_LEN || !eat(&l, pub_prefix) ||
-		    base64_decode(l.p, l.len, tmp, &n) != 0 ||
-		    n != CRYPTO_ED25519_SEED_LEN) {
-			rv = line_err(e, path, 4, "expected `secret "
-			    "ed25519:BASE64` (32 bytes)");
-			goto out;
-		}
-		memcpy(seed, tmp, CRYPTO_ED25519_SEED_LEN);
-	} else {
-		if ((rv = parse_kdf(l, path, &s, e)) != 0)
-			goto out;
-		if (nl < 5) {
-			rv = line_err(e, path, 5, "expected `cipher`");
-			goto out;
-		}
-		if ((rv = parse_cipher(lines[4], path, &s, e)) != 0)
-			goto out;
-		if (nl < 6) {
-			rv = line_err(e, path, 6, "expected `sealed BASE64`");
-			goto out;
-		}
-		if ((rv = parse_sealed(lines[5], path, &s, e)) != 0)
-			goto out;
-		/* Every byte before the sealed line is authenticated. */
-		rv = unseal(path, &s, buf, (size_t)(lines[5].p - buf),
-		    passphrase, seed, e);
-		if (rv != 0)
-			goto out;
-	}
-	if ((rv = crypto_ed25519_public_from_seed(seed, check, e)) != 0)
-		goto out;
-	if (!crypto_memeq(check, pub, KEYS_PUB_LEN)) {
+	if (!crypto_memeq(check, pd.pub, KEYS_PUB_LEN)) {
 		rv = err_set(e, EXIT_CONFIG,
 		    "%s: the secret key does not match the public key", path);
+		goto out;
+	}
+	if (pd.version == 2 && ((rv = crypto_x25519_public(pd.secrets +
+	    CRYPTO_ED25519_SEED_LEN, check, e)) != 0 ||
+	    !crypto_memeq(check, pd.xpub, CRYPTO_X25519_LEN))) {
+		rv = err_set(e, EXIT_CONFIG, "%s: the X25519 secret does not "
+		    "match the recipient", path);
 		goto out;
 	}
 	k = xcalloc(1, sizeof *k);
 	l = lines[1];
 	eat(&l, "party ");
 	k->party = xstrndup(l.p, l.len);
-	memcpy(k->pub, pub, KEYS_PUB_LEN);
-	crypto_key_id(pub, k->id);
-	k->seed = seed;
-	seed = NULL;
+	memcpy(k->pub, pd.pub, KEYS_PUB_LEN);
+	crypto_key_id(pd.pub, k->id);
+	k->seed = secmem_alloc(CRYPTO_ED25519_SEED_LEN);
+	memcpy(k->seed, pd.secrets, CRYPTO_ED25519_SEED_LEN);
+	if (pd.version == 2) {
+		k->xsecret = secmem_alloc(CRYPTO_X25519_LEN);
+		memcpy(k->xsecret, pd.secrets + CRYPTO_ED25519_SEED_LEN,
+		    CRYPTO_X25519_LEN);
+		memcpy(k->xpub, pd.xpub, CRYPTO_X25519_LEN);
+	}
 	*out = k;
 	rv = 0;
 out:
-	sec_free(tmp, BASE64_DECODED_MAX(KEYS_PUBTEXT_LEN));
-	sec_free(seed, CRYPTO_ED25519_SEED_LEN);
-	secmem_wipe(&s, sizeof s);
+	secmem_free(pd.secrets, SECRETS_LEN);
 	return rv;
 }
 
@@ -438,17 +432,16 @@ int
 keys_load_secret(const char *path, const char *passphrase,
     struct keys_secret **out, struct ierr *e)
 {
-	char *buf;
+	unsigned char *buf;
 	size_t len;
 	int rv;
 
 	*out = NULL;
-	rv = read_small(path, "secret key file", 1, KEY_FILE_MAX, 0, &buf,
-	    &len, e);
-	if (rv != 0)
+	if ((rv = secfile_read(path, &secfile_signing_key, &buf, &len,
+	    e)) != 0)
 		return rv;
-	rv = parse_secret(path, buf, len, passphrase, out, e);
-	sec_free(buf, KEY_FILE_MAX + 2);
+	rv = parse_secret(path, (const char *)buf, len, passphrase, out, e);
+	secfile_free(buf, len);
 	return rv;
 }
 
@@ -457,7 +450,8 @@ keys_free_secret(struct keys_secret *k)
 {
 	if (k == NULL)
 		return;
-	sec_free(k->seed, CRYPTO_ED25519_SEED_LEN);
+	secmem_free(k->seed, CRYPTO_ED25519_SEED_LEN);
+	secmem_free(k->xsecret, CRYPTO_X25519_LEN);
 	free(k->party);
 	free(k);
 }
@@ -480,6 +474,18 @@ keys_key_id(const struct keys_secret *k)
 	return k->id;
 }
 
+const unsigned char *
+keys_x25519_secret(const struct keys_secret *k)
+{
+	return k->xsecret;
+}
+
+const unsigned char *
+keys_x25519_public(const struct keys_secret *k)
+{
+	return k->xsecret != NULL ? k->xpub : NULL;
+}
+
 int
 keys_sign(const struct keys_secret *k, const void *msg, size_t len,
     unsigned char sig[64], struct ierr *e)
@@ -493,16 +499,15 @@ keys_load_public(const char *path, char **party, unsigned char pub[32],
 {
 	struct line lines[2], l;
 	const char *sp;
-	char *buf;
+	unsigned char *buf;
 	size_t len;
 	int nl, rv;
 
 	*party = NULL;
-	rv = read_small(path, "public key file", 0, PUB_FILE_MAX, 0, &buf,
-	    &len, e);
-	if (rv != 0)
+	if ((rv = secfile_read(path, &secfile_public_key, &buf, &len,
+	    e)) != 0)
 		return rv;
-	nl = split_lines(buf, len, lines, 1);
+	nl = split_lines((const char *)buf, len, lines, 1);
 	if (nl != 1) {
 		rv = line_err(e, path, nl < 0 ? 2 : 1, nl < 0 ?
 		    "unexpected line" : "empty public key file");
@@ -517,157 +522,67 @@ keys_load_public(const char *path, char **party, unsigned char pub[32],
 	}
 	*party = xstrndup(sp + 1, l.len - (size_t)(sp + 1 - l.p));
 out:
-	sec_free(buf, PUB_FILE_MAX + 2);
+	secfile_free(buf, len);
 	return rv;
 }
 
 int
-keys_read_passphrase_file(const char *path, char **pass, struct ierr *e)
+keys_load_recipients(const char *path, unsigned char (**out)[32],
+    size_t *n, struct ierr *e)
 {
-	char *buf, *nl;
-	size_t len;
-	int rv;
-
-	*pass = NULL;
-	rv = read_small(path, "passphrase file", 1, KEYS_PASSPHRASE_MAX + 1, 1,
-	    &buf, &len, e);
-	if (rv != 0)
-		return rv;
-	if ((nl = memchr(buf, '\n', len)) != NULL)
-		len = (size_t)(nl - buf);
-	if (len > KEYS_PASSPHRASE_MAX)
-		rv = err_set(e, EXIT_CONFIG, "%s: the passphrase is longer "
-		    "than %d bytes", path, KEYS_PASSPHRASE_MAX);
-	else if (len == 0)
-		rv = err_set(e, EXIT_CONFIG, "%s: the first line (the "
-		    "passphrase) is empty", path);
-	else if (memchr(buf, '\0', len) != NULL)
-		rv = err_set(e, EXIT_CONFIG, "%s: the passphrase holds a NUL "
-		    "byte", path);
-	if (rv != 0) {
-		sec_free(buf, KEYS_PASSPHRASE_MAX + 3);
-		return rv;
-	}
-	/* Wipe the rest of the file (later lines) and end the string. */
-	secmem_wipe(buf + len, KEYS_PASSPHRASE_MAX + 3 - len);
-	*pass = buf;
-	return 0;
-}
-
-void
-keys_free_passphrase(char *pass)
-{
-	if (pass == NULL)
-		return;
-	secmem_wipe(pass, strlen(pass));
-	gcry_free(pass);
-}
-
-static volatile sig_atomic_t tty_signal;
-
-static void
-tty_catch(int sig)
-{
-	tty_signal = sig;
-}
-
-/* Reads one line from the terminal into fresh secure memory. */
-static int
-tty_read(int fd, const char *prompt, char **out, struct ierr *e)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-	struct sigaction sa, old[4];
-	struct termios saved, quiet;
-	char *buf, c;
-	size_t n = 0;
-	ssize_t r;
-	int i, rv = 0, toolong = 0;
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	const char *p, *end, *nl;
+	unsigned long lineno = 0;
+	size_t got, cap = 0;
+	FILE *f;
+	int rv = 0;
 
 	*out = NULL;
-	if (tcgetattr(fd, &saved) == -1)
-		return err_set(e, EXIT_USAGE,
-		    "no terminal to ask for a passphrase on");
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = tty_catch;	/* no SA_RESTART: read() returns */
-	sigemptyset(&sa.sa_mask);
-	tty_signal = 0;
-	for (i = 0; i < 4; i++)
-		sigaction(sigs[i], &sa, &old[i]);
-	quiet = saved;
-	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
-	quiet.c_lflag |= ICANON;
-	if (tcsetattr(fd, TCSAFLUSH, &quiet) == -1) {
-		rv = err_set(e, EXIT_USAGE, "cannot turn the terminal's echo "
-		    "off: %s", strerror(errno));
-		goto restore;
+	*n = 0;
+	if ((f = fopen(path, "rb")) == NULL)
+		return err_errno(e, EXIT_NOINPUT, path);
+	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 &&
+	    b.len <= RECIPIENTS_MAX)
+		buf_add(&b, chunk, got);
+	if (ferror(f))
+		rv = err_errno(e, EXIT_NOINPUT, path);
+	else if (b.len > RECIPIENTS_MAX)
+		rv = err_set(e, EXIT_CONFIG, "%s: larger than %d bytes: not "
+		    "an age recipients file", path, RECIPIENTS_MAX);
+	fclose(f);
+	p = b.data;
+	end = b.data + b.len;
+	while (rv == 0 && p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		got = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		lineno++;
+		/* As age reads such a file: comments and empty lines. */
+		if (got > 0 && p[0] != '#') {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 4;
+				*out = xrealloc(*out, cap * sizeof **out);
+			}
+			if (*n == AGE_STANZAS_MAX)
+				rv = err_set(e, EXIT_CONFIG, "more than %d "
+				    "recipients", AGE_STANZAS_MAX);
+			else
+				rv = age_recipient_parse(p, got, (*out)[*n], e);
+			if (rv != 0)
+				err_prefix(e, "%s:%lu", path, lineno);
+			else
+				(*n)++;
+		}
+		p = nl ? nl + 1 : end;
 	}
-	buf = sec_alloc(KEYS_PASSPHRASE_MAX + 1);
-	if (write(fd, prompt, strlen(prompt)) < 0) {
-		/* The prompt is a courtesy; reading still works. */
-	}
-	for (;;) {
-		r = read(fd, &c, 1);
-		if (r == -1 && errno == EINTR && tty_signal == 0)
-			continue;
-		if (r != 1 || c == '\n' || c == '\r')
-			break;
-		if (n < KEYS_PASSPHRASE_MAX)
-			buf[n++] = c;
-		else
-			toolong = 1;
-	}
-	c = 0;
-	if (write(fd, "\n", 1) < 0) {
-		/* As above. */
-	}
-	tcsetattr(fd, TCSAFLUSH, &saved);
-	if (tty_signal != 0)
-		rv = err_set(e, EXIT_USAGE, "interrupted");
-	else if (r == -1)
-		rv = err_set(e, EXIT_IOERR, "cannot read the passphrase: %s",
-		    strerror(errno));
-	else if (toolong)
-		rv = err_set(e, EXIT_CONFIG, "the passphrase is longer than "
-		    "%d bytes", KEYS_PASSPHRASE_MAX);
-	else if (n == 0)
-		rv = err_set(e, EXIT_CONFIG, "empty passphrase");
-	if (rv != 0)
-		sec_free(buf, KEYS_PASSPHRASE_MAX + 1);
-	else
-		*out = buf;
-restore:
-	for (i = 0; i < 4; i++)
-		sigaction(sigs[i], &old[i], NULL);
-	if (tty_signal != 0)
-		raise(tty_signal);
-	return rv;
-}
-
-int
-keys_prompt_passphrase(const char *prompt, int confirm, char **pass,
-    struct ierr *e)
-{
-	char *again = NULL;
-	int fd, rv;
-
-	*pass = NULL;
-	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fd == -1)
-		return err_set(e, EXIT_USAGE,
-		    "no terminal to ask for a passphrase on");
-	rv = tty_read(fd, prompt, pass, e);
-	if (rv == 0 && confirm) {
-		rv = tty_read(fd, "Again: ", &again, e);
-		if (rv == 0 && strcmp(*pass, again) != 0)
-			rv = err_set(e, EXIT_CONFIG,
-			    "the passphrases do not match");
-		keys_free_passphrase(again);
-	}
-	close(fd);
+	if (rv == 0 && *n == 0)
+		rv = err_set(e, EXIT_CONFIG, "%s: no recipient in it", path);
 	if (rv != 0) {
-		keys_free_passphrase(*pass);
-		*pass = NULL;
+		free(*out);
+		*out = NULL;
+		*n = 0;
 	}
+	buf_free(&b);
 	return rv;
 }
 
@@ -682,6 +597,11 @@ write_new(const char *path, mode_t mode, const char *data, size_t len,
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 	    mode);
+	if (fd != -1 && fchmod(fd, mode) == -1) {	/* whatever the umask */
+		close(fd);
+		unlink(path);
+		fd = -1;
+	}
 	if (fd == -1)
 		return err_set(e, EXIT_CANTCREAT, "cannot create %s: %s", path,
 		    strerror(errno));
@@ -709,28 +629,6 @@ write_new(const char *path, mode_t mode, const char *data, size_t len,
 	return 0;
 }
 
-/* Flushes the folder that holds path. */
-static void
-sync_parent(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd;
-
-	if (slash == NULL)
-		dir = xstrdup(".");
-	else if (slash == path)
-		dir = xstrdup("/");
-	else
-		dir = xstrndup(path, (size_t)(slash - path));
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd != -1) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
-}
-
 static int
 refuse_existing(const char *path, struct ierr *e)
 {
@@ -745,31 +643,113 @@ refuse_existing(const char *path, struct ierr *e)
 	return 0;
 }
 
-/* Text of the secret key file, in secure memory of size *cap. */
+/*
+ * A set of new files made together: all or none.  files_prepare() names
+ * them (NAME and a suffix each) and refuses if any exists;
+ * files_commit() writes each to a temporary name and links them all into
+ * place (link() never replaces), undoing every link on a failure.
+ */
+struct newfile {
+	const char *suffix;
+	mode_t mode;
+	const char *data;
+	size_t len;
+	struct buf path, tmp;
+	int made, linked;
+};
+
+static int
+files_prepare(const char *name, struct newfile *f, size_t n, struct ierr *e)
+{
+	char rnd[17];
+	unsigned char r[8];
+	size_t i;
+	int rv;
+
+	if (*name == '\0')
+		return err_set(e, EXIT_USAGE, "empty file name");
+	crypto_random(r, sizeof r);
+	crypto_hex(r, sizeof r, rnd);
+	for (i = 0; i < n; i++) {
+		buf_printf(&f[i].path, "%s%s", name, f[i].suffix);
+		buf_printf(&f[i].tmp, "%s.tmp-%s", f[i].path.data, rnd);
+	}
+	for (i = 0; i < n; i++)
+		if ((rv = refuse_existing(f[i].path.data, e)) != 0)
+			return rv;
+	return 0;
+}
+
+static int
+files_commit(struct newfile *f, size_t n, struct ierr *e)
+{
+	size_t i;
+	int rv = 0;
+
+	for (i = 0; i < n && rv == 0; i++)
+		if ((rv = write_new(f[i].tmp.data, f[i].mode, f[i].data,
+		    f[i].len, e)) == 0)
+			f[i].made = 1;
+	for (i = 0; i < n && rv == 0; i++) {
+		if (link(f[i].tmp.data, f[i].path.data) == -1)
+			rv = err_set(e, EXIT_CANTCREAT, "cannot create %s: %s",
+			    f[i].path.data, strerror(errno));
+		else
+			f[i].linked = 1;
+	}
+	if (rv == 0)
+		rv = atomic_sync_dir(f[0].path.data, e);
+	for (i = 0; i < n; i++) {
+		if (rv != 0 && f[i].linked)
+			unlink(f[i].path.data);
+		if (f[i].made)
+			unlink(f[i].tmp.data);
+	}
+	return rv;
+}
+
+static void
+files_free(struct newfile *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		buf_free(&f[i].path);
+		buf_free(&f[i].tmp);
+	}
+}
+
+/* Text of a version 2 secret key file, in secure memory of size *cap. */
 static int
 secret_text(const char *party, const unsigned char *pub,
-    const unsigned char *seed, const char *passphrase, char **out,
+    const unsigned char *seed, const unsigned char *xsecret,
+    const unsigned char *xpub, const char *passphrase, char **out,
     size_t *cap, size_t *outlen, struct ierr *e)
 {
-	char pubtext[KEYS_PUBTEXT_LEN + 1], b64[BASE64_ENCODED_LEN(64) + 1];
+	char pubtext[KEYS_PUBTEXT_LEN + 1], rcpt[AGE_RECIPIENT_LEN + 1];
+	char b64[BASE64_ENCODED_LEN(SEALED_MAX) + 1];
 	char nonce64[BASE64_ENCODED_LEN(CRYPTO_AEAD_NONCE_LEN) + 1];
 	unsigned char salt[SALT_LEN], nonce[CRYPTO_AEAD_NONCE_LEN];
-	unsigned char sealed[SEALED_LEN], *key;
+	unsigned char sealed[SEALED_MAX], *key, *secrets;
 	unsigned long t = KEYS_KDF_T, m = KEYS_KDF_M, p = KEYS_KDF_P;
 	const char *fast = getenv("INTEL_KDF_TEST_FAST");
 	char *buf;
 	size_t n;
 	int rv;
 
-	*cap = 512 + KEYS_PARTY_MAX;
-	buf = sec_alloc(*cap);
+	*cap = 768 + KEYS_PARTY_MAX;
+	buf = secmem_alloc(*cap);
 	keys_format_public(pub, pubtext);
-	n = (size_t)snprintf(buf, *cap, "%s\nparty %s\npublic %s\n", key_magic,
-	    party, pubtext);
+	age_recipient_format(xpub, rcpt);
+	n = (size_t)snprintf(buf, *cap, "%s2\nparty %s\npublic %s\n"
+	    "recipient %s\n", key_magic, party, pubtext, rcpt);
 	if (passphrase == NULL) {
 		base64_encode(seed, CRYPTO_ED25519_SEED_LEN, b64);
 		n += (size_t)snprintf(buf + n, *cap - n, "secret %s%s\n",
 		    pub_prefix, b64);
+		base64_encode(xsecret, CRYPTO_X25519_LEN, b64);
+		n += (size_t)snprintf(buf + n, *cap - n, "secret %s%s\n",
+		    x_prefix, b64);
 		secmem_wipe(b64, sizeof b64);
 		*out = buf;
 		*outlen = n;
@@ -786,15 +766,20 @@ secret_text(const char *party, const unsigned char *pub,
 	n += (size_t)snprintf(buf + n, *cap - n,
 	    "kdf argon2id t=%lu m=%lu p=%lu salt=%s\n"
 	    "cipher chacha20-poly1305 nonce=%s\n", t, m, p, b64, nonce64);
-	key = sec_alloc(CRYPTO_AEAD_KEY_LEN);
+	/* One plain text, one key, one nonce: both secrets together. */
+	secrets = secmem_alloc(SECRETS_LEN);
+	memcpy(secrets, seed, CRYPTO_ED25519_SEED_LEN);
+	memcpy(secrets + CRYPTO_ED25519_SEED_LEN, xsecret, CRYPTO_X25519_LEN);
+	key = secmem_alloc(CRYPTO_AEAD_KEY_LEN);
 	rv = crypto_argon2id(passphrase, strlen(passphrase), salt, sizeof salt,
 	    t, m, p, key, CRYPTO_AEAD_KEY_LEN, e);
 	if (rv == 0)
-		rv = crypto_aead_seal(key, nonce, sizeof nonce, buf, n, seed,
-		    CRYPTO_ED25519_SEED_LEN, sealed, e);
-	sec_free(key, CRYPTO_AEAD_KEY_LEN);
+		rv = crypto_aead_seal(key, nonce, sizeof nonce, buf, n, secrets,
+		    SECRETS_LEN, sealed, e);
+	secmem_free(key, CRYPTO_AEAD_KEY_LEN);
+	secmem_free(secrets, SECRETS_LEN);
 	if (rv != 0) {
-		sec_free(buf, *cap);
+		secmem_free(buf, *cap);
 		return rv;
 	}
 	base64_encode(sealed, sizeof sealed, b64);
@@ -804,17 +789,63 @@ secret_text(const char *party, const unsigned char *pub,
 	return 0;
 }
 
+/*
+ * Writes NAME.key for (party, pub, seed) with a new X25519 pair, and
+ * NAME.recipient; with pubfile set, NAME.pub too.
+ */
+static int
+write_key_files(const char *party, const unsigned char *pub,
+    const unsigned char *seed, const char *passphrase, const char *name,
+    int pubfile, struct ierr *e)
+{
+	struct newfile f[3] = {
+		{ .suffix = ".key", .mode = 0600 },
+		{ .suffix = ".recipient", .mode = 0644 },
+		{ .suffix = ".pub", .mode = 0644 },
+	};
+	struct buf rfile = BUF_INIT, pfile = BUF_INIT;
+	char pubtext[KEYS_PUBTEXT_LEN + 1], rcpt[AGE_RECIPIENT_LEN + 1];
+	unsigned char xpub[CRYPTO_X25519_LEN], *xsecret;
+	char *keyfile = NULL;
+	size_t nf = pubfile ? 3 : 2, keycap = 0, keylen = 0;
+	int rv;
+
+	if (passphrase != NULL && *passphrase == '\0')
+		return err_set(e, EXIT_CONFIG, "empty passphrase");
+	xsecret = secmem_alloc(CRYPTO_X25519_LEN);
+	/* Every name is checked before any file is written. */
+	if ((rv = files_prepare(name, f, nf, e)) != 0)
+		goto out;
+	crypto_x25519_keygen(xsecret, xpub);
+	if ((rv = secret_text(party, pub, seed, xsecret, xpub, passphrase,
+	    &keyfile, &keycap, &keylen, e)) != 0)
+		goto out;
+	age_recipient_format(xpub, rcpt);
+	buf_printf(&rfile, "# %s\n%s\n", party, rcpt);
+	keys_format_public(pub, pubtext);
+	buf_printf(&pfile, "%s %s\n", pubtext, party);
+	f[0].data = keyfile;
+	f[0].len = keylen;
+	f[1].data = rfile.data;
+	f[1].len = rfile.len;
+	f[2].data = pfile.data;
+	f[2].len = pfile.len;
+	rv = files_commit(f, nf, e);
+out:
+	files_free(f, 3);
+	secmem_free(keyfile, keycap);
+	secmem_free(xsecret, CRYPTO_X25519_LEN);
+	buf_free(&rfile);
+	buf_free(&pfile);
+	return rv;
+}
+
 int
 keys_generate(const char *party, const char *passphrase, const char *name,
     struct ierr *e)
 {
-	struct buf keypath = BUF_INIT, pubpath = BUF_INIT;
-	struct buf keytmp = BUF_INIT, pubtmp = BUF_INIT, pubfile = BUF_INIT;
-	char pubtext[KEYS_PUBTEXT_LEN + 1], rnd[17];
-	unsigned char pub[KEYS_PUB_LEN], *seed, r[8];
-	char *keyfile = NULL;
-	size_t keycap = 0, keylen = 0;
-	int rv, key_linked = 0, key_made = 0, pub_made = 0;
+	unsigned char pub[KEYS_PUB_LEN], *seed;
+	int rv;
 
 	if (!keys_party_valid(party, strlen(party)))
 		return err_set(e, EXIT_USAGE, "invalid party code: letters, "
@@ -822,63 +853,52 @@ keys_generate(const char *party, const char *passphrase, const char *name,
 		    "digit, at most %d characters", KEYS_PARTY_MAX);
 	if (*name == '\0')
 		return err_set(e, EXIT_USAGE, "empty key file name");
-	if (passphrase != NULL && *passphrase == '\0')
-		return err_set(e, EXIT_CONFIG, "empty passphrase");
-	buf_printf(&keypath, "%s.key", name);
-	buf_printf(&pubpath, "%s.pub", name);
-	crypto_random(r, sizeof r);
-	crypto_hex(r, sizeof r, rnd);
-	buf_printf(&keytmp, "%s.tmp-%s", keypath.data, rnd);
-	buf_printf(&pubtmp, "%s.tmp-%s", pubpath.data, rnd);
-	seed = sec_alloc(CRYPTO_ED25519_SEED_LEN);
+	seed = secmem_alloc(CRYPTO_ED25519_SEED_LEN);
+	rv = crypto_ed25519_keygen(pub, seed, e);
+	if (rv == 0)
+		rv = write_key_files(party, pub, seed, passphrase, name, 1, e);
+	secmem_free(seed, CRYPTO_ED25519_SEED_LEN);
+	return rv;
+}
 
-	/* Both names are checked before either file is written. */
-	if ((rv = refuse_existing(keypath.data, e)) != 0 ||
-	    (rv = refuse_existing(pubpath.data, e)) != 0)
-		goto out;
-	if ((rv = crypto_ed25519_keygen(pub, seed, e)) != 0)
-		goto out;
-	rv = secret_text(party, pub, seed, passphrase, &keyfile, &keycap,
-	    &keylen, e);
-	if (rv != 0)
-		goto out;
-	keys_format_public(pub, pubtext);
-	buf_printf(&pubfile, "%s %s\n", pubtext, party);
+int
+keys_upgrade(const struct keys_secret *k, const char *passphrase,
+    const char *name, struct ierr *e)
+{
+	if (*name == '\0')
+		return err_set(e, EXIT_USAGE, "empty key file name");
+	return write_key_files(k->party, k->pub, k->seed, passphrase, name, 0,
+	    e);
+}
 
-	if ((rv = write_new(keytmp.data, 0600, keyfile, keylen, e)) != 0)
-		goto out;
-	key_made = 1;
-	if ((rv = write_new(pubtmp.data, 0644, pubfile.data, pubfile.len,
-	    e)) != 0)
-		goto out;
-	pub_made = 1;
-	/* link() never replaces: a file that appeared meanwhile stays. */
-	if (link(keytmp.data, keypath.data) == -1) {
-		rv = err_set(e, EXIT_CANTCREAT, "cannot create %s: %s",
-		    keypath.data, strerror(errno));
-		goto out;
+int
+keys_export_identity(const struct keys_secret *k, const char *path,
+    struct ierr *e)
+{
+	struct newfile f[1] = { { .suffix = "", .mode = 0600 } };
+	char rcpt[AGE_RECIPIENT_LEN + 1], *text, *id;
+	size_t cap = 256 + KEYS_PARTY_MAX + AGE_IDENTITY_LEN;
+	int rv;
+
+	if (k->xsecret == NULL)
+		return err_set(e, EXIT_CONFIG, "the key of %s has no X25519 "
+		    "secret (it was made before sealing): make one with "
+		    "intel-sign --upgrade-key", k->party);
+	if ((rv = files_prepare(path, f, 1, e)) != 0) {
+		files_free(f, 1);
+		return rv;
 	}
-	key_linked = 1;
-	if (link(pubtmp.data, pubpath.data) == -1) {
-		rv = err_set(e, EXIT_CANTCREAT, "cannot create %s: %s",
-		    pubpath.data, strerror(errno));
-		goto out;
-	}
-	sync_parent(keypath.data);
-	rv = 0;
-out:
-	if (rv != 0 && key_linked)
-		unlink(keypath.data);
-	if (key_made)
-		unlink(keytmp.data);
-	if (pub_made)
-		unlink(pubtmp.data);
-	sec_free(keyfile, keycap);
-	sec_free(seed, CRYPTO_ED25519_SEED_LEN);
-	buf_free(&keypath);
-	buf_free(&pubpath);
-	buf_free(&keytmp);
-	buf_free(&pubtmp);
-	buf_free(&pubfile);
+	text = secmem_alloc(cap);
+	id = secmem_alloc(AGE_IDENTITY_LEN + 1);
+	age_identity_format(k->xsecret, id);
+	age_recipient_format(k->xpub, rcpt);
+	f[0].len = (size_t)snprintf(text, cap, "# age identity of %s (key "
+	    "%s), from intel-sign --export-age-identity\n# public key: %s\n"
+	    "%s\n", k->party, k->id, rcpt, id);
+	f[0].data = text;
+	rv = files_commit(f, 1, e);
+	files_free(f, 1);
+	secmem_free(id, AGE_IDENTITY_LEN + 1);
+	secmem_free(text, cap);
 	return rv;
 }

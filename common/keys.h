@@ -2,17 +2,23 @@
  * Key files (SPEC 6, intel-keys(5)).
  *
  * NAME.pub is one line, "ed25519:<base64 of the public key> PARTY".
- * NAME.key holds the party, the public key and the 32-byte Ed25519 seed,
- * either in the clear or sealed with Argon2id and ChaCha20-Poly1305 under a
- * passphrase.  Secret key files and passphrase files that group or others
- * may access are refused (EXIT_NOPERM), as ssh does.
+ * NAME.recipient is an age recipients file: "# PARTY", then "age1...".
+ * NAME.key holds the party, the public key and the 32-byte Ed25519 seed
+ * (version 1), and since version 2 also the X25519 recipient and its
+ * secret (SPEC 6a), either in the clear or sealed with Argon2id and
+ * ChaCha20-Poly1305 under a passphrase: both secrets are one plain text
+ * under one derived key and one nonce.  Version 1 files still load and
+ * sign; they have no X25519 secret.  Secret key files and passphrase
+ * files that group or others may access are refused (EXIT_NOPERM), as ssh
+ * does.
  *
  * Exit statuses: EXIT_NOINPUT when a named file cannot be opened,
  * EXIT_NOPERM for permissions, EXIT_CONFIG for a malformed file (message
  * "FILE:LINE: what is wrong"), a wrong passphrase or a damaged sealed key
  * ("wrong passphrase or damaged key file") and a sealed key without a
  * passphrase ("key is sealed: a passphrase is needed"), EXIT_CANTCREAT when
- * keys_generate() finds either file or cannot create it.
+ * keys_generate(), keys_upgrade() or keys_export_identity() finds a file
+ * it would write, or cannot create one.
  *
  * Ownership: a struct keys_secret is the caller's, released (and its seed
  * wiped) by keys_free_secret().  The strings and bytes its accessors return
@@ -46,14 +52,31 @@
 struct keys_secret;
 
 /*
- * Writes NAME.pub and NAME.key (mode 0600) for a new key of party.  With a
- * passphrase (not NULL) the secret is sealed.  Refuses with EXIT_CANTCREAT,
- * before writing anything, if either file exists; both are written through
- * temporary files and linked into place without replacing anything, so a
- * failure leaves neither.  EXIT_USAGE for an invalid party code.
+ * Writes NAME.pub (0644), NAME.key (0600, version 2) and NAME.recipient
+ * (0644) for a new key of party: an Ed25519 pair and an X25519 pair.
+ * With a passphrase (not NULL) the secrets are sealed.  Refuses with
+ * EXIT_CANTCREAT, before writing anything, if any of the three exists;
+ * all are written through temporary files and linked into place without
+ * replacing anything, so a failure leaves none.  EXIT_USAGE for an
+ * invalid party code.
  */
 int keys_generate(const char *party, const char *passphrase,
     const char *name, struct ierr *e);
+/*
+ * Writes NAME.key (version 2) with k's party and signing key and a new
+ * X25519 pair, and NAME.recipient, as keys_generate() does (EXIT_CANTCREAT
+ * if either exists; none or both are written); sealed when passphrase is
+ * not NULL.
+ */
+int keys_upgrade(const struct keys_secret *k, const char *passphrase,
+    const char *name, struct ierr *e);
+/*
+ * Writes k's X25519 secret as an age identity file (comments, then
+ * "AGE-SECRET-KEY-1..."), mode 0600, never replacing a file
+ * (EXIT_CANTCREAT).  EXIT_CONFIG for a key without an X25519 secret.
+ */
+int keys_export_identity(const struct keys_secret *k, const char *path,
+    struct ierr *e);
 
 /* Loads a secret key file.  passphrase NULL: none given (a sealed key is
  * then refused); it is ignored for a key in the clear. */
@@ -64,6 +87,10 @@ void keys_free_secret(struct keys_secret *k);	/* NULL is allowed */
 const char *keys_party(const struct keys_secret *k);
 const unsigned char *keys_public(const struct keys_secret *k);	/* 32 */
 const char *keys_key_id(const struct keys_secret *k);	/* 16 hex */
+/* The X25519 secret (32 bytes, secure memory) and its public key (32
+ * bytes); NULL for a key file made before sealing (version 1). */
+const unsigned char *keys_x25519_secret(const struct keys_secret *k);
+const unsigned char *keys_x25519_public(const struct keys_secret *k);
 
 /* Ed25519 signature of msg (at most CRYPTO_ED25519_MSG_MAX bytes). */
 int keys_sign(const struct keys_secret *k, const void *msg, size_t len,
@@ -84,6 +111,17 @@ void keys_free_passphrase(char *pass);	/* wipes; NULL is allowed */
 /* Reads NAME.pub: *party is the caller's (free()). */
 int keys_load_public(const char *path, char **party, unsigned char pub[32],
     struct ierr *e);
+
+/*
+ * Reads an age recipients file (as age -R does: empty lines and lines
+ * starting with '#' skipped, every other line one "age1..." recipient)
+ * into *out (the caller's, free()), *n of them, 1 to AGE_STANZAS_MAX.
+ * EXIT_NOINPUT when it cannot be read; EXIT_CONFIG, "FILE:LINE: why", for
+ * a line that is not an X25519 recipient fit to seal to, or for a file
+ * with none.
+ */
+int keys_load_recipients(const char *path, unsigned char (**out)[32],
+    size_t *n, struct ierr *e);
 
 /* "ed25519:<base64>" (exactly, len bytes) to 32 bytes: 0, or -1. */
 int keys_parse_public(const char *text, size_t len, unsigned char pub[32]);

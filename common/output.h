@@ -23,4 +23,19 @@ int output_close(struct output *o, struct ierr *e);
 /* Discards: a file is removed, standard output is flushed; frees o. */
 void output_abort(struct output *o);
 
+/*
+ * Refuses (EXIT_USAGE, nothing touched) an output that is the same file as
+ * another output or as an input (SPEC 8): by device and inode, or for a
+ * name that does not exist yet by its name after following links.  NULL
+ * or "-" in outs is standard output, in ins standard input; each counts
+ * only when it is a regular file.  Only regular files (and names not yet
+ * there) are compared: /dev/null may take several outputs.  what, if not
+ * NULL, says what each output is ("the store") for the message, which
+ * names both files ("<stdout>", "<stdin>" for the streams).  An output
+ * named through a symbolic link that may not be followed (atomic.h) is
+ * refused first, with EXIT_CANTCREAT.
+ */
+int output_distinct(const char *const *outs, const char *const *what,
+    size_t nout, const char *const *ins, size_t nin, struct ierr *e);
+
 #endif

@@ -1,9 +1,10 @@
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
-#include <gcrypt.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "exitcodes.h"
 #include "jsonio.h"
 #include "pack.h"
@@ -11,15 +12,19 @@
 #include "timeutil.h"
 
 int
-pack_derive_id(const json_t *data, const char *origin, const char *type,
-    char out[33], struct ierr *e)
+pack_id(struct crypto_hmac *id_key, const json_t *data, const char *origin,
+    const char *type, char out[33], struct ierr *e)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[32];
 	struct buf b = BUF_INIT;
 	json_t *o;
 	int rc;
 
+	if (id_key == NULL) {
+		crypto_random(md, 16);
+		crypto_hex(md, 16, out);
+		return 0;
+	}
 	o = json_pack("{sOssss}", "data", (json_t *)data, "origin", origin,
 	    "type", type);
 	if (o == NULL)
@@ -27,12 +32,8 @@ pack_derive_id(const json_t *data, const char *origin, const char *type,
 	rc = jsonio_canon(&b, o, e);
 	json_decref(o);
 	if (rc == 0) {
-		gcry_md_hash_buffer(GCRY_MD_SHA256, md, b.data, b.len);
-		for (int i = 0; i < 16; i++) {
-			out[2 * i] = hex[md[i] >> 4];
-			out[2 * i + 1] = hex[md[i] & 15];
-		}
-		out[32] = '\0';
+		crypto_hmac(id_key, b.data, b.len, md);
+		crypto_hex(md, 16, out);
 	}
 	buf_free(&b);
 	return rc;
@@ -55,6 +56,62 @@ envelope_of(json_t *obj)
 		    v);
 	json_object_set_new(rec, "data", data);
 	return rec;
+}
+
+/*
+ * The first member name holding a "." anywhere under v, inside arrays too
+ * (SPEC 2), or NULL.  On the way back the names of the members that lead
+ * to it are appended to *path, innermost first (n of them); nothing is
+ * built while nothing is found, so that good records cost one walk.
+ */
+static const char *
+dotted_name(const json_t *v, const char ***path, size_t *n)
+{
+	const char *key, *found;
+	json_t *m;
+	size_t i;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, m)
+			if ((found = dotted_name(m, path, n)) != NULL)
+				return found;
+		return NULL;
+	}
+	if (!json_is_object(v))
+		return NULL;
+	json_object_foreach((json_t *)v, key, m) {
+		if (strchr(key, '.') != NULL)
+			return key;
+		if ((found = dotted_name(m, path, n)) != NULL) {
+			*path = xrealloc(*path, (*n + 1) * sizeof **path);
+			(*path)[(*n)++] = key;
+			return found;
+		}
+	}
+	return NULL;
+}
+
+/* Refuses data that holds a dotted member name: no agreement path could
+ * address it, so a rule on its parent's path would not reach it. */
+static int
+check_names(const json_t *data, struct ierr *e)
+{
+	const char **path = NULL, *name;
+	struct buf where = BUF_INIT;
+	size_t n = 0;
+	int rc;
+
+	if ((name = dotted_name(data, &path, &n)) == NULL)
+		return 0;
+	buf_adds(&where, "data");
+	while (n > 0)
+		buf_printf(&where, ".%s", path[--n]);
+	rc = err_set(e, EXIT_DATAERR, "member \"%.60s\" of %.200s has a "
+	    "\".\" in its name: no agreement path can address it", name,
+	    where.data);
+	buf_free(&where);
+	free(path);
+	return rc;
 }
 
 static int
@@ -100,6 +157,8 @@ pack_record(const struct pack_opts *o, json_t *obj, json_t **out,
 	}
 	rec = envelope_of(obj);
 	json_decref(obj);
+	if ((rc = check_names(json_object_get(rec, "data"), e)) != 0)
+		goto fail;
 
 	fill(rec, "origin", o->origin);
 	fill(rec, "type", o->type);
@@ -133,7 +192,7 @@ pack_record(const struct pack_opts *o, json_t *obj, json_t **out,
 		if ((rc = record_validate(rec, e)) != 0)
 			goto fail;
 		data = json_object_get(rec, "data");
-		if ((rc = pack_derive_id(data, record_str(rec, "origin"),
+		if ((rc = pack_id(o->id_key, data, record_str(rec, "origin"),
 		    record_str(rec, "type"), id, e)) != 0)
 			goto fail;
 		json_object_set_new(rec, "id", json_string(id));

@@ -45,6 +45,25 @@ secmem_dup(const void *p, size_t n)
 	return s;
 }
 
+void *
+secmem_alloc(size_t n)
+{
+	void *p = gcry_calloc_secure(1, n ? n : 1);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+void
+secmem_free(void *p, size_t n)
+{
+	if (p == NULL)
+		return;
+	secmem_wipe(p, n);
+	gcry_free(p);
+}
+
 void
 secmem_wipe(void *p, size_t n)
 {

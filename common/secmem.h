@@ -17,6 +17,10 @@ int secmem_init(struct ierr *e);
 
 /* Copies n bytes into fresh secure memory (aborts if the pool is full). */
 void *secmem_dup(const void *p, size_t n);
+/* n zeroed bytes of secure memory (aborts if the pool is full). */
+void *secmem_alloc(size_t n);
+/* Wipes the n bytes at p and gives them back; NULL is allowed. */
+void secmem_free(void *p, size_t n);
 /* Wipes n bytes of ordinary memory so that the compiler keeps the wipe. */
 void secmem_wipe(void *p, size_t n);
 

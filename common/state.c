@@ -90,31 +90,72 @@ read_value(const char *path, int64_t *v, struct ierr *e)
 	return 0;
 }
 
-int
-state_lock(const char *dir, enum state_kind kind, const char *agreement,
+/* Opens and locks (flock, exclusive, waiting) the lock file path. */
+static int
+lock_file(const char *path, int *fd, struct ierr *e)
+{
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (*fd < 0)
+		return err_errno(e, EXIT_CANTCREAT, path);
+	while (flock(*fd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			close(*fd);
+			*fd = -1;
+			return err_errno(e, EXIT_IOERR, path);
+		}
+	return 0;
+}
+
+/*
+ * The state folder, before anything in it is opened or created: every
+ * symbolic link on the way to it is followed only if it may be (SPEC 9,
+ * atomic_resolve()), so that a link planted in a shared folder fails here
+ * (EXIT_CANTCREAT) and not at the first write, with a lock file already
+ * made through it.  The folder is created (0700) if missing.  *real is the
+ * folder without links, the caller's.
+ */
+static int
+state_dir(const char *dir, char **real, struct ierr *e)
+{
+	struct stat st;
+	int rc;
+
+	if ((rc = atomic_resolve(dir, 1, real, e)) != 0)
+		return rc;
+	if (mkdir(*real, 0700) != 0 && errno != EEXIST)
+		rc = err_errno(e, EXIT_CANTCREAT, dir);
+	else if (stat(*real, &st) != 0)
+		rc = err_errno(e, EXIT_CANTCREAT, dir);
+	else if (!S_ISDIR(st.st_mode))
+		rc = err_set(e, EXIT_CANTCREAT, "%s: the state folder is not a "
+		    "folder", dir);
+	if (rc != 0) {
+		free(*real);
+		*real = NULL;
+	}
+	return rc;
+}
+
+/* state_lock() in the folder real, checked by state_dir(). */
+static int
+lock_in(const char *real, enum state_kind kind, const char *agreement,
     const char *from, const char *to, struct state **out, struct ierr *e)
 {
 	struct state *s;
 	struct buf lock = BUF_INIT;
+	char *target;
 	int rc;
 
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return err_errno(e, EXIT_CANTCREAT, dir);
 	s = xcalloc(1, sizeof *s);
-	s->path = state_path(dir, kind, agreement, from, to);
+	s->lockfd = -1;
+	s->path = state_path(real, kind, agreement, from, to);
 	buf_printf(&lock, "%s.lock", s->path);
-	s->lockfd = open(lock.data, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
-	if (s->lockfd < 0) {
-		rc = err_errno(e, EXIT_CANTCREAT, lock.data);
+	/* A counter file that is a link is read through it: the same rule. */
+	if ((rc = atomic_resolve(s->path, 1, &target, e)) != 0)
 		goto fail;
-	}
-	while (flock(s->lockfd, LOCK_EX) != 0)
-		if (errno != EINTR) {
-			rc = err_errno(e, EXIT_IOERR, lock.data);
-			goto fail;
-		}
-	if ((rc = read_value(s->path, &s->value, e)) != 0)
+	free(target);
+	if ((rc = lock_file(lock.data, &s->lockfd, e)) != 0 ||
+	    (rc = read_value(s->path, &s->value, e)) != 0)
 		goto fail;
 	buf_free(&lock);
 	*out = s;
@@ -122,6 +163,20 @@ state_lock(const char *dir, enum state_kind kind, const char *agreement,
 fail:
 	buf_free(&lock);
 	state_unlock(s);
+	return rc;
+}
+
+int
+state_lock(const char *dir, enum state_kind kind, const char *agreement,
+    const char *from, const char *to, struct state **out, struct ierr *e)
+{
+	char *real;
+	int rc;
+
+	if ((rc = state_dir(dir, &real, e)) != 0)
+		return rc;
+	rc = lock_in(real, kind, agreement, from, to, out, e);
+	free(real);
 	return rc;
 }
 
@@ -184,4 +239,134 @@ state_next_seq(const char *dir, const char *agreement, const char *from,
 	}
 	state_unlock(s);
 	return rc;
+}
+
+/* ---- the accepted counters of one intel-verify run ---- */
+
+struct held {
+	struct state *s;
+	int64_t accepted;	/* the highest seq accepted in the run */
+};
+
+struct state_run {
+	const char *dir;
+	char *real;		/* dir checked (state_dir), while held */
+	int dirlock;		/* DIR/accepted.lock while counters are held */
+	struct held *h;
+	size_t n, cap;
+};
+
+struct state_run *
+state_run_new(const char *dir)
+{
+	struct state_run *r = xcalloc(1, sizeof *r);
+
+	r->dir = dir;
+	r->dirlock = -1;
+	return r;
+}
+
+/* The counter for (agreement, from, to), locked: held already, or now. */
+static int
+run_counter(struct state_run *r, const char *agreement, const char *from,
+    const char *to, struct held **out, struct ierr *e)
+{
+	struct buf lock = BUF_INIT;
+	struct state *s;
+	char *path;
+	size_t i;
+	int rc;
+
+	if (r->real == NULL && (rc = state_dir(r->dir, &r->real, e)) != 0)
+		return rc;
+	path = state_path(r->real, STATE_ACCEPTED, agreement, from, to);
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->h[i].s->path, path) == 0)
+			break;
+	free(path);
+	if (i < r->n) {
+		*out = &r->h[i];
+		return 0;
+	}
+	if (r->dirlock < 0) {
+		buf_printf(&lock, "%s/accepted.lock", r->real);
+		rc = lock_file(lock.data, &r->dirlock, e);
+		buf_free(&lock);
+		if (rc != 0)
+			return rc;
+	}
+	if ((rc = lock_in(r->real, STATE_ACCEPTED, agreement, from, to, &s,
+	    e)) != 0)
+		return rc;
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 4;
+		r->h = xrealloc(r->h, r->cap * sizeof *r->h);
+	}
+	r->h[r->n].s = s;
+	r->h[r->n].accepted = STATE_NONE;
+	*out = &r->h[r->n++];
+	return 0;
+}
+
+int
+state_run_check(struct state_run *r, const char *agreement,
+    const char *from, const char *to, int64_t seq, int64_t *last,
+    int *fresh, struct ierr *e)
+{
+	struct held *h;
+	int rc;
+
+	*fresh = 0;
+	*last = STATE_NONE;
+	if ((rc = run_counter(r, agreement, from, to, &h, e)) != 0)
+		return rc;
+	*last = state_value(h->s);
+	if (h->accepted != STATE_NONE && (*last == STATE_NONE ||
+	    h->accepted > *last))
+		*last = h->accepted;
+	if (*last == STATE_NONE || seq > *last) {
+		h->accepted = seq;
+		*fresh = 1;
+	}
+	return 0;
+}
+
+/* Releases every counter, then the folder's lock. */
+static void
+run_release(struct state_run *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		state_unlock(r->h[i].s);
+	r->n = 0;
+	if (r->dirlock >= 0)
+		close(r->dirlock);
+	r->dirlock = -1;
+	free(r->real);		/* checked again at the next use */
+	r->real = NULL;
+}
+
+int
+state_run_commit(struct state_run *r, struct ierr *e)
+{
+	int64_t cur;
+	int rc = 0;
+
+	for (size_t i = 0; i < r->n && rc == 0; i++) {
+		cur = state_value(r->h[i].s);
+		if (r->h[i].accepted != STATE_NONE &&
+		    (cur == STATE_NONE || r->h[i].accepted > cur))
+			rc = state_store(r->h[i].s, r->h[i].accepted, e);
+	}
+	run_release(r);
+	return rc;
+}
+
+void
+state_run_free(struct state_run *r)
+{
+	if (r == NULL)
+		return;
+	run_release(r);
+	free(r->h);
+	free(r);
 }

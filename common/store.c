@@ -30,6 +30,7 @@ struct nrec {
 	char	*origin;	/* copies, for sorting */
 	char	*id;
 	int64_t	 version;
+	int	 relayed;	/* store_relayed() */
 	int	 withdrawn;
 	int	 has_expires;
 	int64_t	 expires;
@@ -115,14 +116,31 @@ core_canon(const json_t *rec, struct buf *b)
 }
 
 int
+store_relayed(const json_t *rec)
+{
+	const json_t *recv = json_object_get(rec, "received");
+	const char *from, *origin;
+
+	if (!json_is_object(recv))
+		return 0;
+	from = json_string_value(json_object_get(recv, "from"));
+	origin = record_str(rec, "origin");
+	return from != NULL && origin != NULL && strcmp(from, origin) != 0;
+}
+
+int
 store_pick(const json_t *r1, const char *canon1, size_t len1,
     const json_t *r2, const char *canon2, size_t len2, int *conflict)
 {
 	struct buf c1 = BUF_INIT, c2 = BUF_INIT;
 	int64_t v1 = record_version(r1), v2 = record_version(r2);
+	int rel1 = store_relayed(r1), rel2 = store_relayed(r2);
 	int c;
 
 	*conflict = 0;
+	/* Only the originator speaks for its records. */
+	if (rel1 != rel2)
+		return rel1 ? 1 : -1;
 	if (v1 != v2)
 		return v1 > v2 ? -1 : 1;
 	if ((c = bytes_cmp(canon1, len1, canon2, len2)) == 0)
@@ -196,6 +214,7 @@ store_batch_add(struct store_batch *b, const char *line, size_t len,
 	r->origin = xstrdup(record_str(rec, "origin"));
 	r->id = xstrdup(record_str(rec, "id"));
 	r->version = record_version(rec);
+	r->relayed = store_relayed(rec);
 	r->withdrawn = record_withdrawn(rec);
 	if ((exp = record_str(rec, "expires")) != NULL) {
 		if (timeutil_parse(exp, &r->expires) != 0) {
@@ -241,8 +260,8 @@ store_batch_read(struct store_batch *b, const char *path, struct ierr *e)
 	return rc;
 }
 
-/* (origin, id), then the one that stays first: higher version, then the
- * canonical bytes. */
+/* (origin, id), then the one that stays first: direct before relayed,
+ * then the higher version, then the canonical bytes (store_pick). */
 static int
 nrec_cmp(const void *a, const void *b)
 {
@@ -251,6 +270,8 @@ nrec_cmp(const void *a, const void *b)
 
 	if ((c = store_key_cmp(x->origin, x->id, y->origin, y->id)) != 0)
 		return c;
+	if (x->relayed != y->relayed)
+		return x->relayed ? 1 : -1;
 	if (x->version != y->version)
 		return x->version > y->version ? -1 : 1;
 	return bytes_cmp(x->canon, x->len, y->canon, y->len);
@@ -296,6 +317,11 @@ batch_reduce(struct store_batch *b, const struct merge *m)
 		    b->r[j].origin, b->r[j].id) == 0; j++) {
 			x = &b->r[j];
 			m->st->unchanged++;
+			if (x->relayed != w->relayed) {
+				report(m, STORE_EV_RELAYED, x->origin, x->id,
+				    x->version, x->where);
+				continue;
+			}
 			if (x->version != w->version) {
 				report(m, STORE_EV_OLDER, x->origin, x->id,
 				    x->version, x->where);
@@ -458,11 +484,15 @@ put_new(struct merge *m, const struct nrec *w, int replaced)
 static int
 meet(struct merge *m, const struct nrec *w)
 {
-	int c, conflict = 0, rc;
+	int c, conflict = 0, rc, srelayed = store_relayed(m->srec);
+	int64_t sversion = record_version(m->srec);
+	enum store_event ev;
 	json_t *wj;
 
-	if (record_version(m->srec) != w->version) {
-		c = record_version(m->srec) > w->version ? -1 : 1;
+	if (srelayed != w->relayed) {
+		c = srelayed ? 1 : -1;
+	} else if (sversion != w->version) {
+		c = sversion > w->version ? -1 : 1;
 	} else {
 		buf_reset(&m->tmp1);
 		if ((rc = jsonio_canon(&m->tmp1, m->srec, m->e)) != 0)
@@ -478,10 +508,15 @@ meet(struct merge *m, const struct nrec *w)
 			m->st->unchanged++;
 			if (conflict)
 				m->st->conflicts++;
-			report(m, conflict ? STORE_EV_CONFLICT :
-			    c == 0 || w->version == record_version(m->srec) ?
-			    STORE_EV_DUPLICATE : STORE_EV_OLDER,
-			    w->origin, w->id, w->version, w->where);
+			if (conflict)
+				ev = STORE_EV_CONFLICT;
+			else if (srelayed != w->relayed)
+				ev = STORE_EV_RELAYED;
+			else if (c == 0 || w->version == sversion)
+				ev = STORE_EV_DUPLICATE;
+			else
+				ev = STORE_EV_OLDER;
+			report(m, ev, w->origin, w->id, w->version, w->where);
 		}
 		return keep_store(m);
 	}
@@ -640,60 +675,84 @@ remove_stale(const char *path)
 	free(c2);
 }
 
+/*
+ * Locks STORE.lock beside the store (path resolved).  A new lock file
+ * takes the store's mode, and its owner and group where we may set them,
+ * so that whoever may write the store may lock it; a link in its place is
+ * refused.
+ */
 static int
 lock_store(const char *path, int *fd, struct ierr *e)
 {
 	struct buf lock = BUF_INIT;
-	int rc = 0;
+	struct stat st;
+	mode_t mode = 0600;
+	int rc = 0, have = stat(path, &st) == 0;
 
+	if (have)
+		mode = st.st_mode & 0666;
 	buf_printf(&lock, "%s.lock", path);
-	*fd = open(lock.data, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	*fd = open(lock.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, mode);
+	if (*fd >= 0) {
+		/* Its owner too where we may (as root). */
+		if (have && fchown(*fd, st.st_uid, st.st_gid) != 0 &&
+		    fchown(*fd, (uid_t)-1, st.st_gid) != 0 && errno != EPERM)
+			rc = err_errno(e, EXIT_CANTCREAT, lock.data);
+		else if (fchmod(*fd, mode) != 0)
+			rc = err_errno(e, EXIT_CANTCREAT, lock.data);
+	} else if (errno == EEXIST)
+		*fd = open(lock.data, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (*fd < 0)
 		rc = err_errno(e, EXIT_CANTCREAT, lock.data);
-	else {
-		while (flock(*fd, LOCK_EX) != 0) {
-			if (errno == EINTR)
-				continue;
-			rc = err_errno(e, EXIT_IOERR, lock.data);
-			close(*fd);
-			*fd = -1;
-			break;
-		}
+	while (rc == 0 && flock(*fd, LOCK_EX) != 0) {
+		if (errno == EINTR)
+			continue;
+		rc = err_errno(e, EXIT_IOERR, lock.data);
+	}
+	if (rc != 0 && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
 	}
 	buf_free(&lock);
 	return rc;
 }
 
 static int
-merge_store(struct merge *m, const char *path)
+merge_store(struct merge *m, const char *name)
 {
 	struct atomic *a = NULL;
 	struct output *hout = NULL;
 	struct stat st;
 	mode_t mode = 0600;
+	char *path;
 	int lockfd = -1, exists = 0, rc;
 
-	if ((rc = lock_store(path, &lockfd, m->e)) != 0)
+	/* Every name of one store shares one lock: that of the file. */
+	if ((rc = atomic_resolve(name, 1, &path, m->e)) != 0)
 		return rc;
+	if ((rc = lock_store(path, &lockfd, m->e)) != 0)
+		goto out;
 	remove_stale(path);
 	if (stat(path, &st) == 0) {
 		exists = 1;
 		mode = st.st_mode & 07777;
+		if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+			rc = err_set(m->e, EXIT_CANTCREAT, "%s: the store has "
+			    "%lu hard links: a merge would split its names",
+			    name, (unsigned long)st.st_nlink);
+			goto out;
+		}
 		if ((rc = lines_open(path, &m->l, m->e)) != 0)
 			goto out;
 	} else if (errno != ENOENT) {
-		rc = err_errno(m->e, EXIT_NOINPUT, path);
+		rc = err_errno(m->e, EXIT_NOINPUT, name);
 		goto out;
 	}
 	if ((rc = atomic_open(path, mode, &a, m->e)) != 0)
 		goto out;
-	/* Keep the store's mode exactly, whatever the umask. */
-	if (fchmod(fileno(atomic_file(a)), mode) != 0) {
-		rc = err_errno(m->e, EXIT_CANTCREAT, path);
-		goto out;
-	}
 	m->out = atomic_file(a);
-	m->outname = path;
+	m->outname = name;
 	if ((rc = join(m)) != 0)
 		goto out;
 	lines_close(m->l);
@@ -715,7 +774,52 @@ merge_store(struct merge *m, const char *path)
 out:
 	output_abort(hout);
 	atomic_abort(a);
-	close(lockfd);
+	if (lockfd >= 0)
+		close(lockfd);
+	free(path);
+	return rc;
+}
+
+int
+store_check_names(const char *store, const char *hits, const char *audit,
+    const char *const *ins, size_t nin, struct ierr *e)
+{
+	const char *outs[5], *what[5], *stdin_only[1] = { NULL };
+	struct buf lock = BUF_INIT;
+	struct ierr ignore = IERR_INIT;
+	size_t n = 0;
+	char *real;
+	int rc;
+
+	if (store != NULL) {
+		what[n] = "the store";
+		outs[n++] = store;
+		if (atomic_resolve(store, 0, &real, &ignore) == 0) {
+			buf_printf(&lock, "%s.lock", real);
+			free(real);
+			what[n] = "the store's lock";
+			outs[n++] = lock.data;
+		}
+	}
+	if (hits != NULL) {
+		what[n] = "the hits file";
+		outs[n++] = hits;
+	}
+	if (audit != NULL) {
+		what[n] = "the audit log";
+		outs[n++] = audit;
+	}
+	/* Standard output, when --hits - does not name it already. */
+	if (hits == NULL || strcmp(hits, "-") != 0) {
+		what[n] = NULL;		/* "<stdout>" says it */
+		outs[n++] = NULL;
+	}
+	if (nin == 0) {
+		ins = stdin_only;
+		nin = 1;
+	}
+	rc = output_distinct(outs, what, n, ins, nin, e);
+	buf_free(&lock);
 	return rc;
 }
 

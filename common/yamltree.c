@@ -88,9 +88,8 @@ yerr_at(struct yp *y, unsigned long line, unsigned long col,
 	va_list ap;
 
 	va_start(ap, fmt);
-	err_setv(y->e, EXIT_CONFIG, fmt, ap);
+	err_setv_at(y->e, EXIT_CONFIG, y->file, line, col, fmt, ap);
 	va_end(ap);
-	err_prefix(y->e, "%s:%lu:%lu", y->file, line, col);
 	return EXIT_CONFIG;
 }
 

@@ -122,6 +122,16 @@ skip_all() {
 	exit 0
 }
 
+# need_tools [TOOL...]: skips the whole script unless every TOOL (by
+# default all five) is built.
+need_tools() {
+	[ "$#" -gt 0 ] || set -- intel-pack intel-redact intel-sign \
+	    intel-verify intel-merge
+	for _t in "$@"; do
+		[ -x "$top_builddir/$_t" ] || skip_all "$_t is not built"
+	done
+}
+
 done_testing() {
 	printf '1..%d\n' "$tap_n"
 	[ "$tap_failed" -eq 0 ]

@@ -8,7 +8,10 @@
 #	N records in random order whose keys are drawn from the first KEYS
 #	of the keys above, with random versions (1-3), tombstones, received
 #	and expires members, two variants of data (conflicts) and pseudonyms
-#	from a small pool (hits).  The same SEED gives the same records.
+#	from a small pool (hits).  Standings are mixed (SPEC 8): a record
+#	has no received (direct), received from its origin (direct), or
+#	received from another party (relayed), a third of these with a
+#	version of 990-999.  The same SEED gives the same records.
 #
 # Output on stdout.  POSIX sh and awk only.
 set -eu
@@ -45,6 +48,9 @@ random)
 		for (i = 0; i < n; i++) {
 			k = int(rand() * keys)
 			v = 1 + int(rand() * 3)
+			st = int(rand() * 3)	# 0 none, 1 from origin, 2 relayed
+			if (st == 2 && rand() < 0.33)
+				v = 990 + int(rand() * 10)
 			wd = rand() < 0.1
 			if (wd)
 				data = "{}"
@@ -60,11 +66,14 @@ random)
 			    v, org[k % 4 + 1], k, data)
 			if (wd)
 				rec = rec ",\"withdrawn\":true"
-			if (rand() < 0.5)
+			if (st == 2)
+				from = org[(k % 4 + 1 + int(rand() * 3)) % 4 + 1]
+			else
+				from = org[k % 4 + 1]
+			if (st > 0)
 				rec = rec sprintf(",\"received\":{\"from\":\"%s\"," \
 				    "\"bundle\":\"b%d\",\"at\":\"2026-11-%02dT00:00:00Z\"}",
-				    org[int(rand() * 4) + 1], int(rand() * 5),
-				    1 + int(rand() * 20))
+				    from, int(rand() * 5), 1 + int(rand() * 20))
 			if (rand() < 0.3)
 				rec = rec sprintf(",\"expires\":\"2027-%02d-01T00:00:00Z\"",
 				    1 + int(rand() * 12))

@@ -166,6 +166,8 @@ is "the crontab sent nothing twice" \
 
 # The transfer, then FR-DGSI's side.
 cp "$de/srv/exchange/FR-DGSI/outbox/"*.bundle "$fr/srv/exchange/DE-BKA/inbox/"
+# Arrived a while ago: settled (the settle setting, 60 s by default).
+touch -d '2 minutes ago' "$fr/srv/exchange/DE-BKA/inbox/"*.bundle
 block "$man/intel-exchange-in.1" '^local ' | sed "$(at "$fr")" \
     >"$fr/etc/intel/exchange-in.conf"
 has "intel-exchange-in(1): has a configuration" \

@@ -50,6 +50,7 @@ cat >"$tmp/fr/in.conf" <<EOF
 local FR-DGSI
 store store.ndjson
 state verify-state
+settle 0
 partner DE-BKA ../etc/de-fr.yaml ../xfer
 EOF
 
@@ -118,7 +119,7 @@ empty "out -q: nothing on stderr" "$tmp/err"
 run sh "$xin" -v "$tmp/fr/in.conf"
 is "in: first run exit 0" "$status" 0
 is "in: the bundle left the inbox" "$(bundles "$tmp/xfer")" ""
-ok "in: ... for processed/" test -f "$tmp/xfer/processed/$b1"
+ok "in: ... for processed/" test -f "$tmp/fr/verify-state/processed/$b1"
 has "in: the store holds the person" "$tmp/fr/store.ndjson" \
     '"id":"de-2026-0001".*"version":1'
 has "in: ... and the vehicle" "$tmp/fr/store.ndjson" '"id":"de-v-0100"'
@@ -136,7 +137,7 @@ ok "in: second run leaves the store alone" cmp -s "$tmp/store.1" \
     "$tmp/fr/store.ndjson"
 hasnt "in: second run merges nothing" "$tmp/err" "merged"
 is "in: no records left pending" \
-    "$(ls "$tmp/fr/verify-state/intel-exchange-in" | wc -l | tr -d ' ')" 0
+    "$(ls "$tmp/fr/verify-state/intel-exchange-in" | grep -c '\.\(ndjson\|bundle\|meta\)$')" 0
 
 # --- the next day: a new version, a recall, a new record -----------------
 cp "$fx/day2.ndjson" "$tmp/de/outgoing/"
@@ -155,22 +156,29 @@ is "in: three records" "$(wc -l <"$tmp/fr/store.ndjson" | tr -d ' ')" 3
 hasnt "in: no passport in clear" "$tmp/fr/store.ndjson" "XK1234567|P-889"
 
 # --- a replayed bundle, and one already processed -------------------------
-cp "$tmp/xfer/processed/$b1" "$tmp/xfer/again.bundle"
+cp "$tmp/fr/verify-state/processed/$b1" "$tmp/xfer/again.bundle"
 cp "$tmp/fr/store.ndjson" "$tmp/store.2"
 run sh "$xin" "$tmp/fr/in.conf"
 is "in: a replay: exit 1" "$status" 1
-ok "in: ... goes to rejected/" test -f "$tmp/xfer/rejected/again.bundle"
-has "in: ... with the reason beside it" "$tmp/xfer/rejected/again.bundle.reason" \
+ok "in: ... goes to rejected/" test -f "$tmp/fr/verify-state/rejected/again.bundle"
+has "in: ... with the reason beside it" "$tmp/fr/verify-state/rejected/again.bundle.reason" \
     "replay"
 has "in: ... said on stderr" "$tmp/err" "again.bundle: rejected"
 ok "in: ... the store is untouched" cmp -s "$tmp/store.2" \
     "$tmp/fr/store.ndjson"
-cp "$tmp/xfer/processed/$b1" "$tmp/xfer/$b1"
+# A name seen before is no reason to skip a bundle: its seq decides.
+cp "$tmp/fr/verify-state/processed/$b1" "$tmp/xfer/$b1"
+cp "$tmp/fr/verify-state/processed/$b1" "$tmp/xfer/again.bundle"
 run sh "$xin" "$tmp/fr/in.conf"
-is "in: a bundle processed before: exit 0" "$status" 0
-has "in: ... is skipped with a warning" "$tmp/err" "$b1: a bundle of this name was processed before"
-ok "in: ... and left in the inbox" test -f "$tmp/xfer/$b1"
-rm -f "$tmp/xfer/$b1"
+is "in: a name processed before: verified again, a replay: exit 1" \
+    "$status" 1
+has "in: ... rejected as a replay" "$tmp/fr/verify-state/rejected/$b1.reason" \
+    "replay"
+is "in: ... a name rejected before gets a unique suffix" \
+    "$(ls "$tmp/fr/verify-state/rejected" | grep -c '^again\.bundle\..*[0-9]\.reason$')" 1
+ok "in: ... the first again.bundle is still there" \
+    test -f "$tmp/fr/verify-state/rejected/again.bundle"
+is "in: ... the inbox is empty" "$(ls -A "$tmp/xfer")" ""
 
 # --- a tampered bundle ----------------------------------------------------
 printf '{"classification":"RESTRICTED","created":"2026-11-26T04:00:00Z","data":{"subject":{"name":"Eva Lang"}},"id":"de-2026-0005","origin":"DE-BKA","purposes":["smuggling"],"type":"person","version":1}\n' \
@@ -184,11 +192,11 @@ sed 's/Eva Lang/Eve Lang/' "$tmp/xfer/$b3" >"$tmp/t" &&
 has "the bundle is tampered with" "$tmp/xfer/$b3" "Eve Lang"
 run sh "$xin" "$tmp/fr/in.conf"
 is "in: tampered: exit 1" "$status" 1
-ok "in: tampered: moved to rejected/" test -f "$tmp/xfer/rejected/$b3"
+ok "in: tampered: moved to rejected/" test -f "$tmp/fr/verify-state/rejected/$b3"
 ok "in: tampered: not in the inbox" test ! -e "$tmp/xfer/$b3"
-ok "in: tampered: reason beside it" test -s "$tmp/xfer/rejected/$b3.reason"
+ok "in: tampered: reason beside it" test -s "$tmp/fr/verify-state/rejected/$b3.reason"
 has "in: tampered: the reason is intel-verify's" \
-    "$tmp/xfer/rejected/$b3.reason" "^intel-verify: .*$b3"
+    "$tmp/fr/verify-state/rejected/$b3.reason" "^intel-verify: .*$b3"
 hasnt "in: tampered: nothing of it in the store" "$tmp/fr/store.ndjson" \
     "Lang|de-2026-0005"
 ok "in: tampered: the store is untouched" cmp -s "$tmp/store.2" \
@@ -198,7 +206,7 @@ has "in: tampered: the rejection is in syslog" "$tmp/syslog" \
 run sh "$xin" "$tmp/fr/in.conf"
 is "in: after the rejection, the next run is clean" "$status" 0
 ok "in: ... and the rejected bundle stays rejected" \
-    test -f "$tmp/xfer/rejected/$b3"
+    test -f "$tmp/fr/verify-state/rejected/$b3"
 
 # --- a failing merge keeps the bundle; the next run finishes it -----------
 printf '{"classification":"RESTRICTED","created":"2026-11-26T04:30:00Z","data":{"subject":{"name":"Piotr Nowak"}},"id":"de-2026-0006","origin":"DE-BKA","purposes":["smuggling"],"type":"person","version":1}\n' \
@@ -211,19 +219,23 @@ printf 'not json\n' >"$tmp/fr/store.ndjson"
 run sh "$xin" "$tmp/fr/in.conf"
 is "in: merge fails: exit 1" "$status" 1
 has "in: merge fails: says so" "$tmp/err" "$b4: intel-merge failed"
-ok "in: merge fails: the bundle stays in the inbox" test -f "$tmp/xfer/$b4"
+ok "in: merge fails: the bundle stays claimed and pending" \
+    test -f "$(ls "$tmp/fr/verify-state/intel-exchange-in/"*.ndjson)"
+ok "in: ... not in the inbox" test ! -e "$tmp/xfer/$b4"
 cp "$tmp/store.good" "$tmp/fr/store.ndjson"
 run sh "$xin" "$tmp/fr/in.conf"
 is "in: the next run: exit 0 (its seq was accepted already)" "$status" 0
 has "in: ... merges the records verified before" "$tmp/err" \
     "$b4: merging the records verified by an earlier run"
 ok "in: ... and moves the bundle to processed/" \
-    test -f "$tmp/xfer/processed/$b4"
+    test -f "$tmp/fr/verify-state/processed/$b4"
 has "in: ... the record is in the store" "$tmp/fr/store.ndjson" \
     '"id":"de-2026-0006"'
 
 # --- a failure for one partner does not stop the others -------------------
-cp "$tmp/etc/de-fr.yaml" "$tmp/etc/de-fr-copy.yaml"
+# Another agreement (its own id) between the same parties.
+sed 's/^id: .*/id: de-fr-copy-2026/' "$tmp/etc/de-fr.yaml" \
+    >"$tmp/etc/de-fr-copy.yaml"
 mkdir "$tmp/xfer2"
 cat >"$tmp/de/two.conf" <<EOF
 local DE-BKA
@@ -266,30 +278,11 @@ hasnt "in: ... nothing rejected by the other" "$tmp/c2.err" \
     "rejected|failed|skipped"
 is "in: ... the inbox is empty" "$(bundles "$tmp/xfer")" ""
 is "in: ... all in processed/ (8 with the earlier ones)" \
-    "$(bundles "$tmp/xfer/processed" | wc -w | tr -d ' ')" 8
+    "$(bundles "$tmp/fr/verify-state/processed" | wc -w | tr -d ' ')" 8
 is "in: ... the store has every record once" \
     "$(grep -c '"id":"de-2026-010[5-9]"' "$tmp/fr/store.ndjson")" 5
 is "in: ... the store is sorted and whole" \
     "$(wc -l <"$tmp/fr/store.ndjson" | tr -d ' ')" 9
-
-# The same through the lock folder used where there is no flock(1).
-for d in 1 2 3; do
-	printf '{"classification":"RESTRICTED","created":"2026-11-26T04:5%d:00Z","data":{"subject":{"name":"Other %d"}},"id":"de-2026-020%d","origin":"DE-BKA","purposes":["smuggling"],"type":"person","version":1}\n' \
-	    "$d" "$d" "$d" >"$tmp/de/outgoing/late$d.ndjson"
-	INTEL_EXCHANGE_LOCK=mkdir sh "$xout" -q "$tmp/de/out.conf" ||
-	    echo "# out failed for late $d"
-done
-(INTEL_EXCHANGE_LOCK=mkdir sh "$xin" "$tmp/fr/in.conf" 2>"$tmp/m1.err"
-    echo $? >"$tmp/m1") &
-(INTEL_EXCHANGE_LOCK=mkdir sh "$xin" "$tmp/fr/in.conf" 2>"$tmp/m2.err"
-    echo $? >"$tmp/m2") &
-wait
-is "in (lock folder): two concurrent runs: both exit 0" \
-    "$(cat "$tmp/m1" "$tmp/m2" | tr '\n' ' ')" "0 0 "
-is "in (lock folder): ... every bundle merged exactly once" \
-    "$(cat "$tmp/m1.err" "$tmp/m2.err" | grep -c 'merged into .* (from DE-BKA')" 3
-is "in (lock folder): ... the lock folder is gone" \
-    "$(ls -d "$tmp/fr/verify-state/"*.lock.d 2>/dev/null | wc -l | tr -d ' ')" 0
 
 # -n: do not wait for a run that holds the lock.
 if command -v flock >/dev/null 2>&1; then
@@ -308,8 +301,9 @@ is "out: a failing logger changes nothing" "$status" 0
 
 # No logger at all: a PATH with only what the scripts need.
 mkdir "$tmp/nolog"
-for c in cat cksum cp flock grep head mkdir mktemp mv rm sed sha256sum \
-    sleep tr wc; do
+for c in awk cat chgrp chmod cksum cp cut date dd dirname flock grep head \
+    id mkdir mktemp mv od rm rmdir sed sha256sum sleep stat sync timeout \
+    tr wc; do
 	p=$(command -v "$c") && ln -s "$p" "$tmp/nolog/$c"
 done
 for t in intel-redact intel-sign intel-verify intel-merge; do
@@ -336,45 +330,82 @@ sh "$xout" -q "$tmp/de/out.conf"
 INTEL_NOW=2030-01-01T00:00:00Z sh "$xin" "$tmp/fr/in.conf" >"$tmp/out" \
     2>"$tmp/err"
 is "in: agreement expired: exit 1" "$?" 1
-is "in: ... the bundle stays in the inbox" \
-    "$(bundles "$tmp/xfer" | wc -w | tr -d ' ')" 1
+is "in: ... the bundle stays pending" \
+    "$(ls "$tmp/fr/verify-state/intel-exchange-in" | grep -c '\.bundle$')" 1
 is "in: ... nothing rejected" \
-    "$(ls "$tmp/xfer/rejected" | grep -c '\.reason$')" 2
+    "$(ls "$tmp/fr/verify-state/rejected" | grep -c '\.reason$')" 4
 run sh "$xin" "$tmp/fr/in.conf"
 is "in: ... the next run takes it" "$status" 0
 is "in: ... inbox empty" "$(bundles "$tmp/xfer")" ""
 
 # --- a bundle in the wrong partner's inbox ----------------------------------
 mkdir "$tmp/xfer3"
-cp "$tmp/xfer/processed/$b2" "$tmp/xfer3/"
+cp "$tmp/fr/verify-state/processed/$b2" "$tmp/xfer3/"
 cat >"$tmp/fr/wrong.conf" <<EOF
 local FR-DGSI
 store store.ndjson
 state verify-state
+settle 0
 partner FR-DGSI ../etc/de-fr.yaml ../xfer3
 EOF
 cp "$tmp/fr/store.ndjson" "$tmp/store.3"
 run sh "$xin" "$tmp/fr/wrong.conf"
 is "in: a bundle in the wrong partner's inbox: exit 1" "$status" 1
-has "in: ... rejected for that" "$tmp/xfer3/rejected/$b2.reason" \
+has "in: ... rejected for that" "$tmp/fr/verify-state/rejected/$b2.reason" \
     "the bundle is from DE-BKA, in the inbox of FR-DGSI"
 ok "in: ... the store is untouched" cmp -s "$tmp/store.3" \
     "$tmp/fr/store.ndjson"
 
-# --- a bundle signed by a run that stopped before renaming it -------------
+# --- a bundle signed by a run that stopped before placing it -------------
+sd=$tmp/de/sign-state/intel-exchange-out/signed
 intel-redact -q -a "$tmp/etc/de-fr.yaml" --from DE-BKA --to FR-DGSI \
     "$fx/day2.ndjson" >"$tmp/released.ndjson"
 intel-sign -q -a "$tmp/etc/de-fr.yaml" -k "$tmp/keys/de-bka.key" \
     --to FR-DGSI --state "$tmp/de/sign-state" \
-    -o "$tmp/xfer/.intel-exchange-out.12345.tmp" "$tmp/released.ndjson"
+    -o "$sd/1.1.1.bundle" "$tmp/released.ndjson"
+printf '%s\n%s\n' "$tmp/xfer" \
+    "$tmp/de/sign-state/intel-exchange-out/sent/de-fr-border-2026,FR-DGSI" \
+    >"$sd/1.1.1.meta"
+sha256sum <"$fx/day2.ndjson" | cut -c1-64 >"$sd/1.1.1.sent"
 run sh "$xout" "$tmp/de/out.conf"
 is "out: a stopped run's bundle: exit 0" "$status" 0
 has "out: ... is placed under its name" "$tmp/err" \
     "FR-DGSI: placed .*/de-fr-border-2026\\.DE-BKA\\.FR-DGSI\\.0+[0-9]+\\.bundle, signed by an earlier run"
-is "out: ... and no temporary file is left" \
-    "$(find "$tmp/xfer" -maxdepth 1 -name '.*' -type f | wc -l | tr -d ' ')" 0
+is "out: ... and nothing is left of it" "$(ls -A "$sd")" ""
+is "out: ... no other name in the outbox" \
+    "$(ls -A "$tmp/xfer" | grep -vc '\.bundle$')" 0
 run sh "$xin" "$tmp/fr/in.conf"
 is "in: takes it" "$status" 0
 has "in: ... merged" "$tmp/err" "from DE-BKA, records: 3"
+
+# --- upgrade: an older version's processed/ and rejected/ in the inbox ------
+mkdir "$tmp/xfer4" "$tmp/xfer4/processed" "$tmp/xfer4/rejected"
+printf 'old\n' >"$tmp/xfer4/processed/old.bundle"
+printf 'bad\n' >"$tmp/xfer4/rejected/bad.bundle"
+printf 'why\n' >"$tmp/xfer4/rejected/bad.bundle.reason"
+printf 'kept\n' >"$tmp/fr/verify-state/processed/old.bundle"
+cat >"$tmp/fr/up.conf" <<EOF
+local FR-DGSI
+store store.ndjson
+state verify-state
+settle 0
+partner DE-BKA ../etc/de-fr.yaml ../xfer4
+EOF
+run sh "$xin" "$tmp/fr/up.conf"
+is "upgrade: exit 0" "$status" 0
+has "upgrade: says so" "$tmp/err" "xfer4/processed: moved to .*verify-state/processed \\(upgrade\\)"
+is "upgrade: the old folders are gone from the inbox" "$(ls -A "$tmp/xfer4")" ""
+is "upgrade: their files are in the state folder" \
+    "$(cat "$tmp/fr/verify-state/processed/old.bundle" \
+    "$tmp/fr/verify-state/processed/old.bundle.old1" \
+    "$tmp/fr/verify-state/rejected/bad.bundle" \
+    "$tmp/fr/verify-state/rejected/bad.bundle.reason" | tr '\n' ' ')" \
+    "kept old bad why "
+mkdir "$tmp/xfer4/processed"
+run sh "$xin" "$tmp/fr/up.conf"
+is "upgrade: only once: a processed/ made later is a stranger (exit 1)" \
+    "$status" 1
+has "upgrade: ... refused as a folder" "$tmp/err" \
+    "processed: refused .*not a regular file \\(directory\\)"
 
 done_testing

@@ -411,7 +411,13 @@ for t in redact sign verify; do
 		want=130
 		[ "$sig" = KILL ] && want=137
 		is "$t killed by SIG$sig: status $want" "$st" "$want"
-		is "$t killed by SIG$sig: the old output file kept" "$(cat "$o/out")" old
+		# A signal that lands after the rename but before exit finds the
+		# whole new output in place: that is as good as the old one.
+		if [ "$(cat "$o/out")" = old ] || same "$t" "$o/out"; then
+			_tap 0 "$t killed by SIG$sig: the old output file kept, or the whole new one"
+		else
+			_tap 1 "$t killed by SIG$sig: the old output file kept, or the whole new one"
+		fi
 		if [ "$sig" = INT ]; then
 			is "$t killed by SIGINT: no temporary file" "$(names "$o")" "out "
 		else

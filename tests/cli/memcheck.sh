@@ -6,9 +6,7 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 
 command -v valgrind >/dev/null 2>&1 || skip_all "valgrind is not installed"
-for t in intel-pack intel-redact intel-sign intel-verify intel-merge; do
-	[ -x "$top_builddir/$t" ] || skip_all "$t is not built"
-done
+need_tools
 if nm "$top_builddir/intel-pack" 2>/dev/null | grep -q __asan_init; then
 	skip_all "this build uses AddressSanitizer, which valgrind cannot run"
 fi

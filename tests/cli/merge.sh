@@ -315,4 +315,70 @@ ok "== the lines shuffled" merged_in s6 "$g/shuf"
 intel-merge -q "$g/s3" "$g/s4" >"$g/combined" 2>/dev/null
 ok "== two stores merged together" cmp -s "$g/combined" "$g/all"
 
+# Standings in the generated data: keys held both direct and relayed, and
+# in the result a key is relayed only where no direct record came in.
+standing() {	# prints "ORIGIN/ID d" or "ORIGIN/ID r" for each line of $1
+	awk 'function member(s, name,    v) {
+		if (!match(s, "\"" name "\":\"[^\"]*\""))
+			return ""
+		v = substr(s, RSTART, RLENGTH)
+		return substr(v, length(name) + 5, length(v) - length(name) - 5)
+	}
+	{
+		from = ""
+		if (match($0, /"received":\{[^}]*\}/))
+			from = member(substr($0, RSTART, RLENGTH), "from")
+		sub(/"received":\{[^}]*\}/, "")
+		o = member($0, "origin")
+		print o "/" member($0, "id"), (from == "" || from == o) ? "d" : "r"
+	}' "$1"
+}
+cat "$g/r1" "$g/r2" "$g/r3" "$g/r4" >"$g/in"
+standing "$g/in" | sort -u >"$g/in.st"
+standing "$g/all" | sort -u >"$g/all.st"
+mixed=$(awk '{ n[$1]++ } END { m = 0; for (k in n) if (n[k] > 1) m++; print m }' "$g/in.st")
+ok "generated: keys held both direct and relayed ($mixed)" test "$mixed" -gt 20
+ok "generated: some relayed records carry version 99x" \
+    grep -q '"version":99[0-9],.*"from":"' "$g/in"
+is "generated: a key with a direct record stays direct" \
+    "$(awk '$2 == "d" { print $1 }' "$g/in.st" | sort)" \
+    "$(awk '$2 == "d" { print $1 }' "$g/all.st" | sort)"
+
+## A relaying partner cannot recall or pin another origin's record.
+a=$tmp/attack
+mkdir "$a"
+canon_rec() {	# origin id version data received-from [tail]
+	printf '{"created":"2026-01-01T00:00:00Z","data":%s,"id":"%s","origin":"%s","received":{"at":"2026-11-01T00:00:00Z","bundle":"b","from":"%s"},"type":"person","version":%s%s}\n' \
+	    "$4" "$2" "$1" "$5" "$3" "${6:-}"
+}
+canon_rec NL-KMAR n-1 1 '{"name":"x"}' NL-KMAR >"$a/direct1"
+canon_rec NL-KMAR n-1 999 '{}' DE-BKA ',"withdrawn":true' >"$a/forged"
+canon_rec NL-KMAR n-1 2 '{"name":"y"}' NL-KMAR >"$a/direct2"
+rec AT-BMI own-1 1 '{"name":"z"}' >"$a/own"
+canon_rec AT-BMI own-1 50 '{}' DE-BKA ',"withdrawn":true' >"$a/forged-own"
+run intel-merge -q -s "$a/store" "$a/direct1" "$a/own"
+is "attack: the store holds NL-KMAR's record and our own" "$status" 0
+cp "$a/store" "$a/before"
+run intel-merge -v -s "$a/store" "$a/forged" "$a/forged-own"
+is "attack: a relayed version 999 tombstone: exit 0" "$status" 0
+ok "attack: the store is unchanged" cmp -s "$a/store" "$a/before"
+has "attack: counted as unchanged" "$tmp/err" \
+    'added 0, updated 0, withdrawn 0, unchanged 2, conflicts 0'
+has "attack: -v says the record from its origin stays" "$tmp/err" \
+    'forged:1: origin NL-KMAR id n-1 version 999: relayed by another party: the record from its origin stays'
+run intel-merge -q -s "$a/store" "$a/direct2"
+is "attack: NL-KMAR's real update: exit 0" "$status" 0
+is "attack: ... replaces its version 1" "$(cat "$a/store")" \
+    "$(cat "$a/own" "$a/direct2")"
+# The other way round: a relayed tombstone held first binds no one.
+run intel-merge -q -s "$a/store2" "$a/forged"
+run intel-merge -q -s "$a/store2" "$a/direct1"
+is "attack: a direct version 1 replaces a relayed version 999" \
+    "$(cat "$a/store2")" "$(cat "$a/direct1")"
+run intel-merge -q "$a/forged" "$a/direct1" "$a/direct2"
+is "attack: at once, in any order: the direct version 2" "$(cat "$tmp/out")" \
+    "$(cat "$a/direct2")"
+run intel-merge -q "$a/direct2" "$a/forged" "$a/direct1"
+is "attack: ... the other order too" "$(cat "$tmp/out")" "$(cat "$a/direct2")"
+
 done_testing

@@ -50,4 +50,10 @@ run intel-pack --origin DE-BKA "$tmp/d.csv"
 is "csv: a data.* column makes the row a record" "$(cat "$tmp/out")" \
     '{"created":"2026-11-26T05:00:00Z","data":{"x":"1"},"id":"a","origin":"DE-BKA","type":"person","version":1}'
 
+# A header's dots make nesting, never a dotted member name (SPEC 2).
+printf 'type,subject.passport.number,subject.name\nperson,XK1,Jan\n' >"$tmp/dots.csv"
+run intel-pack --origin DE-BKA "$tmp/dots.csv"
+is "csv: dotted header nests: 0" "$status" 0
+has "... three levels deep" "$tmp/out" '"data":\{"subject":\{"name":"Jan","passport":\{"number":"XK1"\}\}\}'
+
 done_testing

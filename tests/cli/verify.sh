@@ -186,6 +186,33 @@ has "... names the line that breaks the chain" "$tmp/err" "audit.bad:2: "
 run intel-verify --check-audit "$tmp/no-audit"
 is "--check-audit of a missing file: 66" "$status" 66
 
+# --- --from ------------------------------------------------------------------
+refused "--from another party" sender "the bundle is from DE-BKA, not from NL-KMAR \\(--from\\)$" -a "$ag" --to FR-DGSI --from NL-KMAR "$tmp/good"
+refused "... without --to too" sender "the bundle is from DE-BKA, not from FR-DGSI" -a "$ag" --from FR-DGSI "$tmp/good"
+run intel-verify -a "$ag" --to FR-DGSI --from NL-KMAR -o "$tmp/from.ndjson" "$tmp/good"
+is "--from another party, -o: exit 1" "$status" 1
+nok "... no file" test -e "$tmp/from.ndjson"
+run intel-verify -q -a "$ag" --to FR-DGSI --from DE-BKA "$tmp/good"
+is "--from the sender: accepted" "$status" 0
+is "... two records" "$(wc -l <"$tmp/out")" 2
+run intel-verify -a "$ag" --from FR-DGSI "$tmp/fr.b" "$tmp/good"
+is "--from FR-DGSI, one bundle of each: exit 1" "$status" 1
+has "... DE-BKA's refused" "$tmp/err" "good:1: sender: the bundle is from DE-BKA, not from FR-DGSI"
+has "... FR-DGSI's accepted" "$tmp/err" "1 bundles accepted, 1 refused"
+run intel-verify -a "$ag" --to FR-DGSI --from NL-KMAR --report "$tmp/good"
+is "--from with --report: exit 1" "$status" 1
+has "... sender FAILED" "$tmp/out" "^    sender      FAILED: the bundle is from DE-BKA, not from NL-KMAR"
+has "... key not reached" "$tmp/out" "^    key         not reached\$"
+has "... result" "$tmp/out" "^  result      REFUSED \\(sender, line 1\\)\$"
+run intel-verify -a "$ag" --to FR-DGSI --from NL-KMAR --state "$tmp/st-from" "$tmp/good"
+nok "... a refused bundle records no seq" test -e "$tmp/st-from/de-fr-nl-border-2026,DE-BKA,FR-DGSI.accepted"
+run intel-verify -a "$ag" --to FR-DGSI --from XX-NONE "$tmp/good"
+is "--from not a party: 78" "$status" 78
+has "... message" "$tmp/err" "^intel-verify: --from XX-NONE: not a party of agreement de-fr-nl-border-2026$"
+empty "... nothing written" "$tmp/out"
+run intel-verify --help
+has "--help lists --from" "$tmp/out" "\\[--from PARTY\\]"
+
 # --- usage -----------------------------------------------------------------
 run intel-verify --to FR-DGSI "$tmp/good"
 is "no agreement: 64" "$status" 64

@@ -10,7 +10,9 @@
  * at once.  They must hold the same bytes (the result depends neither on
  * the order of the inputs nor on whether they are merged at once), and
  * every line must be a canonical record, sorted by (origin, id), each key
- * once.  Bit 2 adds --hits: the hits file must be canonical JSON lines.
+ * once.  A key that any valid input holds direct (SPEC 8: without
+ * received, or received from its origin) must be direct in the result.
+ * Bit 2 adds --hits: the hits file must be canonical JSON lines.
  *
  * Mode bit 0 set (raw store): A's bytes are the store file as found on
  * disk, B is merged into it.  On failure the store must be byte for byte
@@ -156,6 +158,53 @@ check_hits(const char *path)
 	free(text);
 }
 
+/* The record of store text[0..len) with rec's (origin, id), or NULL. */
+static json_t *
+find_key(const char *text, size_t len, const json_t *rec)
+{
+	struct ierr e = IERR_INIT;
+	const char *p, *nl;
+	json_t *r;
+
+	for (p = text; p < text + len; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(text + len - p));
+		if (record_parse(p, (size_t)(nl - p), &r, &e) != 0)
+			fz_fail("a store line is not a record: %s", e.msg);
+		if (store_key_cmp(record_str(r, "origin"), record_str(r, "id"),
+		    record_str(rec, "origin"), record_str(rec, "id")) == 0)
+			return r;
+		json_decref(r);
+	}
+	return NULL;
+}
+
+/* No valid direct input record of p[0..n) is held relayed in the store. */
+static void
+check_standing(const char *p, size_t n, const char *text, size_t len)
+{
+	struct ierr e = IERR_INIT;
+	const char *nl, *end = p + n;
+	json_t *rec, *kept;
+	size_t l;
+
+	for (; p < end; p += l + (nl != NULL)) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		l = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		if (l == 0 || record_parse(p, l, &rec, &e) != 0)
+			continue;
+		if (!store_relayed(rec)) {
+			if ((kept = find_key(text, len, rec)) == NULL)
+				fz_fail("a record's key is missing from the "
+				    "store");
+			if (store_relayed(kept))
+				fz_fail("a relayed record replaced a direct "
+				    "one");
+			json_decref(kept);
+		}
+		json_decref(rec);
+	}
+}
+
 static char last_msg[ERR_MSG_MAX];
 
 static int
@@ -212,6 +261,8 @@ built(const char *a, size_t alen, const char *bpart, size_t blen, int hits)
 	if (l1 != l3 || memcmp(s1, s3, l1) != 0)
 		fz_fail("merged one after another differs from at once:\n"
 		    "%s---\n%s", s1, s3);
+	check_standing(a, alen, s1, l1);
+	check_standing(bpart, blen, s1, l1);
 	free(s1);
 	free(s2);
 	free(s3);

@@ -118,6 +118,7 @@ fz_init(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct crypto_hmac *id_key;
 	static const enum input_format fmts[] = { INPUT_NDJSON, INPUT_JSON,
 	    INPUT_CSV, INPUT_NDJSON };
 	struct pack_opts o;
@@ -140,6 +141,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (data[0] & 16)
 		o.agreement = fz_agreement("trilateral.yaml");
+	if (id_key == NULL)		/* keyed ids, so packing is repeatable */
+		id_key = crypto_hmac_new("fuzz-pack id key, 32 bytes long.",
+		    32);
+	o.id_key = id_key;
 	path = fz_write("pack.in", data + 1, size - 1);
 	rc = input_read(path, fmts[data[0] & 3], on_object, &o, &e);
 	if (rc != 0)

@@ -14,7 +14,7 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export ASAN_OPTIONS
 
 for t in fuzz-record fuzz-pack fuzz-agreement fuzz-verify fuzz-merge \
-    fuzz-audit fuzz-scan; do
+    fuzz-audit fuzz-age fuzz-scan; do
 	if [ ! -x "$fz/$t" ]; then
 		_tap 1 "$t: built"
 		continue

@@ -18,6 +18,7 @@
 
 #include "action.h"
 #include "agreement.h"
+#include "buf.h"
 #include "exitcodes.h"
 #include "tap.h"
 #include "util.h"
@@ -371,6 +372,215 @@ test_bad(void)
 	}
 }
 
+
+/* ---------------------------------------------------------------- */
+/* Signing keys, recipients and seal (SPEC 3, 6a; issue 12 item 4) */
+
+#define KA	"\"ed25519:TDilcKH+e6WqwBldEstFEDPokQ1ZMueA9nvvDbED0XA=\""
+#define KB	"\"ed25519:uwGxs7e0CLPoFFRxABkrZY8GmbMTkcUaz06v8cm+6s8=\""
+#define RA	"age15zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5qgs79ca4k"
+#define RB	"age1kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3ky3qvca5q9"
+
+static const char key_template[] =
+    "intel_agreement: 1\n"
+    "id: t\n"
+    "version: 1\n"
+    "valid_from: 2026-01-01\n"
+    "valid_until: 2026-12-31\n"
+    "classifications: [LOW, HIGH]\n"
+    "purposes: [p]\n"
+    "parties:\n"
+    "  A:\n"
+    "    keys: [%s]\n"			/* line 10, the list at column 12 */
+    "    %s\n"				/* line 11 */
+    "  B:\n"
+    "    keys: [" KB "]\n"			/* line 13 */
+    "    %s\n"				/* line 14 */
+    "releases:\n"
+    "  - from: A\n"
+    "    to: [B]\n"				/* line 17, B at column 10 */
+    "    ceiling: HIGH\n"
+    "    purposes: [p]\n"
+    "    types: [t]\n"
+    "    %s\n"				/* line 21 */
+    "    fields:\n"
+    "      x: keep\n";
+
+static const struct keycase {
+	const char *why;
+	const char *akeys, *aextra, *bextra, *rextra;
+	const char *where;	/* "LINE:COLUMN", NULL: it loads */
+	const char *what;
+} keycases[] = {
+	/* The eight points of small order. */
+	{ "the identity", "\"ed25519:AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"",
+	  "name: a", "name: b", "ids: keep", "10:12", "of small order" },
+	{ "order 2 (0, -1)", "\"ed25519:7P///////////////////////////////////////38=\"",
+	  "name: a", "name: b", "ids: keep", "10:12", "of small order" },
+	{ "order 4, y = 0", "\"ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"",
+	  "name: a", "name: b", "ids: keep", "10:12", "of small order" },
+	{ "order 4, y = 0, x odd", "\"ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIA=\"",
+	  "name: a", "name: b", "ids: keep", "10:12", "of small order" },
+	{ "order 8 (1)", "\"ed25519:JuiVj8KyJ7BFw/SJ8u+Y8NXfrAXTxjM5sTgCiG1T/AU=\"",
+	  "name: a", "name: b", "ids: keep", "10:12", "of small order" },
+	{ "order 8 (2)", "\"ed25519:JuiVj8KyJ7BFw/SJ8u+Y8NXfrAXTxjM5sTgCiG1T/IU=\"",
+	  "name: a", "name: b", "ids: keep", "10:12", "of small order" },
+	{ "order 8 (3)", "\"ed25519:xxdqcD1N2E+6PAt2DRBnDyogU/osOczGTsf9d5KsA3o=\"",
+	  "name: a", "name: b", "ids: keep", "10:12", "of small order" },
+	{ "order 8 (4)", "\"ed25519:xxdqcD1N2E+6PAt2DRBnDyogU/osOczGTsf9d5KsA/o=\"",
+	  "name: a", "name: b", "ids: keep", "10:12", "of small order" },
+	/* A good key plus a point of order 8, and of order 2. */
+	{ "a small-order component (8)", "\"ed25519:uaH8cpgoLq6JseWD7eU+fi8IWynDj8oMZYe5dNDHwu0=\"",
+	  "name: a", "name: b", "ids: keep", "10:12", "small-order component" },
+	{ "a small-order component (2)", "\"ed25519:ocdaj14BhFpVP+ai7TS678wXbvKmzRh/CYQQ8k78Lo8=\"",
+	  "name: a", "name: b", "ids: keep", "10:12", "small-order component" },
+	/* y = p and y = p + 1 (0 and 1 again), x = 0 with the sign bit. */
+	{ "y = p", "\"ed25519:7f///////////////////////////////////////38=\"",
+	  "name: a", "name: b", "ids: keep", "10:12",
+	  "not canonical (y is not below p)" },
+	{ "y = p + 1", "\"ed25519:7v///////////////////////////////////////38=\"",
+	  "name: a", "name: b", "ids: keep", "10:12",
+	  "not canonical (y is not below p)" },
+	{ "x = 0 with the sign bit", "\"ed25519:AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIA=\"",
+	  "name: a", "name: b", "ids: keep", "10:12", "not canonical (x is 0" },
+	{ "y = 2, off the curve", "\"ed25519:AgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"",
+	  "name: a", "name: b", "ids: keep", "10:12", "not on the curve" },
+	{ "a weak second key", KA ", \"ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"",
+	  "name: a", "name: b", "ids: keep", "10:68",
+	  "key of party \"A\" is not a safe Ed25519 public key: " },
+	/* Key ids. */
+	{ "one key twice in a party", KA ", " KA, "name: a", "name: b",
+	  "ids: keep", "10:68", "key appears twice in party \"A\"" },
+	{ "one key in two parties", KB, "name: a", "name: b", "ids: keep",
+	  "13:12", "key is already a key of party \"A\"" },
+	/* Recipients. */
+	{ "recipients", KA, "recipients: [\"" RA "\"]",
+	  "recipients: [\"" RB "\"]", "ids: keep", NULL, NULL },
+	{ "a recipient of small order (0)", KA, "name: a",
+	  "recipients: [\"age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5cu47z\"]",
+	  "ids: keep", "14:18", "is refused: age recipient is a key of small "
+	  "order" },
+	{ "a recipient of small order (1)", KA, "name: a",
+	  "recipients: [\"age1qyqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqj7vrya\"]",
+	  "ids: keep", "14:18", "small order" },
+	{ "a Bech32m recipient", KA, "name: a",
+	  "recipients: [\"age15zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5qgsteg3s5\"]",
+	  "ids: keep", "14:18", "does not decode" },
+	{ "a recipient of 31 bytes", KA, "name: a",
+	  "recipients: [\"age15zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5quvfq9r\"]",
+	  "ids: keep", "14:18", "of 31 bytes, not 32" },
+	{ "another prefix", KA, "name: a",
+	  "recipients: [\"agf15zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5qgskcpjma\"]",
+	  "ids: keep", "14:18", "should start with age1" },
+	{ "a changed character", KA, "name: a",
+	  "recipients: [\"age1kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3ky3qvca5q8\"]",
+	  "ids: keep", "14:18", "does not decode" },
+	{ "upper case", KA, "name: a",
+	  "recipients: [\"AGE1KXCMRVD3KXCMRVD3KXCMRVD3KXCMRVD3KXCMRVD3KXCMRVD3KY3QVCA5Q9\"]",
+	  "ids: keep", "14:18", "lower case" },
+	{ "an age identity", KA, "name: a",
+	  "recipients: [\"AGE-SECRET-KEY-1\"]", "ids: keep", "14:18",
+	  "lower case" },
+	{ "not a list", KA, "name: a", "recipients: " RB, "ids: keep",
+	  "14:17", "recipients must be a list, not a scalar" },
+	{ "an empty list", KA, "name: a", "recipients: []", "ids: keep",
+	  "14:17", "party \"B\" has no recipients" },
+	{ "a recipient twice in a party", KA, "name: a",
+	  "recipients: [\"" RB "\", \"" RB "\"]", "ids: keep", "14:84",
+	  "recipient appears twice in party \"B\"" },
+	{ "a recipient in two parties", KA, "recipients: [\"" RA "\"]",
+	  "recipients: [\"" RA "\"]", "ids: keep", "14:18",
+	  "recipient is already a recipient of party \"A\"" },
+	{ "one recipient spelt with the high bit", KA,
+	  "recipients: [\"" RA "\"]",
+	  "recipients: [\"age15zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zgs6p26w0\"]",
+	  "ids: keep", "14:18",
+	  "recipient is already a recipient of party \"A\"" },
+	/* seal. */
+	{ "seal: required", KA, "name: a", "recipients: [\"" RB "\"]",
+	  "seal: required", NULL, NULL },
+	{ "seal: optional", KA, "name: a", "name: b", "seal: optional", NULL,
+	  NULL },
+	{ "seal: required without recipients", KA, "recipients: [\"" RA "\"]",
+	  "name: b", "seal: required", "17:10", "the rule says seal: "
+	  "required (line 21), but party \"B\" lists no recipients" },
+	{ "seal: maybe", KA, "name: a", "recipients: [\"" RB "\"]",
+	  "seal: maybe", "21:11",
+	  "seal must be optional or required, not \"maybe\"" },
+	{ "seal: Required", KA, "name: a", "recipients: [\"" RB "\"]",
+	  "seal: Required", "21:11", "seal must be optional or required" },
+	{ "seal: a list", KA, "name: a", "recipients: [\"" RB "\"]",
+	  "seal: [required]", "21:11", "seal must be a scalar" },
+};
+
+static void
+test_keys(void)
+{
+	char path[PATH_MAX], prefix[PATH_MAX + 64];
+	struct buf b = BUF_INIT;
+	struct ierr e;
+	struct agreement *a;
+	const struct ag_party *p;
+	size_t i;
+	int rc;
+
+	snprintf(path, sizeof path, "%s/keys.yaml", tmpdir);
+	for (i = 0; i < sizeof keycases / sizeof keycases[0]; i++) {
+		const struct keycase *c = &keycases[i];
+
+		buf_reset(&b);
+		buf_printf(&b, key_template, c->akeys, c->aextra, c->bextra,
+		    c->rextra);
+		if (util_write_str(path, b.data, 0644) != 0) {
+			ok(0, "write %s", path);
+			continue;
+		}
+		err_clear(&e);
+		a = NULL;
+		rc = agreement_load(path, &a, &e);
+		if (c->where == NULL) {
+			if (!is_int(rc, 0, "%s: loads", c->why))
+				diag("%s", e.msg);
+			agreement_free(a);
+			continue;
+		}
+		snprintf(prefix, sizeof prefix, "%s:%s: ", path, c->where);
+		ok(rc == EXIT_CONFIG && a == NULL &&
+		    strncmp(e.msg, prefix, strlen(prefix)) == 0 &&
+		    strstr(e.msg, c->what) != NULL, "%s: 78 at %s: ...%s...",
+		    c->why, c->where, c->what);
+		if (rc != EXIT_CONFIG || strncmp(e.msg, prefix,
+		    strlen(prefix)) != 0 || strstr(e.msg, c->what) == NULL)
+			diag("got %d %s", rc, e.msg);
+		agreement_free(a);
+	}
+
+	/* What a good one holds. */
+	buf_reset(&b);
+	buf_printf(&b, key_template, KA, "name: a",
+	    "recipients: [\"" RB "\"]", "seal: required");
+	util_write_str(path, b.data, 0644);
+	if (!is_int(agreement_load(path, &a, &e), 0, "seal: required loads"))
+		return;
+	ok(a->rules[0].seal == AG_SEAL_REQUIRED, "rule: seal required");
+	p = agreement_party(a, "A");
+	ok(p != NULL && p->nrecipients == 0 && p->recipients == NULL,
+	    "A lists no recipients");
+	p = agreement_party(a, "B");
+	ok(p != NULL && p->nrecipients == 1 && p->recipients[0][0] == 0xb1 &&
+	    p->recipients[0][31] == 0x22, "B's recipient decoded");
+	agreement_free(a);
+	buf_reset(&b);
+	buf_printf(&b, key_template, KA, "name: a", "name: b", "ids: keep");
+	util_write_str(path, b.data, 0644);
+	if (is_int(agreement_load(path, &a, &e), 0, "no seal member loads")) {
+		ok(a->rules[0].seal == AG_SEAL_OPTIONAL,
+		    "seal: optional by default");
+		agreement_free(a);
+	}
+	buf_free(&b);
+}
+
 static void
 test_missing(void)
 {
@@ -526,6 +736,7 @@ main(void)
 	test_good();
 	test_times();
 	test_bad();
+	test_keys();
 	test_missing();
 	test_pseudonym_key();
 	test_actions();

@@ -151,6 +151,20 @@ main(void)
 	snprintf(text, sizeof text, "%s/no/such/dir/log", dir);
 	is_int(audit_append(text, &a, &e), EXIT_CANTCREAT, "a log that cannot "
 	    "be created: EXIT_CANTCREAT");
+
+	/* A device has nothing to flush: fsync() refusing /dev/null is not
+	 * an error, a device that fails the write still is. */
+	e = (struct ierr)IERR_INIT;
+	is_int(audit_append("/dev/null", &a, &e), 0, "a log on /dev/null: "
+	    "written, its fsync refusal ignored");
+	is_str(e.msg, "", "... and no message");
+	if (access("/dev/full", W_OK) == 0) {
+		is_int(audit_append("/dev/full", &a, &e), EXIT_IOERR, "a log "
+		    "on /dev/full: EXIT_IOERR");
+		ok(strstr(e.msg, "/dev/full: write error") != NULL, "... which "
+		    "names it: %s", e.msg);
+	} else
+		ok(1, "# SKIP no /dev/full");
 	json_decref(w);
 	return done_testing();
 }

@@ -59,6 +59,82 @@ check(const char *text, enum input_format fmt, const char *want,
 	free(got);
 }
 
+/* input_run(): work() writes "LINE:canonical", commit() collects it. */
+static void
+run_work(void *w, json_t *obj, struct par_item *it)
+{
+	(void)w;
+	buf_printf(&it->out, "%lu:", it->lineno);
+	if (jsonio_canon(&it->out, obj, &it->err) != 0)
+		it->status = it->err.status;
+	*(int *)it->data = 1;
+	json_decref(obj);
+}
+
+static int
+run_commit(void *arg, struct par_item *it)
+{
+	struct buf *b = arg;
+
+	if (b->len)
+		buf_addc(b, '|');
+	if (it->status != 0)
+		buf_printf(b, "%lu!%s", it->lineno, it->err.msg);
+	else if (*(int *)it->data != 1)
+		buf_printf(b, "%lu?work not called", it->lineno);
+	else
+		buf_add(b, it->out.data, it->out.len);
+	return 0;
+}
+
+static void *
+run_worker_new(void *arg, struct ierr *e)
+{
+	(void)e;
+	return arg;
+}
+
+static void
+run_worker_free(void *w)
+{
+	(void)w;
+}
+
+static const struct input_ops run_ops = {
+	.data_size = sizeof(int),
+	.worker_new = run_worker_new,
+	.worker_free = run_worker_free,
+	.work = run_work,
+	.commit = run_commit,
+};
+
+/* input_run() with 1 and 3 jobs hands commit() what input_read() hands
+ * its callback. */
+static void
+check_run(const char *text, enum input_format fmt, const char *what)
+{
+	char path[] = "/tmp/intel-input-XXXXXX";
+	struct ierr e = IERR_INIT;
+	int fd = mkstemp(path), rc, jobs;
+	char *want = read_text(text, fmt, &rc);
+
+	if (write(fd, text, strlen(text)) < 0)
+		abort();
+	close(fd);
+	for (jobs = 1; jobs <= 3; jobs += 2) {
+		struct buf b = BUF_INIT;
+
+		is_int(input_run(path, fmt, jobs, &run_ops, &b, &e), rc,
+		    "input_run -j %d (%s): status", jobs, what);
+		buf_addc(&b, '\0');
+		is_str(b.data, want, "input_run -j %d (%s): as input_read",
+		    jobs, what);
+		buf_free(&b);
+	}
+	unlink(path);
+	free(want);
+}
+
 static void
 check_has(const char *text, enum input_format fmt, const char *want,
     const char *what)
@@ -141,6 +217,34 @@ main(void)
 	    "CSV: invalid UTF-8");
 	check("", INPUT_CSV, "", "CSV: empty input");
 
+	check_run("{\"a\":1}\n\n  \n{\"b\":2}\n[1]\n{\"a\":\n{\"c\":3}",
+	    INPUT_NDJSON, "NDJSON: blank, good and bad lines");
+	{
+		struct buf big = BUF_INIT;
+
+		/* More lines than one batch of the parallel engine. */
+		for (int i = 0; i < 3000; i++)
+			buf_printf(&big, i % 700 == 5 ? "{\"n\":\n" : i % 300
+			    == 7 ? "\n" : "{\"n\":%d}\n", i);
+		buf_addc(&big, '\0');
+		check_run(big.data, INPUT_NDJSON, "NDJSON: 3,000 lines");
+		buf_free(&big);
+	}
+	check_run("[\n {\"a\":1},\n\n 2, {\"b\":\n  2}\n]\n", INPUT_JSON,
+	    "JSON: good and bad elements");
+	check_run("[{\"a\":1}, {\"b\":", INPUT_JSON, "JSON: broken");
+	check_run("a,b\n\"x\ny\",2\n3\n3,4\n", INPUT_CSV,
+	    "CSV: good and bad rows");
+
+	for (int i = 0; i < INPUT_NFORMATS; i++) {
+		char name[32];
+
+		snprintf(name, sizeof name, "x.%s", input_format_name(i));
+		ok(input_format_parse(input_format_name(i), &f) == 0 &&
+		    (int)f == i && input_format_guess(name) == f,
+		    "format %s: its name parses, its suffix guesses it",
+		    input_format_name(i));
+	}
 	ok(input_format_parse("csv", &f) == 0 && f == INPUT_CSV &&
 	    input_format_parse("xml", &f) != 0, "format names");
 	ok(input_format_guess("a.CSV") == INPUT_CSV && input_format_guess(

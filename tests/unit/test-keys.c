@@ -17,11 +17,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <gcrypt.h>
 
 #include "buf.h"
 #include "crypto.h"
 #include "exitcodes.h"
+#include "age.h"
+#include "base64.h"
 #include "keys.h"
+#include "secfile.h"
 #include "secmem.h"
 #include "tap.h"
 #include "util.h"
@@ -59,6 +63,15 @@ file_mode(const char *name)
 	rv = stat(p, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
 	free(p);
 	return rv;
+}
+
+static void
+rm_file(const char *name)
+{
+	char *p = util_path(name);
+
+	unlink(p);
+	free(p);
 }
 
 static int
@@ -130,9 +143,11 @@ test_generate_plain(void)
 	is_int(keys_generate("DE-BKA", NULL, name, &e), 0, "generate plain");
 	is_int(file_mode("plain.key"), 0600, "plain.key has mode 0600");
 	is_int(file_mode("plain.pub"), 0644, "plain.pub has mode 0644");
-	ok(count_entries() == 2, "no temporary file left behind");
+	is_int(file_mode("plain.recipient"), 0644,
+	    "plain.recipient has mode 0644");
+	ok(count_entries() == 3, "no temporary file left behind");
 	before = get_file("plain.key");
-	ok(before != NULL && strncmp(before, "intel-secret-key 1\nparty DE-BKA\n"
+	ok(before != NULL && strncmp(before, "intel-secret-key 2\nparty DE-BKA\n"
 	    "public ed25519:", 47) == 0, "key file starts as documented");
 	ok(before != NULL && strstr(before, "\nsecret ed25519:") != NULL,
 	    "plain key holds a secret line");
@@ -184,7 +199,15 @@ test_half_pair(void)
 	put_file("half.pub", 0644, "something\n");
 	is_int(keys_generate("DE-BKA", NULL, name, &e), EXIT_CANTCREAT,
 	    "generate refused when only NAME.pub exists");
-	ok(!exists("half.key"), "and no NAME.key was written");
+	ok(!exists("half.key") && !exists("half.recipient"),
+	    "and no NAME.key or NAME.recipient was written");
+	rm_file("half.pub");
+	put_file("half.recipient", 0644, "something\n");
+	is_int(keys_generate("DE-BKA", NULL, name, &e), EXIT_CANTCREAT,
+	    "generate refused when only NAME.recipient exists");
+	ok(has(&e, "half.recipient exists"), "naming it");
+	ok(!exists("half.key") && !exists("half.pub"),
+	    "and no NAME.key or NAME.pub was written");
 	is_int(keys_generate("DE BKA", NULL, name, &e), EXIT_USAGE,
 	    "party with a space refused");
 	ok(!exists("half.key"), "and nothing written");
@@ -348,7 +371,7 @@ test_malformed(void)
 	{
 		struct bad cases[] = {
 			{ "", ":1:", "empty file" },
-			{ "intel-secret-key 2\n", ":1:", "version 2" },
+			{ "intel-secret-key 3\n", ":1:", "version 3" },
 			{ "-----BEGIN PRIVATE KEY-----\n", ":1:", "PEM" },
 			{ "intel-secret-key 1\n", ":2:", "no party" },
 			{ "intel-secret-key 1\nparty \n", ":2:", "empty party" },
@@ -420,6 +443,293 @@ test_malformed(void)
 	buf_free(&b);
 	free(good);
 	free(sealed);
+}
+
+
+/* RFC 8032, section 7.1, TEST 1: a version 1 key file in the clear. */
+static const char v1_pub[] = "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+static const char v1_seed[] = "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
+
+/* Writes a version 1 key, sealed under pass as version 1 sealed it. */
+static void
+put_v1_sealed(const char *name, const char *pass)
+{
+	struct ierr e = IERR_INIT;
+	struct buf b = BUF_INIT;
+	unsigned char salt[16], nonce[12], key[32], seed[48], ct[48];
+	char s64[64], n64[32], c64[80];
+	size_t n;
+
+	memset(salt, 7, sizeof salt);
+	memset(nonce, 9, sizeof nonce);
+	base64_decode(v1_seed, strlen(v1_seed), seed, &n);
+	base64_encode(salt, sizeof salt, s64);
+	base64_encode(nonce, sizeof nonce, n64);
+	buf_printf(&b, "intel-secret-key 1\nparty DE-BKA\npublic %s\n"
+	    "kdf argon2id t=1 m=64 p=1 salt=%s\n"
+	    "cipher chacha20-poly1305 nonce=%s\n", v1_pub, s64, n64);
+	if (crypto_argon2id(pass, strlen(pass), salt, sizeof salt, 1, 64, 1,
+	    key, 32, &e) != 0 || crypto_aead_seal(key, nonce, 12, b.data,
+	    b.len, seed, 32, ct, &e) != 0) {
+		diag("cannot seal: %s", e.msg);
+		exit(99);
+	}
+	base64_encode(ct, sizeof ct, c64);
+	buf_printf(&b, "sealed %s\n", c64);
+	put_file(name, 0600, b.data);
+	buf_free(&b);
+}
+
+static struct keys_secret *
+load_key(const char *name, const char *pass)
+{
+	struct ierr e = IERR_INIT;
+	struct keys_secret *k = NULL;
+	char *p = util_path(name);
+
+	if (keys_load_secret(p, pass, &k, &e) != 0)
+		diag("%s: %s", name, e.msg);
+	free(p);
+	return k;
+}
+
+/* Version 2: both secrets, the recipient line, the X25519 accessors. */
+static void
+test_v2(void)
+{
+	struct ierr e = IERR_INIT;
+	struct keys_secret *k;
+	char *name = util_path("v2"), *text, *rfile, *copy, *p;
+	char rcpt[AGE_RECIPIENT_LEN + 1];
+	unsigned char pub[32], *sec;
+
+	is_int(keys_generate("FR-DGSI", "pw", name, &e), 0,
+	    "generate sealed version 2");
+	text = get_file("v2.key");
+	rfile = get_file("v2.recipient");
+	if (!ok(text != NULL && rfile != NULL, "v2.key and v2.recipient"))
+		return;
+	ok(strncmp(rfile, "# FR-DGSI\nage1", 14) == 0 &&
+	    strlen(rfile) == 10 + AGE_RECIPIENT_LEN + 1 &&
+	    rfile[strlen(rfile) - 1] == '\n',
+	    ".recipient is `# PARTY` then the age1 line");
+	ok((p = strstr(text, "\nrecipient age1")) != NULL &&
+	    strncmp(p + 11, rfile + 10, AGE_RECIPIENT_LEN + 1) == 0,
+	    "the key file's recipient line is the .recipient's");
+	/* One sealed text: 32 + 32 bytes and a tag, 108 base64 digits. */
+	ok((p = strstr(text, "\nsealed ")) != NULL && strlen(p + 8) == 109 &&
+	    strstr(text, "\nsecret ") == NULL,
+	    "one sealed line of 80 bytes, no secret in the clear");
+	ok(strstr(text, "\ncipher ") != NULL &&
+	    strstr(strstr(text, "\ncipher ") + 1, "\ncipher ") == NULL,
+	    "one cipher line: one nonce");
+	k = load_key("v2.key", "pw");
+	if (ok(k != NULL, "loads with the passphrase")) {
+		sec = (unsigned char *)keys_x25519_secret(k);
+		ok(sec != NULL && gcry_is_secure(sec),
+		    "X25519 secret in secure memory");
+		ok(keys_x25519_public(k) != NULL &&
+		    crypto_x25519_public(sec, pub, &e) == 0 &&
+		    memcmp(pub, keys_x25519_public(k), 32) == 0,
+		    "X25519 public key matches the secret");
+		age_recipient_format(keys_x25519_public(k), rcpt);
+		ok(strncmp(rfile + 10, rcpt, AGE_RECIPIENT_LEN) == 0,
+		    "and is the recipient written");
+		keys_free_secret(k);
+	}
+	is_int(load("v2.key", "wrong", &e), EXIT_CONFIG, "wrong passphrase: 78");
+	/* Another recipient line: the tag covers it. */
+	copy = xstrdup(text);
+	p = strstr(copy, "\nrecipient age1") + 15;
+	*p = *p == 'q' ? 'p' : 'q';
+	put_file("t5.key", 0600, copy);
+	is_int(load("t5.key", "pw", &e), EXIT_CONFIG,
+	    "changed recipient line: 78");
+	free(copy);
+
+	/* In the clear: two secret lines, checked against the public lines. */
+	k = load_key("plain.key", NULL);
+	ok(k != NULL && keys_x25519_secret(k) != NULL &&
+	    keys_x25519_public(k) != NULL, "plain version 2 key has X25519");
+	keys_free_secret(k);
+	free(text);
+	text = get_file("plain.key");
+	if (text != NULL && (p = strstr(text, "secret x25519:")) != NULL) {
+		p += 14;
+		*p = *p == 'A' ? 'B' : 'A';
+		put_file("t6.key", 0600, text);
+		is_int(load("t6.key", NULL, &e), EXIT_CONFIG,
+		    "X25519 secret not matching the recipient: 78");
+		ok(has(&e, "does not match the recipient"), "says so");
+		p = strstr(text, "\nsecret x25519:");
+		p[1] = '\0';
+		put_file("t6.key", 0600, text);
+		is_int(load("t6.key", NULL, &e), EXIT_CONFIG,
+		    "version 2 without its X25519 secret: 78");
+		ok(has(&e, ":6:"), "at line 6");
+	} else
+		ok(0, "plain.key holds `secret x25519:`");
+	free(text);
+	free(rfile);
+	free(name);
+}
+
+/* Version 1 files, in the clear and sealed, still load and sign. */
+static void
+test_v1(void)
+{
+	struct ierr e = IERR_INIT;
+	struct keys_secret *k;
+	struct buf b = BUF_INIT;
+	unsigned char sig[64];
+
+	buf_printf(&b, "intel-secret-key 1\nparty DE-BKA\npublic %s\n"
+	    "secret ed25519:%s\n", v1_pub, v1_seed);
+	put_file("v1.key", 0600, b.data);
+	k = load_key("v1.key", NULL);
+	if (ok(k != NULL, "version 1 key in the clear loads")) {
+		is_str(keys_key_id(k), "21fe31dfa154a261", "its key id");
+		ok(keys_x25519_secret(k) == NULL &&
+		    keys_x25519_public(k) == NULL, "... and has no X25519");
+		ok(keys_sign(k, "m", 1, sig, &e) == 0 &&
+		    crypto_ed25519_verify(keys_public(k), "m", 1, sig),
+		    "... and signs");
+		keys_free_secret(k);
+	}
+	put_v1_sealed("v1s.key", "old pass");
+	k = load_key("v1s.key", "old pass");
+	if (ok(k != NULL, "version 1 sealed key loads")) {
+		ok(keys_x25519_secret(k) == NULL, "... without X25519");
+		ok(keys_sign(k, "m", 1, sig, &e) == 0 &&
+		    crypto_ed25519_verify(keys_public(k), "m", 1, sig),
+		    "... and signs");
+		keys_free_secret(k);
+	}
+	is_int(load("v1s.key", "other", &e), EXIT_CONFIG,
+	    "version 1 sealed, wrong passphrase: 78");
+	buf_free(&b);
+}
+
+static void
+test_upgrade(void)
+{
+	struct ierr e = IERR_INIT;
+	struct keys_secret *old, *k;
+	char *name = util_path("up"), *text;
+	unsigned char sig[64];
+
+	old = load_key("v1s.key", "old pass");
+	if (!ok(old != NULL, "old key for the upgrade"))
+		return;
+	is_int(keys_upgrade(old, "old pass", name, &e), 0, "upgrade");
+	is_int(file_mode("up.key"), 0600, "up.key 0600");
+	is_int(file_mode("up.recipient"), 0644, "up.recipient 0644");
+	ok(!exists("up.pub"), "no up.pub (the public key is unchanged)");
+	text = get_file("up.key");
+	ok(text != NULL && strstr(text, "\nsealed ") != NULL &&
+	    strstr(text, "\nsecret ") == NULL, "sealed under the passphrase");
+	free(text);
+	k = load_key("up.key", "old pass");
+	if (ok(k != NULL, "upgraded key loads with the same passphrase")) {
+		ok(memcmp(keys_public(k), keys_public(old), 32) == 0,
+		    "same signing key");
+		ok(keys_x25519_secret(k) != NULL, "now with X25519");
+		ok(keys_sign(k, "m", 1, sig, &e) == 0 &&
+		    crypto_ed25519_verify(keys_public(old), "m", 1, sig),
+		    "signs as the old key");
+		keys_free_secret(k);
+	}
+	text = get_file("up.key");
+	is_int(keys_upgrade(old, "old pass", name, &e), EXIT_CANTCREAT,
+	    "upgrade onto existing files: 73");
+	rm_file("up.key");
+	is_int(keys_upgrade(old, "old pass", name, &e), EXIT_CANTCREAT,
+	    "upgrade with only NAME.recipient there: 73");
+	ok(!exists("up.key"), "and no NAME.key written");
+	free(text);
+	rm_file("up.recipient");
+	is_int(keys_upgrade(old, NULL, name, &e), 0,
+	    "upgrade without a passphrase");
+	k = load_key("up.key", NULL);
+	ok(k != NULL && keys_x25519_secret(k) != NULL, "... in the clear");
+	keys_free_secret(k);
+	keys_free_secret(old);
+	free(name);
+}
+
+static void
+test_export(void)
+{
+	struct ierr e = IERR_INIT;
+	struct keys_secret *k;
+	char *path = util_path("id.txt"), *text, *line;
+	unsigned char *sec;
+	char rcpt[AGE_RECIPIENT_LEN + 1];
+
+	k = load_key("v2.key", "pw");
+	if (!ok(k != NULL, "key to export"))
+		return;
+	is_int(keys_export_identity(k, path, &e), 0, "export identity");
+	is_int(file_mode("id.txt"), 0600, "identity file 0600");
+	text = get_file("id.txt");
+	line = text ? strstr(text, "\nAGE-SECRET-KEY-1") : NULL;
+	sec = gcry_malloc_secure(32);
+	ok(line != NULL && age_identity_parse(line + 1, AGE_IDENTITY_LEN, sec,
+	    &e) == 0 && memcmp(sec, keys_x25519_secret(k), 32) == 0,
+	    "the identity is the key's X25519 secret");
+	age_recipient_format(keys_x25519_public(k), rcpt);
+	ok(text != NULL && strstr(text, rcpt) != NULL &&
+	    line[1 + AGE_IDENTITY_LEN] == '\n' &&
+	    line[2 + AGE_IDENTITY_LEN] == '\0', "comment with the recipient, "
+	    "then the identity line");
+	gcry_free(sec);
+	free(text);
+	is_int(keys_export_identity(k, path, &e), EXIT_CANTCREAT,
+	    "existing identity file: 73");
+	keys_free_secret(k);
+	free(path);
+	path = util_path("id1.txt");
+	k = load_key("v1.key", NULL);
+	is_int(keys_export_identity(k, path, &e), EXIT_CONFIG,
+	    "a version 1 key has no identity: 78");
+	ok(has(&e, "--upgrade-key"), "says how to get one");
+	ok(!exists("id1.txt"), "nothing written");
+	keys_free_secret(k);
+	free(path);
+}
+
+static void
+test_recipients_file(void)
+{
+	struct ierr e = IERR_INIT;
+	unsigned char (*r)[32] = NULL;
+	char *p = util_path("r.txt"), *rfile = get_file("v2.recipient");
+	struct buf b = BUF_INIT;
+	size_t n = 0;
+
+	is_int(keys_load_recipients(p, &r, &n, &e), EXIT_NOINPUT,
+	    "missing recipients file: 66");
+	if (rfile == NULL)
+		return;
+	buf_printf(&b, "%s\n# another\n%s", rfile, rfile + 10);
+	put_file("r.txt", 0644, b.data);
+	if (is_int(keys_load_recipients(p, &r, &n, &e), 0, "recipients file"))
+		is_int((long long)n, 2, "two recipients, comments skipped");
+	free(r);
+	put_file("r.txt", 0644, "# nothing\n\n");
+	is_int(keys_load_recipients(p, &r, &n, &e), EXIT_CONFIG,
+	    "no recipient: 78");
+	put_file("r.txt", 0644, "# x\nage1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq\n");
+	is_int(keys_load_recipients(p, &r, &n, &e), EXIT_CONFIG,
+	    "a bad recipient: 78");
+	ok(has(&e, "r.txt:2:"), "with FILE:LINE");
+	put_file("r.txt", 0644, "ssh-ed25519 AAAA x\n");
+	is_int(keys_load_recipients(p, &r, &n, &e), EXIT_CONFIG,
+	    "an ssh recipient: 78");
+	ok(r == NULL && n == 0, "nothing returned");
+	buf_free(&b);
+	free(rfile);
+	free(p);
 }
 
 static void
@@ -562,6 +872,107 @@ test_prompt(void)
 	buf_free(&seen);
 }
 
+/* The one reader of secret files (secfile.h), kind by kind. */
+static void
+test_secfile(void)
+{
+	static const struct {
+		const struct secfile_kind *k;
+		int missing;
+	} kinds[] = {
+		{ &secfile_signing_key, EXIT_NOINPUT },
+		{ &secfile_passphrase, EXIT_NOINPUT },
+		{ &secfile_pseudonym_key, EXIT_CONFIG },
+		{ &secfile_id_key, EXIT_NOINPUT },
+	};
+	static const mode_t open_modes[] = { 0640, 0604, 0620, 0602, 0610,
+	    0601, 0644 };
+	const char *key32 = "0123456789abcdef0123456789ABCDEF";
+	struct ierr e = IERR_INIT;
+	char *p = util_path("sf"), *folder = util_path("");
+	unsigned char *got;
+	struct buf big = BUF_INIT;
+	size_t i, j, len;
+
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		const struct secfile_kind *k = kinds[i].k;
+
+		unlink(p);
+		err_clear(&e);
+		is_int(secfile_read(p, k, &got, &len, &e), kinds[i].missing,
+		    "%s: missing: %d", k->what, kinds[i].missing);
+		ok(got == NULL && strstr(e.msg, k->what) != NULL &&
+		    strstr(e.msg, p) != NULL, "... names the kind and the "
+		    "file: %s", e.msg);
+		is_int(secfile_read(folder, k, &got, &len, &e),
+		    kinds[i].missing, "%s: a folder: %d", k->what,
+		    kinds[i].missing);
+		for (j = 0; j < sizeof open_modes / sizeof open_modes[0]; j++) {
+			put_file("sf", open_modes[j], key32);
+			err_clear(&e);
+			is_int(secfile_read(p, k, &got, &len, &e), EXIT_NOPERM,
+			    "%s: mode %04o: 77", k->what,
+			    (unsigned int)open_modes[j]);
+			ok(got == NULL && strstr(e.msg, "too open") != NULL &&
+			    strstr(e.msg, key32) == NULL, "... says so, no "
+			    "secret in it");
+		}
+		put_file("sf", 0400, key32);
+		if (is_int(secfile_read(p, k, &got, &len, &e), 0,
+		    "%s: mode 0400: read", k->what)) {
+			ok(len == 32 && memcmp(got, key32, 32) == 0 &&
+			    got[32] == '\0', "... every byte, then a NUL");
+			ok(gcry_is_secure(got), "... in secure memory");
+			secfile_free(got, len);
+		}
+	}
+	put_file("sf", 0644, "ed25519:x P\n");
+	is_int(secfile_read(p, &secfile_public_key, &got, &len, &e), 0,
+	    "a public key file may be 0644");
+	secfile_free(got, len);
+
+	/* Size bounds. */
+	put_file("sf", 0600, "0123456789abcdef0123456789abcde");
+	err_clear(&e);
+	is_int(secfile_read(p, &secfile_id_key, &got, &len, &e), EXIT_CONFIG,
+	    "id key of 31 bytes: 78");
+	ok(got == NULL && strstr(e.msg, "shorter than 32 bytes") != NULL &&
+	    strstr(e.msg, "0123456789") == NULL, "... says so: %s", e.msg);
+	is_int(secfile_read(p, &secfile_pseudonym_key, &got, &len, &e),
+	    EXIT_CONFIG, "pseudonym key of 31 bytes: 78");
+	put_file("sf", 0600, "");
+	is_int(secfile_read(p, &secfile_id_key, &got, &len, &e), EXIT_CONFIG,
+	    "empty id key: 78");
+	is_int(secfile_read(p, &secfile_signing_key, &got, &len, &e), 0,
+	    "an empty key file is read (its parser says what is wrong)");
+	secfile_free(got, len);
+	for (i = 0; i < 4097; i++)
+		buf_addc(&big, (char)('a' + i % 26));
+	put_file("sf", 0600, big.data);
+	err_clear(&e);
+	is_int(secfile_read(p, &secfile_id_key, &got, &len, &e), EXIT_CONFIG,
+	    "id key of 4,097 bytes: 78");
+	ok(got == NULL && strstr(e.msg, "longer than 4096 bytes") != NULL,
+	    "... says so: %s", e.msg);
+	is_int(secfile_read(p, &secfile_signing_key, &got, &len, &e),
+	    EXIT_CONFIG, "key file of 4,097 bytes: 78");
+	if (is_int(secfile_read(p, &secfile_passphrase, &got, &len, &e), 0,
+	    "passphrase file of 4,097 bytes: its head is read"))
+		ok(len == KEYS_PASSPHRASE_MAX + 1 && got[len] == '\0' &&
+		    memcmp(got, big.data, len) == 0, "... %zu bytes", len);
+	secfile_free(got, len);
+	big.data[4096] = '\0';
+	put_file("sf", 0600, big.data);
+	is_int(secfile_read(p, &secfile_id_key, &got, &len, &e), 0,
+	    "id key of 4,096 bytes: read");
+	secfile_free(got, len);
+	secfile_free(NULL, 0);
+	buf_free(&big);
+	unlink(p);
+	free(p);
+	free(folder);
+}
+
 int
 main(void)
 {
@@ -579,9 +990,15 @@ main(void)
 	test_sealed();
 	test_perms();
 	test_malformed();
+	test_v2();
+	test_v1();
+	test_upgrade();
+	test_export();
+	test_recipients_file();
 	test_passphrase_file();
 	test_public();
 	test_prompt();
+	test_secfile();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	diag("took %.2f s", (double)(t1.tv_sec - t0.tv_sec) +
 	    (t1.tv_nsec - t0.tv_nsec) / 1e9);

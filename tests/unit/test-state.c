@@ -11,7 +11,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,9 +291,12 @@ test_concurrent(void)
 				    &seq, &e) != 0)
 					seq = -1;
 				if (write(fds[1], &seq, sizeof seq) !=
-				    (ssize_t)sizeof seq)
+				    (ssize_t)sizeof seq) {
+					free(dir);
 					_exit(2);
+				}
 			}
+			free(dir);	/* valgrind checks each child too */
 			_exit(0);
 		}
 	close(fds[1]);
@@ -316,6 +321,121 @@ test_concurrent(void)
 	free(dir);
 }
 
+/* Entries in a folder (-1 if it cannot be read). */
+static int
+entries(const char *path)
+{
+	struct dirent *d;
+	DIR *dp;
+	int n = 0;
+
+	if ((dp = opendir(path)) == NULL)
+		return -1;
+	while ((d = readdir(dp)) != NULL)
+		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, ".."))
+			n++;
+	closedir(dp);
+	return n;
+}
+
+/* A link at path to target, as made by uid. */
+static int
+plant(const char *target, const char *path, uid_t uid)
+{
+	return symlink(target, path) != 0 || lchown(path, uid, (gid_t)-1) != 0;
+}
+
+/*
+ * SPEC 9: a state folder reached through a link planted by another user
+ * in a shared folder is refused (EXIT_CANTCREAT) before anything is made
+ * in it: no lock file, no counter, nothing beside the link.
+ */
+static void
+test_links(void)
+{
+	struct ierr e = IERR_INIT;
+	struct passwd *pw = getpwnam("nobody");
+	uid_t nobody = pw != NULL ? pw->pw_uid : 65534;
+	char *shared = util_path("shared"), *victim = util_path("victim");
+	char *own = util_path("own"), *link, *deep, *gone, *missing, *ctr;
+	struct state_run *run;
+	struct state *st = NULL;
+	int64_t seq = 0, last;
+	int fresh;
+
+	if (geteuid() != 0) {
+		ok(1, "# SKIP links of other users need root (lchown)");
+		free(shared);
+		free(victim);
+		free(own);
+		return;
+	}
+	link = malloc(strlen(shared) + 32);
+	deep = malloc(strlen(shared) + 32);
+	gone = malloc(strlen(shared) + 32);
+	sprintf(link, "%s/state", shared);
+	sprintf(deep, "%s/state/sub", shared);
+	sprintf(gone, "%s/gone", shared);
+	missing = util_path("missing");
+	if (mkdir(shared, 0700) != 0 || chmod(shared, 01777) != 0 ||
+	    mkdir(victim, 0700) != 0 || plant(victim, link, nobody) != 0 ||
+	    plant(missing, gone, nobody) != 0)
+		diag("cannot set up %s: %s", shared, strerror(errno));
+
+	is_int(state_next_seq(link, "ag", "A", "B", -1, &seq, &e),
+	    EXIT_CANTCREAT, "sign's counter through a planted folder link: "
+	    "EXIT_CANTCREAT");
+	ok(strstr(e.msg, "the symbolic link") != NULL &&
+	    strstr(e.msg, "not followed") != NULL, "... naming the link: %s",
+	    e.msg);
+	is_int(state_lock(link, STATE_ACCEPTED, "ag", "A", "B", &st, &e),
+	    EXIT_CANTCREAT, "state_lock through it: EXIT_CANTCREAT") ||
+	    (state_unlock(st), 0);
+	run = state_run_new(link);
+	is_int(state_run_check(run, "ag", "A", "B", 1, &last, &fresh, &e),
+	    EXIT_CANTCREAT, "verify's replay check through it: EXIT_CANTCREAT");
+	is_int(fresh, 0, "... and the seq is not taken as fresh");
+	state_run_free(run);
+	is_int(state_next_seq(deep, "ag", "A", "B", -1, &seq, &e),
+	    EXIT_CANTCREAT, "a planted link on the way to the folder: "
+	    "EXIT_CANTCREAT");
+	is_int(entries(victim), 0, "nothing made in the link's target "
+	    "(no lock file, no counter, no folder)");
+	is_int(state_next_seq(gone, "ag", "A", "B", -1, &seq, &e),
+	    EXIT_CANTCREAT, "a planted link to a missing folder: "
+	    "EXIT_CANTCREAT");
+	ok(access(missing, F_OK) != 0, "... which is not created");
+	is_int(entries(shared), 2, "nothing made beside the links");
+
+	/* A planted counter file in a shared state folder: the same rule. */
+	if (mkdir(own, 0700) != 0 || chmod(own, 01777) != 0)
+		diag("cannot make %s: %s", own, strerror(errno));
+	ctr = state_path(own, STATE_SENT, "ag", "A", "B");
+	if (plant(victim, ctr, nobody) != 0)
+		diag("cannot plant %s: %s", ctr, strerror(errno));
+	is_int(state_next_seq(own, "ag", "A", "B", -1, &seq, &e),
+	    EXIT_CANTCREAT, "a planted counter file: EXIT_CANTCREAT");
+	is_int(entries(own), 1, "... and no lock file made beside it");
+	free(ctr);
+
+	/* The user's own link is followed. */
+	if (lchown(link, 0, (gid_t)-1) != 0)
+		diag("lchown %s: %s", link, strerror(errno));
+	is_int(state_next_seq(link, "ag", "A", "B", -1, &seq, &e), 0,
+	    "a link of the user's own is followed");
+	is_int(seq, 1, "... seq 1");
+	ctr = state_path(victim, STATE_SENT, "ag", "A", "B");
+	is_file(ctr, "1\n", "... stored in the link's target");
+	free(ctr);
+	free(shared);
+	free(victim);
+	free(own);
+	free(link);
+	free(deep);
+	free(gone);
+	free(missing);
+}
+
 int
 main(void)
 {
@@ -327,5 +447,6 @@ main(void)
 	test_lock_store();
 	test_lock_waits();
 	test_concurrent();
+	test_links();
 	return done_testing();
 }

@@ -11,10 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "buf.h"
 #include "exitcodes.h"
 #include "hits.h"
 #include "jsonio.h"
+#include "output.h"
 #include "record.h"
 #include "store.h"
 #include "tap.h"
@@ -27,6 +29,13 @@ static const char *dir;
 	"{\"created\":\"2026-01-01T00:00:00Z\",\"data\":" data ",\"id\":\"" \
 	id "\",\"origin\":\"" origin "\",\"type\":\"person\",\"version\":" \
 	#version tail "}"
+
+/* A canonical record received from party from. */
+#define RECV(origin, id, version, data, from, tail) \
+	"{\"created\":\"2026-01-01T00:00:00Z\",\"data\":" data ",\"id\":\"" \
+	id "\",\"origin\":\"" origin "\",\"received\":{\"at\":" \
+	"\"2026-11-01T00:00:00Z\",\"bundle\":\"b\",\"from\":\"" from "\"}," \
+	"\"type\":\"person\",\"version\":" #version tail "}"
 
 static void
 spit(const char *path, const char *text)
@@ -186,6 +195,138 @@ test_merge(void)
 	free(got);
 }
 
+/* Direct records (from their origin, or without received) over relayed
+ * ones, whatever the versions (SPEC 8). */
+static void
+test_standing(void)
+{
+	const char *own = REC("NL-KMAR", "n", 1, "{\"a\":1}", "");
+	const char *direct1 = RECV("NL-KMAR", "n", 1, "{\"a\":1}",
+	    "NL-KMAR", "");
+	const char *direct2 = RECV("NL-KMAR", "n", 2, "{\"a\":2}",
+	    "NL-KMAR", "");
+	const char *forged = RECV("NL-KMAR", "n", 999, "{}", "DE-BKA",
+	    ",\"withdrawn\":true");
+	const char *relay3 = RECV("NL-KMAR", "n", 3, "{\"a\":3}", "DE-BKA",
+	    "");
+	const char *relay3b = RECV("NL-KMAR", "n", 3, "{\"a\":4}", "FR-DGSI",
+	    "");
+	const char *relay1 = RECV("NL-KMAR", "n", 1, "{\"a\":1}", "DE-BKA",
+	    "");
+	const char *all[] = { direct1, direct2, forged, relay3, relay3b,
+	    relay1 };
+	enum { NALL = sizeof all / sizeof all[0] };
+	const char *one[2] = { NULL, NULL }, *batch[NALL + 1];
+	struct store_stats st;
+	struct ierr e = IERR_INIT;
+	char store[300], other[300];
+	char *got, *want;
+	json_t *j;
+	int conflict, bad, perm[NALL];
+
+	j = parse(forged);
+	ok(store_relayed(j), "received from another party: relayed");
+	json_decref(j);
+	j = parse(direct1);
+	ok(!store_relayed(j), "received from its origin: direct");
+	json_decref(j);
+	j = parse(own);
+	ok(!store_relayed(j), "without received: direct");
+	json_decref(j);
+
+	ok(pick(direct1, forged, &conflict) < 0 && !conflict,
+	    "a relayed version 999 tombstone does not replace a direct "
+	    "version 1");
+	ok(pick(forged, direct1, &conflict) > 0 && !conflict,
+	    "the same the other way round");
+	ok(pick(relay3, own, &conflict) > 0 && !conflict,
+	    "a relayed update does not replace the receiver's own record");
+	ok(pick(relay1, direct1, &conflict) > 0 && !conflict,
+	    "equal version and data: the direct copy stays");
+	ok(pick(relay3, relay3b, &conflict) < 0 && conflict,
+	    "two relayed records of one version that differ: a conflict");
+	ok(pick(relay3, forged, &conflict) > 0 && !conflict,
+	    "between relayed records the higher version wins");
+
+	/* The attack through the store: the forged tombstone changes
+	 * nothing, and the originator's real update still comes in. */
+	snprintf(store, sizeof store, "%s/standing", dir);
+	one[0] = direct1;
+	is_int(merge(store, one, &st, &e), 0, "direct record stored");
+	one[0] = forged;
+	is_int(merge(store, one, &st, &e), 0, "relayed tombstone merged");
+	ok(st.unchanged == 1 && st.withdrawn == 0 && st.updated == 0 &&
+	    st.conflicts == 0, "it changed nothing");
+	got = util_read_file(store, NULL);
+	want = xmalloc(strlen(direct1) + 2);
+	sprintf(want, "%s\n", direct1);
+	is_str(got, want, "the store still holds NL-KMAR's direct record");
+	free(got);
+	free(want);
+	one[0] = direct2;
+	is_int(merge(store, one, &st, &e), 0, "the originator's update");
+	is_int((long long)st.updated, 1, "it replaces the direct record");
+	one[0] = relay3;
+	is_int(merge(store, one, &st, &e), 0, "a relayed version 3");
+	is_int((long long)st.unchanged, 1, "it changes nothing");
+	got = util_read_file(store, NULL);
+	want = xmalloc(strlen(direct2) + 2);
+	sprintf(want, "%s\n", direct2);
+	is_str(got, want, "the store holds the originator's version 2");
+	free(got);
+
+	/* A relayed tombstone held first does not bind the originator. */
+	snprintf(other, sizeof other, "%s/standing2", dir);
+	one[0] = forged;
+	is_int(merge(other, one, &st, &e), 0, "relayed tombstone stored");
+	one[0] = direct2;
+	is_int(merge(other, one, &st, &e), 0, "then the direct record");
+	is_int((long long)st.updated, 1, "it replaces the tombstone");
+	got = util_read_file(other, NULL);
+	is_str(got, want, "direct version 2 over relayed version 999");
+	free(got);
+	free(want);
+
+	/* Every order, one by one, gives what all at once gives. */
+	snprintf(store, sizeof store, "%s/standing-all", dir);
+	for (int i = 0; i < NALL; i++)
+		batch[i] = all[i];
+	batch[NALL] = NULL;
+	is_int(merge(store, batch, &st, &e), 0, "mixed standings at once");
+	want = util_read_file(store, NULL);
+	for (int i = 0; i < NALL; i++)
+		perm[i] = i;
+	bad = 0;
+	for (int n = 0; n < 720; n++) {
+		/* The n-th permutation, by its factorial digits. */
+		int left[NALL], k = n;
+
+		for (int i = 0; i < NALL; i++)
+			left[i] = i;
+		for (int i = 0; i < NALL; i++) {
+			int pos = k % (NALL - i);
+
+			k /= NALL - i;
+			perm[i] = left[pos];
+			memmove(&left[pos], &left[pos + 1],
+			    (size_t)(NALL - i - pos - 1) * sizeof left[0]);
+		}
+		unlink(other);
+		for (int i = 0; i < NALL; i++) {
+			one[0] = all[perm[i]];
+			if (merge(other, one, &st, &e) != 0)
+				bad++;
+		}
+		got = util_read_file(other, NULL);
+		if (got == NULL || strcmp(got, want) != 0)
+			bad++;
+		free(got);
+	}
+	is_int(bad, 0, "720 orders one by one: the same store");
+	ok(want != NULL && strncmp(want, direct2, strlen(direct2)) == 0,
+	    "and it is the direct version 2");
+	free(want);
+}
 static void
 test_bad_store(void)
 {
@@ -279,6 +420,64 @@ test_hits(void)
 	hits_free(h);
 }
 
+/* Names resolved as open() would (atomic_resolve), and outputs compared
+ * with inputs and one another (output_distinct). */
+static void
+test_names(void)
+{
+	struct ierr e = IERR_INIT;
+	char base[300], p[400], want[400], *real = NULL;
+	const char *outs[3], *ins[2];
+	char store[400], other[400], link[400];
+
+	snprintf(base, sizeof base, "%s/names", dir);
+	mkdir(base, 0700);
+	snprintf(p, sizeof p, "%s/real", base);
+	mkdir(p, 0700);
+	snprintf(p, sizeof p, "%s/ln", base);
+	if (symlink("real", p) != 0)
+		diag("symlink: %s", p);
+	snprintf(p, sizeof p, "%s/ln/./x/../y", base);
+	is_int(atomic_resolve(p, 1, &real, &e), 0, "resolve through a link");
+	snprintf(want, sizeof want, "%s/real/x/../y", base);
+	/* x does not exist: the rest is taken as it is. */
+	is_str(real, want, "a missing folder is taken as it is");
+	free(real);
+	snprintf(p, sizeof p, "%s/ln/../real/./f", base);
+	is_int(atomic_resolve(p, 1, &real, &e), 0, "resolve .. after a link");
+	snprintf(want, sizeof want, "%s/real/f", base);
+	is_str(real, want, ".. goes up from the link's target");
+	free(real);
+	snprintf(p, sizeof p, "%s/loop", base);
+	if (symlink("loop", p) != 0)
+		diag("symlink: %s", p);
+	is_int(atomic_resolve(p, 1, &real, &e), EXIT_CANTCREAT,
+	    "a loop of links: 73");
+	ok(real == NULL, "and no name");
+
+	snprintf(store, sizeof store, "%s/real/store", base);
+	snprintf(other, sizeof other, "%s/real/other", base);
+	snprintf(link, sizeof link, "%s/ln/store", base);
+	spit(store, "");
+	outs[0] = store;
+	outs[1] = other;
+	ins[0] = link;
+	err_clear(&e);
+	is_int(output_distinct(outs, NULL, 2, ins, 1, &e), EXIT_USAGE,
+	    "an output that is an input through a link: 64");
+	ok(strstr(e.msg, "the same file as the input") != NULL,
+	    "says so: %s", e.msg);
+	outs[0] = other;
+	outs[1] = "/dev/null";
+	outs[2] = "/dev/null";
+	is_int(output_distinct(outs, NULL, 3, ins, 1, &e), 0,
+	    "/dev/null twice and a new name: fine");
+	snprintf(p, sizeof p, "%s/ln/other", base);
+	outs[1] = p;
+	is_int(output_distinct(outs, NULL, 2, ins, 0, &e), EXIT_USAGE,
+	    "two names of one file not yet there: 64");
+}
+
 int
 main(void)
 {
@@ -287,7 +486,9 @@ main(void)
 	test_keys();
 	test_pick();
 	test_merge();
+	test_standing();
 	test_bad_store();
 	test_hits();
+	test_names();
 	return done_testing();
 }

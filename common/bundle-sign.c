@@ -1,0 +1,410 @@
+/*
+ * Signing a bundle (SPEC 6): every input record checked against the
+ * release rule and spooled, then header, records and trailer written.
+ *
+ * The spool never holds a record in the clear (SPEC 6a: no plain text of
+ * a sealed bundle in any file, an unlinked one included): records are
+ * gathered in 64 KiB chunks in memory, and each chunk is written to the
+ * unlinked spool file encrypted with ChaCha20-Poly1305 under a key drawn
+ * for this bundle alone and kept in secure memory, its nonce the chunk's
+ * number.  Reading it back checks every tag and the number of chunks.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include <gcrypt.h>
+
+#include "agreement.h"
+#include "base64.h"
+#include "buf.h"
+#include "bundle.h"
+#include "bundle-int.h"
+#include "crypto.h"
+#include "exitcodes.h"
+#include "jsonio.h"
+#include "keys.h"
+#include "policy.h"
+#include "secmem.h"
+#include "record.h"
+#include "timeutil.h"
+
+#define SPOOL_CHUNK	65536
+
+struct bundle_screen {
+	const struct bundle_sign *s;
+	struct policy *pol;
+};
+
+/* The encrypted spool: a file of chunks, each a 4-byte big-endian plain
+ * length (authenticated as associated data) then ciphertext and tag. */
+struct espool {
+	FILE *f;
+	unsigned char *key;	/* secure memory, CRYPTO_AEAD_KEY_LEN */
+	unsigned char *buf;	/* SPOOL_CHUNK + CRYPTO_AEAD_TAG_LEN */
+	size_t len;		/* plain bytes waiting in buf */
+	uint64_t chunks;	/* written to f */
+};
+
+struct bundle_sign {
+	const struct agreement *a;
+	const struct keys_secret *k;
+	char *to;
+	int64_t now;
+	struct bundle_screen *check;	/* bundle_sign_add()'s */
+	struct espool spool;
+	struct buf canon;
+	unsigned long long n;
+};
+
+static void
+espool_nonce(uint64_t n, unsigned char nonce[CRYPTO_AEAD_NONCE_LEN])
+{
+	int i;
+
+	memset(nonce, 0, CRYPTO_AEAD_NONCE_LEN);
+	for (i = 0; i < 8; i++)
+		nonce[11 - i] = (unsigned char)(n >> (8 * i));
+}
+
+static void
+espool_len(size_t len, unsigned char ad[4])
+{
+	ad[0] = (unsigned char)(len >> 24);
+	ad[1] = (unsigned char)(len >> 16);
+	ad[2] = (unsigned char)(len >> 8);
+	ad[3] = (unsigned char)len;
+}
+
+static int
+espool_open(struct espool *sp, struct ierr *e)
+{
+	int rc;
+
+	if ((rc = bundle_spool_open(&sp->f, e)) != 0)
+		return rc;
+	if ((sp->key = gcry_malloc_secure(CRYPTO_AEAD_KEY_LEN)) == NULL)
+		abort();
+	crypto_random(sp->key, CRYPTO_AEAD_KEY_LEN);
+	sp->buf = xmalloc(SPOOL_CHUNK + CRYPTO_AEAD_TAG_LEN);
+	return 0;
+}
+
+static void
+espool_close(struct espool *sp)
+{
+	if (sp->f != NULL)
+		fclose(sp->f);
+	if (sp->key != NULL) {
+		secmem_wipe(sp->key, CRYPTO_AEAD_KEY_LEN);
+		gcry_free(sp->key);
+	}
+	if (sp->buf != NULL) {
+		secmem_wipe(sp->buf, SPOOL_CHUNK + CRYPTO_AEAD_TAG_LEN);
+		free(sp->buf);
+	}
+	memset(sp, 0, sizeof *sp);
+}
+
+/* Encrypts the waiting bytes (in place) and appends them as a chunk. */
+static int
+espool_flush(struct espool *sp, struct ierr *e)
+{
+	unsigned char nonce[CRYPTO_AEAD_NONCE_LEN], ad[4];
+	unsigned char *ct;
+	int rc;
+
+	if (sp->len == 0)
+		return 0;
+	espool_nonce(sp->chunks, nonce);
+	espool_len(sp->len, ad);
+	ct = xmalloc(sp->len + CRYPTO_AEAD_TAG_LEN);
+	rc = crypto_aead_seal(sp->key, nonce, sizeof nonce, ad, sizeof ad,
+	    sp->buf, sp->len, ct, e);
+	secmem_wipe(sp->buf, sp->len);
+	if (rc == 0 && (fwrite(ad, 1, sizeof ad, sp->f) != sizeof ad ||
+	    fwrite(ct, 1, sp->len + CRYPTO_AEAD_TAG_LEN, sp->f) !=
+	    sp->len + CRYPTO_AEAD_TAG_LEN))
+		rc = err_set(e, EXIT_IOERR, "spool file: write error: %s",
+		    strerror(errno ? errno : EIO));
+	free(ct);
+	sp->len = 0;
+	sp->chunks++;
+	return rc;
+}
+
+static int
+espool_write(struct espool *sp, const char *p, size_t n, struct ierr *e)
+{
+	size_t k;
+	int rc;
+
+	while (n > 0) {
+		k = SPOOL_CHUNK - sp->len;
+		if (k > n)
+			k = n;
+		memcpy(sp->buf + sp->len, p, k);
+		sp->len += k;
+		p += k;
+		n -= k;
+		if (sp->len == SPOOL_CHUNK && (rc = espool_flush(sp, e)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Decrypts the whole spool, chunk by chunk, into out and d. */
+static int
+espool_copy(struct espool *sp, FILE *out, struct crypto_sha512 *d,
+    struct ierr *e)
+{
+	unsigned char nonce[CRYPTO_AEAD_NONCE_LEN], ad[4], *ct;
+	uint64_t i;
+	size_t len;
+	int rc = 0;
+
+	if ((rc = espool_flush(sp, e)) != 0)
+		return rc;
+	if (fflush(sp->f) != 0 || fseeko(sp->f, 0, SEEK_SET) != 0)
+		return err_errno(e, EXIT_IOERR, "spool file");
+	ct = xmalloc(SPOOL_CHUNK + CRYPTO_AEAD_TAG_LEN);
+	for (i = 0; i < sp->chunks && rc == 0; i++) {
+		if (fread(ad, 1, sizeof ad, sp->f) != sizeof ad) {
+			rc = err_set(e, EXIT_IOERR, "spool file: read error");
+			break;
+		}
+		len = (size_t)ad[0] << 24 | (size_t)ad[1] << 16 |
+		    (size_t)ad[2] << 8 | ad[3];
+		if (len == 0 || len > SPOOL_CHUNK || fread(ct, 1,
+		    len + CRYPTO_AEAD_TAG_LEN, sp->f) !=
+		    len + CRYPTO_AEAD_TAG_LEN) {
+			rc = err_set(e, EXIT_IOERR, "spool file: read error");
+			break;
+		}
+		espool_nonce(i, nonce);
+		if (crypto_aead_open(sp->key, nonce, sizeof nonce, ad,
+		    sizeof ad, ct, len + CRYPTO_AEAD_TAG_LEN, sp->buf, e) != 0) {
+			rc = err_set(e, EXIT_IOERR, "spool file: chunk %llu "
+			    "was changed on disk", (unsigned long long)i);
+			break;
+		}
+		if (d != NULL)
+			crypto_sha512_update(d, sp->buf, len);
+		if (fwrite(sp->buf, 1, len, out) != len)
+			rc = err_set(e, EXIT_IOERR, "write error: %s",
+			    strerror(errno ? errno : EIO));
+		secmem_wipe(sp->buf, len);
+	}
+	if (rc == 0 && fgetc(sp->f) != EOF)
+		rc = err_set(e, EXIT_IOERR, "spool file: more than was written");
+	free(ct);
+	return rc;
+}
+
+int
+bundle_sign_new(const struct agreement *a, const struct keys_secret *k,
+    const char *to, int64_t now, struct bundle_sign **out, struct ierr *e)
+{
+	const char *from = keys_party(k);
+	const struct ag_party *p = agreement_party(a, from);
+	struct bundle_sign *s;
+	int rc;
+
+	if (p == NULL)
+		return err_set(e, EXIT_CONFIG, "the key is for %s, which is "
+		    "not a party of agreement %s", from, a->id);
+	if (!agreement_party_has_key(p, keys_public(k)))
+		return err_set(e, EXIT_CONFIG, "key %s is not among the keys "
+		    "of %s in agreement %s", keys_key_id(k), from, a->id);
+	if (agreement_party(a, to) == NULL)
+		return err_set(e, EXIT_CONFIG, "recipient %s is not a party "
+		    "of agreement %s", to, a->id);
+	s = xcalloc(1, sizeof *s);
+	s->a = a;
+	s->k = k;
+	s->to = xstrdup(to);
+	s->now = now;
+	if ((rc = bundle_screen_new(s, &s->check, e)) != 0 ||
+	    (rc = espool_open(&s->spool, e)) != 0) {
+		bundle_sign_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int
+bundle_screen_new(const struct bundle_sign *s, struct bundle_screen **out,
+    struct ierr *e)
+{
+	struct policy *pol;
+	int rc;
+
+	if ((rc = policy_new(s->a, keys_party(s->k), s->to, s->now, 0, &pol,
+	    e)) != 0)
+		return rc;
+	*out = xcalloc(1, sizeof **out);
+	(*out)->s = s;
+	(*out)->pol = pol;
+	return 0;
+}
+
+void
+bundle_screen_free(struct bundle_screen *c)
+{
+	if (c == NULL)
+		return;
+	policy_free(c->pol);
+	free(c);
+}
+
+int
+bundle_screen_record(struct bundle_screen *c, const char *line, size_t len,
+    struct buf *out, struct ierr *e)
+{
+	char why[ERR_MSG_MAX / 2];
+	json_t *rec;
+	int rc;
+
+	buf_reset(out);
+	if ((rc = record_parse(line, len, &rec, e)) != 0)
+		return rc;
+	if ((rc = bundle_canon_line(out, rec, e)) != 0) {
+		json_decref(rec);
+		return rc;
+	}
+	if (out->len - 1 != len || memcmp(out->data, line, len) != 0) {
+		/* Check exactly what will be sent: its canonical form. */
+		json_decref(rec);
+		if ((rc = record_parse(out->data, out->len - 1, &rec, e)) != 0)
+			return rc;
+	}
+	if (!policy_complies(c->pol, rec, why, sizeof why)) {
+		json_decref(rec);
+		buf_reset(out);
+		return err_set(e, EXIT_REFUSED, "record not allowed to %s "
+		    "under agreement %s: %s", c->s->to, c->s->a->id, why);
+	}
+	json_decref(rec);
+	return 0;
+}
+
+int
+bundle_sign_put(struct bundle_sign *s, const char *line, size_t len,
+    struct ierr *e)
+{
+	int rc;
+
+	if ((rc = espool_write(&s->spool, line, len, e)) != 0)
+		return rc;
+	s->n++;
+	return 0;
+}
+
+int
+bundle_sign_add(struct bundle_sign *s, const char *line, size_t len,
+    struct ierr *e)
+{
+	int rc;
+
+	if ((rc = bundle_screen_record(s->check, line, len, &s->canon, e)))
+		return rc;
+	return bundle_sign_put(s, s->canon.data, s->canon.len, e);
+}
+
+unsigned long long
+bundle_sign_count(const struct bundle_sign *s)
+{
+	return s->n;
+}
+
+int
+bundle_sign_write(struct bundle_sign *s, int64_t seq, FILE *out,
+    struct bundle_info *info, struct ierr *e)
+{
+	unsigned char rnd[BUNDLE_ID_LEN / 2], digest[CRYPTO_SHA512_LEN];
+	unsigned char sig[CRYPTO_ED25519_SIG_LEN];
+	char created[TIMEUTIL_LEN], sig64[BUNDLE_SIG_B64_LEN + 1];
+	struct crypto_sha512 *d;
+	struct buf line = BUF_INIT;
+	json_t *h, *t;
+	int rc;
+
+	memset(info, 0, sizeof *info);
+	crypto_random(rnd, sizeof rnd);
+	crypto_hex(rnd, sizeof rnd, info->id);
+	timeutil_format(s->now, created);
+	h = json_pack("{s:s, s:I, s:s, s:s, s:s, s:i, s:I, s:s}",
+	    "agreement", s->a->id,
+	    "agreement_version", (json_int_t)s->a->version,
+	    "created", created,
+	    "from", keys_party(s->k),
+	    "id", info->id,
+	    "intel_bundle", BUNDLE_FORMAT,
+	    "seq", (json_int_t)seq,
+	    "to", s->to);
+	rc = bundle_canon_line(&line, h, e);
+	json_decref(h);
+	if (rc != 0)
+		goto out;
+	d = crypto_sha512_init();
+	crypto_sha512_update(d, line.data, line.len);
+	if (fwrite(line.data, 1, line.len, out) != line.len) {
+		crypto_sha512_free(d);
+		rc = err_set(e, EXIT_IOERR, "write error: %s",
+		    strerror(errno ? errno : EIO));
+		goto out;
+	}
+	if ((rc = espool_copy(&s->spool, out, d, e)) != 0) {
+		crypto_sha512_free(d);
+		goto out;
+	}
+	crypto_sha512_final(d, digest);
+	crypto_hex(digest, sizeof digest, info->sha512);
+
+	/* The signed message: the trailer without sig, canonical. */
+	t = json_pack("{s:i, s:s, s:I, s:s}",
+	    "intel_signature", BUNDLE_SIG_FORMAT,
+	    "key", keys_key_id(s->k),
+	    "records", (json_int_t)s->n,
+	    "sha512", info->sha512);
+	buf_reset(&line);
+	if ((rc = jsonio_canon(&line, t, e)) != 0 ||
+	    (rc = keys_sign(s->k, line.data, line.len, sig, e)) != 0) {
+		json_decref(t);
+		goto out;
+	}
+	base64_encode(sig, sizeof sig, sig64);
+	json_object_set_new(t, "sig", json_string(sig64));
+	rc = bundle_canon_line(&line, t, e);
+	json_decref(t);
+	if (rc != 0)
+		goto out;
+	if (fwrite(line.data, 1, line.len, out) != line.len || ferror(out)) {
+		rc = err_set(e, EXIT_IOERR, "write error: %s",
+		    strerror(errno ? errno : EIO));
+		goto out;
+	}
+	memcpy(info->key_id, keys_key_id(s->k), sizeof info->key_id);
+	info->records = s->n;
+	info->seq = seq;
+out:
+	buf_free(&line);
+	return rc;
+}
+
+void
+bundle_sign_free(struct bundle_sign *s)
+{
+	if (s == NULL)
+		return;
+	espool_close(&s->spool);
+	bundle_screen_free(s->check);
+	buf_free(&s->canon);
+	free(s->to);
+	free(s);
+}
