@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "bundle.h"
 #include "bundle-int.h"
+#include "comply.h"
 #include "crypto.h"
 #include "exitcodes.h"
 #include "jsonio.h"
@@ -38,6 +39,7 @@
 struct bundle_screen {
 	const struct bundle_sign *s;
 	struct policy *pol;
+	struct comply *comply;		/* the same check, without a tree */
 };
 
 /* The encrypted spool: a file of chunks, each a 4-byte big-endian plain
@@ -250,6 +252,7 @@ bundle_screen_new(const struct bundle_sign *s, struct bundle_screen **out,
 	*out = xcalloc(1, sizeof **out);
 	(*out)->s = s;
 	(*out)->pol = pol;
+	(*out)->comply = comply_new(pol);
 	return 0;
 }
 
@@ -258,6 +261,7 @@ bundle_screen_free(struct bundle_screen *c)
 {
 	if (c == NULL)
 		return;
+	comply_free(c->comply);
 	policy_free(c->pol);
 	free(c);
 }
@@ -267,10 +271,21 @@ bundle_screen_record(struct bundle_screen *c, const char *line, size_t len,
     struct buf *out, struct ierr *e)
 {
 	char why[ERR_MSG_MAX / 2];
+	struct scan_record r;
 	json_t *rec;
 	int rc;
 
 	buf_reset(out);
+	/*
+	 * A canonical line that complies goes as it is (comply.h); any
+	 * other takes the tree, which canonicalises it or says what is
+	 * wrong, as it always has.
+	 */
+	if (comply_line(c->comply, line, len, &r) == COMPLY_YES) {
+		buf_add(out, line, len);
+		buf_addc(out, '\n');
+		return 0;
+	}
 	if ((rc = record_parse(line, len, &rec, e)) != 0)
 		return rc;
 	if ((rc = bundle_canon_line(out, rec, e)) != 0) {

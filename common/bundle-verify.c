@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "bundle.h"
 #include "bundle-int.h"
+#include "comply.h"
 #include "crypto.h"
 #include "exitcodes.h"
 #include "jsonio.h"
@@ -322,7 +323,10 @@ stamp(struct bundle_verifier *v, struct pass *p, json_t *rec)
 struct vworker {
 	struct pass *p;
 	struct policy *pol;	/* NULL: records are not checked for it */
+	struct comply *comply;	/* the same check, without a tree */
 	struct buf canon;
+	struct buf received;	/* stamp()'s "received", canonical */
+	struct buf limit;	/* and its "expires" */
 };
 
 static void *
@@ -342,6 +346,15 @@ vworker_new(void *arg, struct ierr *e)
 		free(w);	/* the pass made one: memory, at worst */
 		return NULL;
 	}
+	w->comply = comply_new(w->pol);
+	buf_adds(&w->received, "{\"at\":");
+	jsonio_string(&w->received, p->v->at, strlen(p->v->at));
+	buf_adds(&w->received, ",\"bundle\":");
+	jsonio_string(&w->received, p->r->id, strlen(p->r->id));
+	buf_adds(&w->received, ",\"from\":");
+	jsonio_string(&w->received, from, strlen(from));
+	buf_addc(&w->received, '}');
+	jsonio_string(&w->limit, p->v->limit, strlen(p->v->limit));
 	return w;
 }
 
@@ -350,9 +363,42 @@ vworker_free(void *arg)
 {
 	struct vworker *w = arg;
 
+	comply_free(w->comply);
 	policy_free(w->pol);
 	buf_free(&w->canon);
+	buf_free(&w->received);
+	buf_free(&w->limit);
 	free(w);
+}
+
+/*
+ * stamp() for a line the scanner took (comply.h): the same bytes as
+ * stamp() and bundle_canon_line() make of the tree.
+ */
+static void
+stamp_line(struct vworker *w, const struct scan_record *r, struct buf *out)
+{
+	const char *set[SCAN_NMEMBERS] = { NULL };
+	const struct bundle_verifier *v = w->p->v;
+	const char *s;
+	char t[TIMEUTIL_LEN + 16];
+	size_t len;
+	int64_t when;
+
+	set[SCAN_RECEIVED] = w->received.data;
+	if (v->o.agreement->retention_days >= 0) {
+		set[SCAN_EXPIRES] = w->limit.data;
+		/* The scanner took expires for a plain RFC 3339 time. */
+		if (scan_plain(r, SCAN_EXPIRES, &s, &len) && len < sizeof t) {
+			memcpy(t, s, len);
+			t[len] = '\0';
+			if (timeutil_parse(t, &when) == 0 && when <= v->limit_t)
+				set[SCAN_EXPIRES] = NULL;	/* kept */
+		}
+	}
+	buf_reset(out);
+	scan_rewrite(out, r, set);
+	buf_addc(out, '\n');
 }
 
 /* Checks one record line (no newline); on success it->out gets the line
@@ -364,10 +410,19 @@ vwork(void *arg, struct par_item *it)
 	struct pass *p = w->p;
 	int *kind = it->data;
 	char why[BUNDLE_NOTE_MAX];
+	struct scan_record r;
 	json_t *rec;
 
 	if (p->header_bad) {
 		*kind = REC_SKIPPED;	/* refused anyway: only hashed */
+		return;
+	}
+	/* A canonical line that complies takes no tree; any other does,
+	 * and is judged and explained as it always was. */
+	if (w->comply != NULL && comply_line(w->comply, it->line, it->len,
+	    &r) == COMPLY_YES) {
+		*kind = REC_OK;
+		stamp_line(w, &r, &it->out);
 		return;
 	}
 	if (record_parse(it->line, it->len, &rec, &it->err) != 0) {
