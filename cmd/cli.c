@@ -12,6 +12,7 @@
 #include "err.h"
 #include "exitcodes.h"
 #include "jsonarena.h"
+#include "keys.h"
 #include "parallel.h"
 #include "secmem.h"
 
@@ -199,5 +200,22 @@ cli_load_agreement(const char *path, int64_t now, struct agreement **out)
 		agreement_free(*out);
 		*out = NULL;
 	}
+	return rc;
+}
+
+int
+cli_passphrase(const char *file, int ask, int confirm, char **pass)
+{
+	struct ierr e = IERR_INIT;
+	int rc = 0;
+
+	*pass = NULL;
+	if (file != NULL)
+		rc = keys_read_passphrase_file(file, pass, &e);
+	else if (ask)
+		rc = keys_prompt_passphrase(confirm ? "New passphrase: " :
+		    "Passphrase: ", confirm, pass, &e);
+	if (rc != 0)
+		diag_err(&e);
 	return rc;
 }

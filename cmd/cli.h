@@ -86,4 +86,13 @@ int cli_status(int *status, int rc);
  */
 int cli_load_agreement(const char *path, int64_t now, struct agreement **out);
 
+/*
+ * The passphrase for a key file: the first line of --passphrase-file
+ * FILE, or with ask (--ask-passphrase) one typed on the terminal (twice
+ * when confirm is set, for a new key); *pass is NULL when neither is
+ * given, else the caller's (keys_free_passphrase()).  Reports a failure
+ * on stderr; returns 0 or the status (keys.h).
+ */
+int cli_passphrase(const char *file, int ask, int confirm, char **pass);
+
 #endif

@@ -63,18 +63,7 @@ struct run {
 static int
 passphrase(struct run *r, int confirm, char **pass)
 {
-	struct ierr e = IERR_INIT;
-	int rc = 0;
-
-	*pass = NULL;
-	if (r->passfile != NULL)
-		rc = keys_read_passphrase_file(r->passfile, pass, &e);
-	else if (r->ask)
-		rc = keys_prompt_passphrase(confirm ? "New passphrase: " :
-		    "Passphrase: ", confirm, pass, &e);
-	if (rc != 0)
-		diag_err(&e);
-	return rc;
+	return cli_passphrase(r->passfile, r->ask, confirm, pass);
 }
 
 static int

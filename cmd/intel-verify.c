@@ -1,6 +1,8 @@
 /*
  * intel-verify: check received bundles (signature, key, agreement, policy,
  * replay) and emit a bundle's records only if all of it holds (SPEC 7).
+ * Sealed bundles (SPEC 6a) are opened with the X25519 secrets of the keys
+ * given by -k, whose party is then the recipient of every bundle.
  */
 #include "config.h"
 
@@ -18,12 +20,14 @@
 #include "err.h"
 #include "exitcodes.h"
 #include "jsonarena.h"
+#include "keys.h"
 #include "output.h"
 #include "secmem.h"
 #include "timeutil.h"
 
 static const char usage_text[] =
     "usage: intel-verify -a AGREEMENT [--to PARTY] [--from PARTY]\n"
+    "                    [-k KEY]... [--passphrase-file FILE | --ask-passphrase]\n"
     "                    [--state DIR] [--report] [--audit FILE] [-j N]\n"
     "                    [-o FILE] [-q] [-v] [FILE...]\n"
     "       intel-verify --check-audit FILE\n";
@@ -31,6 +35,13 @@ static const char usage_text[] =
 struct run {
 	const char *agreement, *state, *output, *audit, *check_audit;
 	int report, quiet, verbose;
+	/* -k KEY (repeated for a rotation), the passphrase options. */
+	const char **keyfiles;
+	size_t nkeys;
+	const char *passfile;
+	int ask;
+	struct keys_secret **keys;
+	const unsigned char **ids;
 	int out_failed;		/* writing records failed: stop, keep none */
 	int stdout_closed;	/* by finish(): cli_finish() must not */
 	struct bundle_verify_opts o;
@@ -102,7 +113,10 @@ verify_one(struct run *r, const char *path)
 		return 0;
 	}
 	if (rc != 0) {
-		diag_err(&e);
+		if (rc == EXIT_USAGE)	/* sealed, and no key */
+			diag_warn("%s (-k KEY, or INTEL_KEY)", e.msg);
+		else
+			diag_err(&e);
 		cli_status(&r->status, rc);
 		r->refused++;
 	} else {
@@ -144,19 +158,91 @@ check_audit(struct run *r)
 	return rc;
 }
 
+/*
+ * Loads the keys of -k (or INTEL_KEY), with the passphrase options, for
+ * their X25519 secrets: all of one party of the agreement, which is then
+ * the recipient of every bundle.  0 or the status.
+ */
+static int
+load_keys(struct run *r)
+{
+	struct ierr e = IERR_INIT;
+	const char *party = NULL;
+	char *pass = NULL;
+	int rc;
+
+	if (r->nkeys == 0 && (r->passfile != NULL || r->ask)) {
+		diag_warn("--passphrase-file and --ask-passphrase are for a "
+		    "key (-k KEY or INTEL_KEY)");
+		return cli_usage(usage_text, 0);
+	}
+	if (r->nkeys == 0)
+		return 0;
+	if ((rc = cli_passphrase(r->passfile, r->ask, 0, &pass)) != 0)
+		return rc;
+	r->keys = xcalloc(r->nkeys, sizeof *r->keys);
+	r->ids = xcalloc(r->nkeys, sizeof *r->ids);
+	for (size_t i = 0; i < r->nkeys && rc == 0; i++) {
+		const char *f = r->keyfiles[i], *kp;
+
+		if ((rc = keys_load_secret(f, pass, &r->keys[i], &e)) != 0) {
+			diag_err(&e);
+			break;
+		}
+		kp = keys_party(r->keys[i]);
+		if ((r->ids[i] = keys_x25519_secret(r->keys[i])) == NULL) {
+			diag_warn("%s: the key has no X25519 secret (made before "
+			    "sealing existed; intel-sign --upgrade-key adds "
+			    "one)", f);
+			rc = EXIT_CONFIG;
+		} else if (agreement_party(r->ag, kp) == NULL) {
+			diag_warn("%s: a key of %s, not a party of agreement "
+			    "%s", f, kp, r->ag->id);
+			rc = EXIT_CONFIG;
+		} else if (party != NULL && strcmp(party, kp) != 0) {
+			diag_warn("%s: a key of %s; the keys given (-k) must "
+			    "be of one party, and %s is %s's", f, kp,
+			    r->keyfiles[0], party);
+			rc = cli_usage(usage_text, 0);
+		}
+		party = kp;
+	}
+	keys_free_passphrase(pass);
+	if (rc != 0)
+		return rc;
+	if (r->o.to != NULL && strcmp(r->o.to, party) != 0) {
+		diag_warn("--to %s: the key (-k %s) is %s's, and a sealed "
+		    "bundle is opened for its recipient", r->o.to,
+		    r->keyfiles[0], party);
+		return cli_usage(usage_text, 0);
+	}
+	r->o.to = party;
+	r->o.ids = r->ids;
+	r->o.id_names = r->keyfiles;
+	r->o.nids = r->nkeys;
+	return 0;
+}
+
 static int
 setup(struct run *r)
 {
 	struct ierr e = IERR_INIT;
+	const char *key;
 	int rc;
 
 	r->agreement = cli_setting(r->agreement, "INTEL_AGREEMENT");
 	r->o.to = cli_setting(r->o.to, "INTEL_PARTY");
+	if (r->nkeys == 0 && (key = cli_setting(NULL, "INTEL_KEY")) != NULL) {
+		r->keyfiles = xcalloc(1, sizeof *r->keyfiles);
+		r->keyfiles[r->nkeys++] = key;
+	}
 	if (r->agreement == NULL) {
 		diag_warn("-a AGREEMENT is needed (or INTEL_AGREEMENT)");
 		return cli_usage(usage_text, 0);
 	}
 	if ((rc = cli_load_agreement(r->agreement, r->o.now, &r->ag)) != 0)
+		return rc;
+	if ((rc = load_keys(r)) != 0)
 		return rc;
 	if (r->o.to == NULL)
 		diag_warn("warning: no --to or INTEL_PARTY: the recipient of "
@@ -239,7 +325,7 @@ finish(struct run *r)
 
 enum {
 	OPT_TO = 256, OPT_FROM, OPT_STATE, OPT_REPORT, OPT_AUDIT,
-	OPT_CHECK_AUDIT
+	OPT_CHECK_AUDIT, OPT_PASSFILE, OPT_ASK
 };
 
 static const struct option longopts[] = {
@@ -250,6 +336,9 @@ static const struct option longopts[] = {
 	{ "report", no_argument, NULL, OPT_REPORT },
 	{ "audit", required_argument, NULL, OPT_AUDIT },
 	{ "check-audit", required_argument, NULL, OPT_CHECK_AUDIT },
+	{ "key", required_argument, NULL, 'k' },
+	{ "passphrase-file", required_argument, NULL, OPT_PASSFILE },
+	{ "ask-passphrase", no_argument, NULL, OPT_ASK },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -262,7 +351,7 @@ parse_args(struct run *r, int argc, char **argv)
 	    &r->verbose, usage_text };
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "a:j:o:qvh", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "a:j:k:o:qvh", longopts, NULL)) != -1)
 		switch (c) {
 		case 'a': r->agreement = optarg; break;
 		case OPT_TO: r->o.to = optarg; break;
@@ -271,12 +360,24 @@ parse_args(struct run *r, int argc, char **argv)
 		case OPT_REPORT: r->report = 1; break;
 		case OPT_AUDIT: r->audit = optarg; break;
 		case OPT_CHECK_AUDIT: r->check_audit = optarg; break;
+		case 'k':
+			r->keyfiles = xrealloc(r->keyfiles, (r->nkeys + 1) *
+			    sizeof *r->keyfiles);
+			r->keyfiles[r->nkeys++] = optarg;
+			break;
+		case OPT_PASSFILE: r->passfile = optarg; break;
+		case OPT_ASK: r->ask = 1; break;
 		default:
 			if ((rc = cli_common_option(c, optarg, &co)) >= 0)
 				return rc;
 		}
 	if (r->check_audit != NULL && optind != argc) {
 		diag_warn("--check-audit takes no bundles");
+		return cli_usage(usage_text, 0);
+	}
+	if (r->passfile != NULL && r->ask) {
+		diag_warn("--passphrase-file and --ask-passphrase exclude "
+		    "each other");
 		return cli_usage(usage_text, 0);
 	}
 	return -1;
@@ -291,20 +392,23 @@ main(int argc, char **argv)
 
 	if ((rc = cli_init(argv[0])) >= 0 ||
 	    (rc = parse_args(&r, argc, argv)) >= 0)
-		return cli_finish(rc);
-	if (r.check_audit != NULL)
-		return cli_finish(check_audit(&r));
+		goto early;
+	if (r.check_audit != NULL) {
+		rc = check_audit(&r);
+		goto early;
+	}
 	/* No FILE: the bundle is standard input, which is an input too. */
 	if (output_distinct((const char *[]){ r.output, r.audit }, NULL,
 	    r.audit ? 2 : 1, optind == argc ? (const char *[]){ NULL } :
 	    (const char *const *)argv + optind,
 	    optind == argc ? 1 : (size_t)(argc - optind), &e) != 0) {
 		diag_err(&e);
-		return cli_finish(EXIT_USAGE);
+		rc = EXIT_USAGE;
+		goto early;
 	}
 	if ((rc = timeutil_now(&r.o.now, &e)) != 0) {
 		diag_err(&e);
-		return cli_finish(rc);
+		goto early;
 	}
 	if ((rc = setup(&r)) == 0) {
 		if (optind == argc)
@@ -317,6 +421,14 @@ main(int argc, char **argv)
 		output_abort(r.out);
 	bundle_verifier_free(r.v);
 	agreement_free(r.ag);
+	for (size_t i = 0; r.keys != NULL && i < r.nkeys; i++)
+		keys_free_secret(r.keys[i]);
+	free(r.keys);
+	free(r.ids);
+	free(r.keyfiles);
 	jsonarena_thread_end();
 	return r.stdout_closed ? rc : cli_finish(rc);
+early:
+	free(r.keyfiles);
+	return cli_finish(rc);
 }

@@ -5,16 +5,25 @@
  * the bundle.  The checks that the header alone decides are made as soon
  * as it is read (when one fails, the records are only hashed) and
  * reported in their turn.
+ *
+ * A sealed bundle (SPEC 6a) is opened with age.c on the way in: the
+ * lines are read from its authenticated chunks, and its records are
+ * spooled as an age stream to the verifier's own X25519 key (made for
+ * this run, its secret in secure memory), so that no plain text of it
+ * is ever written to the spool; bundle_verify_emit() opens that again.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gcrypt.h>
 #include <jansson.h>
 
+#include "age.h"
 #include "agreement.h"
 #include "base64.h"
 #include "buf.h"
@@ -27,6 +36,7 @@
 #include "parallel.h"
 #include "policy.h"
 #include "record.h"
+#include "secmem.h"
 #include "state.h"
 #include "timeutil.h"
 
@@ -39,6 +49,34 @@ struct bundle_verifier {
 	char limit[TIMEUTIL_LEN];	/* at + retention_days */
 	int64_t limit_t;
 	struct state_run *run;	/* the accepted counters, with --state */
+	/* The spool of a sealed bundle is an age stream to this key. */
+	unsigned char *spool_secret;	/* secure memory */
+	unsigned char spool_pub[AGE_KEY_LEN];
+	struct age_writer *sw;	/* while a sealed bundle is spooled */
+	int spool_sealed;	/* the spool holds such a stream */
+};
+
+/* How many bytes are looked at to tell a sealed bundle from a plain one:
+ * its first line, "age-encryption.org/v1" (or the armor's). */
+#define PEEK 64
+#define ARMOR_LINE "-----BEGIN AGE ENCRYPTED FILE-----"
+
+/* The bytes of a bundle: those peeked at, then the rest of the file. */
+struct insrc {
+	FILE *f;
+	const char *name;
+	unsigned char pre[PEEK];
+	size_t npre, pos;
+};
+
+/* A sealed bundle's plain text, as a source of lines. */
+struct opened {
+	struct age_reader *ar;
+	const unsigned char *p;
+	size_t n, off;
+	int last;		/* the whole stream authenticated */
+	int failed;
+	struct ierr err;	/* why it failed */
 };
 
 /* What one pass over a bundle found; decided on at the end. */
@@ -70,6 +108,10 @@ struct pass {
 	unsigned long held_line;
 	struct buf held, held_out, held_why;
 	struct ierr err;	/* a spool write error in commit */
+	/* A sealed bundle: opened, or why not. */
+	int seal_failed;
+	char seal_why[ERR_MSG_MAX + 64];
+	char seal_ok[ERR_MSG_MAX + 64];
 };
 
 /* What checking a record line found (par_item data). */
@@ -93,6 +135,9 @@ bundle_verifier_new(const struct bundle_verify_opts *o,
 		free(v);
 		return rc;
 	}
+	if ((v->spool_secret = gcry_malloc_secure(AGE_KEY_LEN)) == NULL)
+		abort();	/* as secmem_dup() does */
+	crypto_x25519_keygen(v->spool_secret, v->spool_pub);
 	if (o->state_dir != NULL)
 		v->run = state_run_new(o->state_dir);
 	*out = v;
@@ -118,9 +163,124 @@ bundle_verifier_free(struct bundle_verifier *v)
 		return;
 	if (v->spool != NULL)
 		fclose(v->spool);
+	age_writer_free(v->sw);
+	if (v->spool_secret != NULL) {
+		secmem_wipe(v->spool_secret, AGE_KEY_LEN);
+		gcry_free(v->spool_secret);
+	}
 	state_run_free(v->run);
 	buf_free(&v->canon);
 	free(v);
+}
+
+/* ---- sources ---- */
+
+static long
+insrc_read(void *arg, void *buf, size_t n, struct ierr *e)
+{
+	struct insrc *s = arg;
+	size_t k;
+
+	if (s->pos < s->npre) {
+		k = s->npre - s->pos < n ? s->npre - s->pos : n;
+		memcpy(buf, s->pre + s->pos, k);
+		s->pos += k;
+		return (long)k;
+	}
+	k = fread(buf, 1, n, s->f);
+	if (k == 0 && ferror(s->f)) {
+		err_set(e, EXIT_IOERR, "%s: read error: %s", s->name,
+		    strerror(errno ? errno : EIO));
+		return -1;
+	}
+	return (long)k;
+}
+
+/* The next authenticated chunk, when the last one is used up: 0, 1 at
+ * the end of the stream, or -1 (o->err says why). */
+static int
+opened_more(struct opened *o)
+{
+	if (o->failed)
+		return -1;
+	while (o->off == o->n) {
+		if (o->last)
+			return 1;
+		if (age_reader_next(o->ar, &o->p, &o->n, &o->last,
+		    &o->err) != 0) {
+			o->failed = 1;
+			return -1;
+		}
+		o->off = 0;
+	}
+	return 0;
+}
+
+static long
+opened_read(void *arg, void *buf, size_t n, struct ierr *e)
+{
+	struct opened *o = arg;
+	size_t k;
+	int r;
+
+	if ((r = opened_more(o)) != 0) {
+		if (r < 0)
+			*e = o->err;
+		return r < 0 ? -1 : 0;
+	}
+	k = o->n - o->off < n ? o->n - o->off : n;
+	memcpy(buf, o->p + o->off, k);
+	o->off += k;
+	return (long)k;
+}
+
+/* Reads and authenticates the rest of the stream, unused: 0 or -1. */
+static int
+opened_drain(struct opened *o)
+{
+	int r;
+
+	while ((r = opened_more(o)) == 0)
+		o->off = o->n;
+	return r < 0 ? -1 : 0;
+}
+
+/* The spool: plain, or an age stream to the verifier's key. */
+static int
+spool_sink(void *arg, const void *p, size_t n, struct ierr *e)
+{
+	return bundle_spool_write(arg, p, n, e);
+}
+
+static long
+spool_source(void *arg, void *buf, size_t n, struct ierr *e)
+{
+	FILE *f = arg;
+	size_t k = fread(buf, 1, n, f);
+
+	if (k == 0 && ferror(f)) {
+		err_set(e, EXIT_IOERR, "spool file: read error");
+		return -1;
+	}
+	return (long)k;
+}
+
+static int
+out_sink(void *arg, const void *p, size_t n, struct ierr *e)
+{
+	if (fwrite(p, 1, n, arg) != n)
+		return err_set(e, EXIT_IOERR, "write error: %s",
+		    strerror(errno ? errno : EIO));
+	return 0;
+}
+
+static int
+spool_put(struct bundle_verifier *v, const void *p, size_t n,
+    struct ierr *e)
+{
+	if (v->sw != NULL)
+		return age_writer_write(v->sw, p, n, e);
+	return bundle_spool_write(v->spool, p, n, e);
 }
 
 static void ATTR_PRINTF(4, 5)
@@ -256,8 +416,8 @@ vcommit(void *arg, struct par_item *it)
 			snprintf(p->cmp_why, sizeof p->cmp_why, "%s",
 			    p->held_why.data);
 		} else if (p->held_kind == REC_OK && p->rec_line == 0 &&
-		    p->cmp_line == 0 && bundle_spool_write(p->v->spool,
-		    p->held_out.data, p->held_out.len, &p->err) != 0)
+		    p->cmp_line == 0 && spool_put(p->v, p->held_out.data,
+		    p->held_out.len, &p->err) != 0)
 			return p->err.status;
 	}
 	p->have_held = 1;
@@ -295,6 +455,43 @@ static const char *
 header_str(const struct pass *p, const char *name)
 {
 	return json_string_value(json_object_get(p->header, name));
+}
+
+/*
+ * First: a sealed bundle was opened (and the whole stream authenticated),
+ * or a plain one is allowed by its rule.
+ */
+static int
+check_seal(struct bundle_verifier *v, struct pass *p, unsigned long *line,
+    struct ierr *e)
+{
+	struct bundle_report *r = p->r;
+	const struct ag_rule *rule;
+
+	(void)line, (void)e;
+	if (r->sealed) {
+		if (p->seal_failed) {
+			note(r, BUNDLE_SEAL, BUNDLE_FAILED, "%s", p->seal_why);
+			return EXIT_REFUSED;
+		}
+		note(r, BUNDLE_SEAL, BUNDLE_PASSED, "%s", p->seal_ok);
+		return 0;
+	}
+	if (p->pol == NULL) {
+		/* No rule to ask: a later check refuses the bundle. */
+		note(r, BUNDLE_SEAL, BUNDLE_NOT_CHECKED, "a plain bundle");
+		return 0;
+	}
+	rule = policy_rule(p->pol);
+	if (rule->seal == AG_SEAL_REQUIRED) {
+		note(r, BUNDLE_SEAL, BUNDLE_FAILED, "a plain bundle, and the "
+		    "rule at line %lu of %s requires sealed ones (seal: "
+		    "required)", rule->line, v->o.agreement->file);
+		return EXIT_REFUSED;
+	}
+	note(r, BUNDLE_SEAL, BUNDLE_NOT_CHECKED, "a plain bundle; its rule "
+	    "does not require sealing");
+	return 0;
 }
 
 static int
@@ -519,6 +716,12 @@ check_recipient(struct bundle_verifier *v, struct pass *p,
 		    "agreement %s", r->to, a->id);
 		return EXIT_REFUSED;
 	}
+	if (v->o.to != NULL && strcmp(v->o.to, to) != 0 && r->sealed) {
+		note(r, BUNDLE_RECIPIENT, BUNDLE_FAILED, "the sealed bundle "
+		    "is for %s, but it was opened with a key of %s", r->to,
+		    v->o.to);
+		return EXIT_REFUSED;
+	}
 	if (v->o.to != NULL && strcmp(v->o.to, to) != 0) {
 		note(r, BUNDLE_RECIPIENT, BUNDLE_FAILED, "the bundle is for "
 		    "%s, not for %s", r->to, v->o.to);
@@ -642,6 +845,7 @@ static const struct check {
 	check_fn *fn;
 	int early;
 } checks[BUNDLE_NCHECKS] = {
+	[BUNDLE_SEAL] = { BUNDLE_SEAL, "seal", check_seal, 0 },
 	[BUNDLE_HEADER] = { BUNDLE_HEADER, "header", check_header, 0 },
 	[BUNDLE_TRAILER] = { BUNDLE_TRAILER, "trailer", check_trailer, 0 },
 	[BUNDLE_AGREEMENT] = { BUNDLE_AGREEMENT, "agreement",
@@ -735,31 +939,153 @@ decide(struct bundle_verifier *v, struct pass *p, struct ierr *e)
 	    r->note[i]);
 }
 
+/* What the first bytes say a bundle is. */
+enum kind { PLAIN, SEALED, ARMORED };
+
+static enum kind
+kind_of(const unsigned char *pre, size_t n)
+{
+	static const char *const lines[] = { AGE_VERSION_LINE, ARMOR_LINE };
+
+	for (int i = 0; i < 2; i++) {
+		size_t len = strlen(lines[i]);
+
+		if (n >= len && memcmp(pre, lines[i], len) == 0 &&
+		    (n == len || pre[len] == '\n'))
+			return i == 0 ? SEALED : ARMORED;
+	}
+	return PLAIN;
+}
+
+/*
+ * Opens a sealed bundle: the header, with the limits checked before any
+ * X25519 operation, then the spool's own age stream.  0 (the header is
+ * open, or p->seal_failed says why not), or EXIT_IOERR.
+ */
+static int
+seal_open(struct bundle_verifier *v, struct pass *p, struct insrc *in,
+    struct opened *op, struct ierr *e)
+{
+	struct bundle_report *r = p->r;
+	struct ierr ae = IERR_INIT;
+	size_t which;
+
+	op->ar = age_reader_new(insrc_read, in);
+	if (age_reader_open(op->ar, v->o.ids, v->o.nids, &ae) != 0) {
+		r->stanzas = age_reader_stanzas(op->ar);
+		if (age_reader_status(op->ar) == AGE_IO) {
+			*e = ae;
+			return e->status;
+		}
+		p->seal_failed = 1;
+		snprintf(p->seal_why, sizeof p->seal_why, "%s", ae.msg);
+		return 0;
+	}
+	r->stanzas = age_reader_stanzas(op->ar);
+	which = age_reader_identity(op->ar);
+	snprintf(p->seal_ok, sizeof p->seal_ok, "age, %zu stanza%s, opened "
+	    "with %s", r->stanzas, r->stanzas == 1 ? "" : "s",
+	    v->o.id_names != NULL && v->o.id_names[which] != NULL ?
+	    v->o.id_names[which] : "the key given");
+	v->sw = age_writer_new((const unsigned char (*)[32])v->spool_pub, 1,
+	    spool_sink, v->spool, e);
+	return v->sw == NULL ? e->status : 0;
+}
+
+/* A sealed bundle's stream failed: the seal check says so, unless the
+ * file could not be read at all.  0 or EXIT_IOERR. */
+static int
+seal_broken(struct pass *p, struct opened *op, struct ierr *e)
+{
+	if (op->err.status == EXIT_IOERR) {
+		*e = op->err;
+		return EXIT_IOERR;
+	}
+	p->seal_failed = 1;
+	snprintf(p->seal_why, sizeof p->seal_why, "%s", op->err.msg);
+	return 0;
+}
+
 int
 bundle_verify(struct bundle_verifier *v, const char *path,
     struct bundle_report *r, struct ierr *e)
 {
 	struct pass p;
 	unsigned char digest[CRYPTO_SHA512_LEN];
-	struct lines *l;
+	struct lines *raw, *l;
+	struct insrc in;
+	struct opened op;
+	const char *name;
 	char *line;
 	size_t len;
 	int rc, got;
 
 	memset(r, 0, sizeof *r);
 	memset(&p, 0, sizeof p);
+	memset(&in, 0, sizeof in);
+	memset(&op, 0, sizeof op);
 	p.r = r;
 	p.v = v;
 	r->seq = -1;
 	r->records = -1;
 	v->ready = 0;
+	v->spool_sealed = 0;
+	age_writer_free(v->sw);
+	v->sw = NULL;
 	bundle_copy_clean(r->name, sizeof r->name, path ? path : "<stdin>");
-	if ((rc = lines_open(path, &l, e)) != 0)
+	if ((rc = lines_open(path, &raw, e)) != 0)
 		return rc;
+	l = raw;
+	name = lines_name(raw);
 	if ((rc = bundle_spool_reset(v->spool, e)) != 0)
 		goto out;
 
+	/* Sealed or plain: the first line tells. */
+	in.f = lines_stream(raw);
+	in.name = name;
+	in.npre = fread(in.pre, 1, sizeof in.pre, in.f);
+	if (in.npre < sizeof in.pre && ferror(in.f)) {
+		rc = err_set(e, EXIT_IOERR, "%s: read error: %s", name,
+		    strerror(errno ? errno : EIO));
+		goto out;
+	}
+	switch (kind_of(in.pre, in.npre)) {
+	case PLAIN:
+		lines_unread(raw, in.pre, in.npre);
+		break;
+	case ARMORED:
+		r->sealed = 1;
+		p.seal_failed = 1;
+		snprintf(p.seal_why, sizeof p.seal_why, "the ASCII-armored "
+		    "form of age is not supported");
+		goto judge;
+	case SEALED:
+		r->sealed = 1;
+		if (v->o.nids == 0) {
+			for (int c = 0; c < BUNDLE_NCHECKS; c++)
+				note(r, c, BUNDLE_NOT_REACHED, NULL);
+			note(r, BUNDLE_SEAL, BUNDLE_FAILED, "a sealed bundle, "
+			    "and no key (-k) to open it");
+			r->failed = BUNDLE_SEAL;
+			r->failed_line = 1;
+			rc = err_set(e, EXIT_USAGE, "%s: a sealed bundle, and "
+			    "no key to open it", name);
+			goto out;
+		}
+		if ((rc = seal_open(v, &p, &in, &op, e)) != 0)
+			goto out;
+		if (p.seal_failed)
+			goto judge;
+		l = lines_open_source(name, opened_read, &op);
+		break;
+	}
+
 	if ((got = lines_next(l, &line, &len, e)) < 0) {
+		if (op.failed) {
+			if ((rc = seal_broken(&p, &op, e)) != 0)
+				goto out;
+			goto judge;
+		}
 		rc = e->status;
 		goto out;
 	}
@@ -787,6 +1113,12 @@ bundle_verify(struct bundle_verifier *v, const char *path,
 	    e)) != 0) {
 		if (p.err.status != 0)
 			*e = p.err;
+		else if (op.failed) {
+			if ((rc = seal_broken(&p, &op, e)) != 0)
+				goto out;
+			rc = 0;
+			goto judge;
+		}
 		goto out;
 	}
 	crypto_sha512_final(p.digest, digest);
@@ -799,10 +1131,27 @@ bundle_verify(struct bundle_verifier *v, const char *path,
 		    p.trailer_why, sizeof p.trailer_why);
 	}
 judge:
-	if ((rc = decide(v, &p, e)) == 0)
+	/* A sealed bundle is judged only once all of it authenticated. */
+	if (op.ar != NULL && !p.seal_failed && opened_drain(&op) != 0 &&
+	    (rc = seal_broken(&p, &op, e)) != 0)
+		goto out;
+	if ((rc = decide(v, &p, e)) == 0) {
+		if (v->sw != NULL) {
+			if ((rc = age_writer_finish(v->sw, e)) != 0)
+				goto out;
+			v->spool_sealed = 1;
+		}
 		v->ready = 1;
+	}
 out:
-	lines_close(l);
+	if (v->sw != NULL) {
+		age_writer_free(v->sw);
+		v->sw = NULL;
+	}
+	if (l != raw)
+		lines_close(l);
+	lines_close(raw);
+	age_reader_free(op.ar);
 	crypto_sha512_free(p.digest);
 	policy_free(p.pol);
 	json_decref(p.header);
@@ -813,11 +1162,65 @@ out:
 	return rc;
 }
 
+/*
+ * Writes the spool of a sealed bundle to out, opening it chunk by chunk
+ * and writing only whole lines: should a chunk of it fail (the spool is
+ * the run's own file, so only a damaged disk or another process of this
+ * user could do that), no partial record reaches out.
+ */
+static int
+emit_sealed(struct bundle_verifier *v, FILE *out, struct ierr *e)
+{
+	const unsigned char *ids[1] = { v->spool_secret };
+	struct age_reader *ar;
+	struct buf carry = BUF_INIT;
+	const unsigned char *p, *nl;
+	size_t n;
+	int last = 0, rc;
+
+	if (fflush(v->spool) != 0 || fseeko(v->spool, 0, SEEK_SET) != 0)
+		return err_errno(e, EXIT_IOERR, "spool file");
+	ar = age_reader_new(spool_source, v->spool);
+	if ((rc = age_reader_open(ar, ids, 1, e)) != 0)
+		goto out;
+	while (!last) {
+		if ((rc = age_reader_next(ar, &p, &n, &last, e)) != 0)
+			goto out;
+		if (n == 0)
+			continue;
+		/* Up to the chunk's last newline; the rest waits. */
+		for (nl = p + n; nl > p && nl[-1] != '\n'; nl--)
+			;
+		if (nl > p) {
+			if ((carry.len > 0 && (rc = out_sink(out, carry.data,
+			    carry.len, e)) != 0) ||
+			    (rc = out_sink(out, p, (size_t)(nl - p), e)) != 0)
+				goto out;
+			buf_reset(&carry);
+		}
+		buf_add(&carry, nl, (size_t)(p + n - nl));
+	}
+	if (carry.len > 0)
+		rc = err_set(e, EXIT_IOERR, "spool file: a line without a "
+		    "newline");
+out:
+	age_reader_free(ar);
+	buf_free(&carry);
+	if (rc != 0 && rc != EXIT_IOERR) {
+		err_prefix(e, "spool file");
+		rc = EXIT_IOERR;
+	}
+	return rc;
+}
+
 int
 bundle_verify_emit(struct bundle_verifier *v, FILE *out, struct ierr *e)
 {
 	if (!v->ready)
 		return 0;
 	v->ready = 0;
-	return bundle_spool_copy(v->spool, out, NULL, e);
+	if (!v->spool_sealed)
+		return bundle_spool_copy(v->spool, out, NULL, e);
+	v->spool_sealed = 0;
+	return emit_sealed(v, out, e);
 }

@@ -111,6 +111,7 @@ void bundle_sign_free(struct bundle_sign *s);	/* NULL is allowed */
 
 /* The checks, in the order they are made and reported. */
 enum bundle_check {
+	BUNDLE_SEAL,		/* sealed (SPEC 6a): opened; or not required */
 	BUNDLE_HEADER,		/* line 1 is a canonical, known header */
 	BUNDLE_TRAILER,		/* the last line is a canonical trailer */
 	BUNDLE_AGREEMENT,	/* agreement id and version match */
@@ -134,13 +135,15 @@ enum bundle_outcome {
 	BUNDLE_NOT_CHECKED	/* nothing to check it against */
 };
 
-/* "header", "trailer", "agreement", "sender", "key", "signature",
+/* "seal", "header", "trailer", "agreement", "sender", "key", "signature",
  * "digest", "count", "recipient", "window", "records", "compliance",
  * "replay". */
 const char *bundle_check_name(enum bundle_check c);
 
 struct bundle_report {
 	char name[BUNDLE_NAME_MAX];	/* the file, or "<stdin>" */
+	int sealed;			/* an age file (SPEC 6a) */
+	size_t stanzas;			/* in its header, when it parsed */
 	int have_header, have_trailer;
 	/* From the header (when have_header). */
 	char id[BUNDLE_ID_LEN + 1];
@@ -171,6 +174,12 @@ struct bundle_verify_opts {
 	int record_seq;		/* store an accepted seq (not for --report) */
 	int jobs;		/* worker threads for the records (-j) */
 	const char *from;	/* expected sender (--from), or NULL */
+	/* X25519 secrets (32 bytes each, secure memory, the caller's) that
+	 * open sealed bundles, and the names of their key files for the
+	 * report; none: a sealed bundle is a usage error (EXIT_USAGE). */
+	const unsigned char *const *ids;
+	const char *const *id_names;
+	size_t nids;
 };
 
 struct bundle_verifier;
@@ -194,11 +203,16 @@ void bundle_verifier_free(struct bundle_verifier *v);
 int bundle_verifier_commit(struct bundle_verifier *v, struct ierr *e);
 
 /*
- * Reads and checks the bundle in path (NULL or "-": standard input).
+ * Reads and checks the bundle in path (NULL or "-": standard input), plain
+ * or sealed (its first line exactly "age-encryption.org/v1": opened with
+ * o->ids, chunk by chunk; its records are spooled encrypted, under an
+ * X25519 key made for the verifier and kept in secure memory).
  * Returns 0 when it was accepted (with a state folder its seq then counts
  * as accepted in this run, and its counter stays locked until
  * bundle_verifier_commit() or _free()); EXIT_REFUSED when a check
- * failed, with e "NAME:LINE: CHECK: what"; EXIT_NOINPUT when path cannot
+ * failed, with e "NAME:LINE: CHECK: what" (a sealed bundle that cannot be
+ * opened fails the seal check); EXIT_USAGE for a sealed bundle when no
+ * identity was given; EXIT_NOINPUT when path cannot
  * be opened; EXIT_IOERR when reading the bundle or writing the spool
  * failed, EXIT_CANTCREAT or EXIT_DATAERR from the state folder (the bundle
  * is then refused as well).  r is filled in every case.  The records are

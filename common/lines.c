@@ -27,6 +27,8 @@ struct lines {
 	int newline;
 	int at_end;
 	int is_stdin;
+	lines_source_fn src;	/* instead of f, when set */
+	void *src_arg;
 };
 
 int
@@ -56,14 +58,46 @@ lines_open(const char *path, struct lines **out, struct ierr *e)
 	return 0;
 }
 
+struct lines *
+lines_open_source(const char *name, lines_source_fn read, void *arg)
+{
+	struct lines *l = xcalloc(1, sizeof *l);
+
+	l->src = read;
+	l->src_arg = arg;
+	l->name = xstrdup(name);
+	l->chunk = xmalloc(CHUNK + 1);
+	return l;
+}
+
+void
+lines_unread(struct lines *l, const void *p, size_t n)
+{
+	if (n > CHUNK)
+		n = CHUNK;
+	memcpy(l->chunk, p, n);
+	l->pos = 0;
+	l->end = n;
+}
+
 /* Reads the next chunk: 1, 0 at the end, -1 on an error. */
 static int
 refill(struct lines *l, struct ierr *e)
 {
 	size_t n;
+	long got;
 
 	if (l->at_end)
 		return 0;
+	if (l->src != NULL) {
+		if ((got = l->src(l->src_arg, l->chunk, CHUNK, e)) < 0)
+			return -1;
+		l->pos = 0;
+		l->end = (size_t)got;
+		if (got == 0)
+			l->at_end = 1;
+		return got > 0;
+	}
 	n = fread(l->chunk, 1, CHUNK, l->f);
 	l->pos = 0;
 	l->end = n;
@@ -164,7 +198,7 @@ lines_close(struct lines *l)
 {
 	if (l == NULL)
 		return;
-	if (!l->is_stdin)
+	if (l->f != NULL && !l->is_stdin)
 		fclose(l->f);
 	buf_free(&l->long_line);
 	free(l->chunk);

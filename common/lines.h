@@ -19,6 +19,18 @@ struct lines;
  * cannot be opened, or a directory: EXIT_NOINPUT with the reason. */
 int lines_open(const char *path, struct lines **out, struct ierr *e);
 
+/* The same over a source of bytes instead of a file: read() is called
+ * for up to n bytes and returns how many, 0 at the end, or -1 with e set
+ * (lines_next() then returns -1 with that error).  name is copied. */
+typedef long (*lines_source_fn)(void *arg, void *buf, size_t n,
+    struct ierr *e);
+struct lines *lines_open_source(const char *name, lines_source_fn read,
+    void *arg);
+
+/* Gives back n bytes (at most 256 KiB) read from lines_stream(), to be
+ * read again first: only before the first lines_next(). */
+void lines_unread(struct lines *l, const void *p, size_t n);
+
 /* Reads the next line.  Returns 1 with *line (NUL-terminated, newline
  * removed, owned by the reader until the next call) and *len; 0 at end of
  * input; -1 on a read error (EXIT_IOERR) or a line longer than LINES_MAX

@@ -8,6 +8,10 @@
  * the checks behind the signature).  2: the rest is the records only; the
  * harness puts a correct header (DE-BKA to FR-DGSI) in front and a signed
  * trailer behind.  Bit 3 clear: the verifier expects FR-DGSI (--to).
+ * Bit 2 set (SPEC 6a): in mode 0 the rest follows the line
+ * "age-encryption.org/v1" (the opener's header parser, with the harness's
+ * X25519 key); in modes 1 and 2 the bundle is sealed to that key with
+ * age.c, and the verifier holds it.
  *
  * Invariants: bundle_verify() returns 0 or EXIT_REFUSED, a refusal with
  * its message and nothing to emit; an accepted bundle emits exactly as
@@ -15,7 +19,9 @@
  * names the sender and the bundle; verifying it again accepts it and
  * emits the same bytes; and a copy with one byte changed, or one line
  * dropped, duplicated or swapped with the next, is refused (the property
- * of issue 7).
+ * of issue 7).  A sealed bundle is judged exactly as the same bundle in
+ * the clear, emits the same bytes, and with any byte of it changed is
+ * refused by the seal check (or, in the first line, as a plain bundle).
  */
 #include "config.h"
 
@@ -24,8 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gcrypt.h>
 #include <jansson.h>
 
+#include "age.h"
 #include "agreement.h"
 #include "base64.h"
 #include "buf.h"
@@ -41,11 +49,15 @@
 
 static const struct agreement *ag;
 static struct keys_secret *key;
+/* The harness's X25519 key, that sealed bundles are sealed to. */
+static unsigned char *xsecret;
+static unsigned char xpub[AGE_KEY_LEN];
 
 static void
 free_key(void)
 {
 	keys_free_secret(key);
+	gcry_free(xsecret);
 }
 
 void
@@ -56,7 +68,34 @@ fz_init(void)
 	ag = fz_agreement("trilateral.yaml");
 	if (keys_load_secret(fz_path("DE-BKA.key"), NULL, &key, &e) != 0)
 		fz_fail("harness: %s", e.msg);
+	if ((xsecret = gcry_malloc_secure(AGE_KEY_LEN)) == NULL)
+		abort();
+	crypto_x25519_keygen(xsecret, xpub);
 	atexit(free_key);
+}
+
+static int
+buf_sink(void *arg, const void *p, size_t n, struct ierr *e)
+{
+	(void)e;
+	buf_add(arg, p, n);
+	return 0;
+}
+
+/* The bytes of in, sealed to the harness's key, into out. */
+static void
+seal(const struct buf *in, struct buf *out)
+{
+	struct ierr e = IERR_INIT;
+	struct age_writer *w;
+
+	buf_reset(out);
+	if ((w = age_writer_new((const unsigned char (*)[32])xpub, 1,
+	    buf_sink, out, &e)) == NULL ||
+	    age_writer_write(w, in->data ? in->data : "", in->len, &e) != 0 ||
+	    age_writer_finish(w, &e) != 0)
+		fz_fail("harness: seal: %s", e.msg);
+	age_writer_free(w);
 }
 
 /* Appends a canonical line of v and its newline. */
@@ -119,10 +158,14 @@ header(struct buf *b, int seq)
  * Verifies p[0..n).  Returns the status; *out (when accepted, the emitted
  * records, the caller's to free) and r are filled.
  */
+static int sealing;	/* the verifier holds the harness's X25519 key */
+
 static int
 verify_jobs(const char *p, size_t n, const char *to, int jobs, char **out,
     size_t *outlen, struct bundle_report *r)
 {
+	const unsigned char *ids[1] = { xsecret };
+	const char *names[1] = { "harness.key" };
 	struct bundle_verify_opts o;
 	struct bundle_verifier *v;
 	struct ierr e = IERR_INIT;
@@ -135,6 +178,11 @@ verify_jobs(const char *p, size_t n, const char *to, int jobs, char **out,
 	o.to = to;
 	o.now = FZ_NOW;
 	o.jobs = jobs;
+	if (sealing) {
+		o.ids = ids;
+		o.id_names = names;
+		o.nids = 1;
+	}
 	*out = NULL;
 	*outlen = 0;
 	if (bundle_verifier_new(&o, &v, &e) != 0)
@@ -150,10 +198,16 @@ verify_jobs(const char *p, size_t n, const char *to, int jobs, char **out,
 		if (bundle_verify_emit(v, os, &e) != 0)
 			fz_fail("bundle_verify_emit: %s", e.msg);
 	} else {
-		if (rc != EXIT_REFUSED)
+		/* A sealed bundle and no key: not judged (64). */
+		if (rc != EXIT_REFUSED && !(rc == EXIT_USAGE && r->sealed &&
+		    !sealing))
 			fz_fail("bundle_verify: status %d: %s", rc, e.msg);
 		if (r->accepted || e.msg[0] == '\0')
 			fz_fail("a refusal accepted or without a message");
+		if (r->sealed && r->outcome[BUNDLE_SEAL] == BUNDLE_FAILED &&
+		    r->outcome[BUNDLE_HEADER] != BUNDLE_NOT_REACHED)
+			fz_fail("a bundle that did not open reached the "
+			    "header check");
 		err_clear(&e);
 		/* A refused bundle has nothing to emit. */
 		bundle_verify_emit(v, os, &e);
@@ -161,6 +215,9 @@ verify_jobs(const char *p, size_t n, const char *to, int jobs, char **out,
 	fclose(os);
 	if (rc != 0 && *outlen != 0)
 		fz_fail("a refused bundle emitted %zu bytes", *outlen);
+	if (rc == 0 && r->sealed != (n >= strlen(AGE_VERSION_LINE) &&
+	    memcmp(p, AGE_VERSION_LINE, strlen(AGE_VERSION_LINE)) == 0))
+		fz_fail("sealed or not, not as its first line says");
 	bundle_verifier_free(v);
 	return rc;
 }
@@ -268,18 +325,21 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bundle_report r, r2;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT, plain = BUF_INIT;
 	const char *to;
 	char *out, *out2;
 	size_t outlen, outlen2, i;
 	uint32_t h = 2166136261u;
-	int rc;
+	int rc, rc2;
 
 	if (size < 1 || size > 65536)
 		return 0;
 	to = data[0] & 8 ? NULL : "FR-DGSI";
+	sealing = (data[0] & 4) != 0;
 	switch (data[0] % 3) {
 	case 0:
+		if (sealing)
+			buf_adds(&b, AGE_VERSION_LINE "\n");
 		buf_add(&b, data + 1, size - 1);
 		break;
 	case 1:
@@ -291,6 +351,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_add(&b, data + 1, size - 1);
 		sign(&b);
 		break;
+	}
+	if (sealing && data[0] % 3 != 0) {
+		/* Sealed: judged as the same bundle in the clear. */
+		rc = verify(b.data, b.len, to, &out, &outlen, &r);
+		buf_add(&plain, b.data, b.len);
+		seal(&plain, &b);
+		rc2 = verify(b.data, b.len, to, &out2, &outlen2, &r2);
+		if (rc2 != rc || outlen2 != outlen ||
+		    memcmp(out, out2, outlen) != 0)
+			fz_fail("sealed, judged otherwise than in the clear: "
+			    "%d, %d", rc, rc2);
+		if (r2.outcome[BUNDLE_SEAL] != BUNDLE_PASSED ||
+		    (rc != 0 && r2.failed != r.failed))
+			fz_fail("sealed: a check other than in the clear");
+		free(out);
+		free(out2);
 	}
 	rc = verify(b.data ? b.data : "", b.len, to, &out, &outlen, &r);
 	if (rc == 0) {
@@ -309,5 +385,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(out);
 	buf_free(&b);
+	buf_free(&plain);
 	return 0;
 }

@@ -6,13 +6,18 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <dirent.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "age.h"
 #include "agreement.h"
 #include "base64.h"
 #include "buf.h"
@@ -26,6 +31,8 @@
 #include "state.h"
 #include "tap.h"
 #include "util.h"
+
+#include <gcrypt.h>
 
 #define NOW 1795669200	/* 2026-11-26T05:00:00Z */
 
@@ -133,7 +140,7 @@ static struct bundle_verifier *
 verifier(const char *to, const char *state, int record)
 {
 	struct bundle_verify_opts o = { ag, to, NOW, state, record, jobs,
-	    NULL };
+	    NULL, NULL, NULL, 0 };
 	struct bundle_verifier *v = NULL;
 	struct ierr e = IERR_INIT;
 
@@ -528,7 +535,7 @@ test_sign_refusals(struct keys_secret *de)
 static void
 test_check_names(void)
 {
-	static const char *const want[] = { "header", "trailer",
+	static const char *const want[] = { "seal", "header", "trailer",
 	    "agreement", "sender", "key", "signature", "digest", "count",
 	    "recipient", "window", "records", "compliance", "replay" };
 	struct buf got = BUF_INIT, exp = BUF_INIT;
@@ -851,6 +858,402 @@ test_property(struct keys_secret *de)
 	buf_free(&out);
 }
 
+/* ---- sealed bundles (SPEC 6a) ---- */
+
+/* ok() for a message that matches an extended regular expression. */
+static int ATTR_PRINTF(3, 4)
+like(const char *got, const char *re, const char *fmt, ...)
+{
+	char name[1024];
+	va_list ap;
+	regex_t rx;
+	int m;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof name, fmt, ap);
+	va_end(ap);
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
+		abort();
+	m = regexec(&rx, got, 0, NULL, 0) == 0;
+	regfree(&rx);
+	if (!m)
+		diag("'%s' does not match /%s/", got, re);
+	return ok(m, "%s", name);
+}
+
+static struct bundle_verifier *
+sverifier(const char *to, const unsigned char *const *ids,
+    const char *const *names, size_t n)
+{
+	struct bundle_verify_opts o = { ag, to, NOW, NULL, 1, jobs, NULL,
+	    ids, names, n };
+	struct bundle_verifier *v = NULL;
+	struct ierr e = IERR_INIT;
+
+	if (bundle_verifier_new(&o, &v, &e) != 0)
+		abort();
+	return v;
+}
+
+static int
+buf_sink(void *arg, const void *p, size_t n, struct ierr *e)
+{
+	(void)e;
+	buf_add(arg, p, n);
+	return 0;
+}
+
+/* Seals the bytes of in to the n recipients into out. */
+static void
+seal(const struct buf *in, const unsigned char (*pubs)[32], size_t n,
+    struct buf *out)
+{
+	struct ierr e = IERR_INIT;
+	struct age_writer *w;
+
+	buf_reset(out);
+	if ((w = age_writer_new(pubs, n, buf_sink, out, &e)) == NULL ||
+	    age_writer_write(w, in->data, in->len, &e) != 0 ||
+	    age_writer_finish(w, &e) != 0)
+		abort();
+	age_writer_free(w);
+}
+
+/* 1 when an unlinked spool file of this process holds needle. */
+static int
+spool_holds(const char *needle)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	char link[512], path[300];
+	int found = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL && !found) {
+		struct buf b = BUF_INIT;
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof path, "/proc/self/fd/%s", de->d_name);
+		if ((n = readlink(path, link, sizeof link - 1)) < 0)
+			continue;
+		link[n] = '\0';
+		if (strstr(link, "intel-spool.") == NULL)
+			continue;
+		if ((fd = open(path, O_RDONLY)) < 0)
+			continue;
+		{
+			char chunk[65536];
+			ssize_t got;
+
+			while ((got = read(fd, chunk, sizeof chunk)) > 0)
+				buf_add(&b, chunk, (size_t)got);
+		}
+		close(fd);
+		if (b.len > 0 && memmem(b.data, b.len, needle,
+		    strlen(needle)) != NULL)
+			found = 1;
+		buf_free(&b);
+	}
+	closedir(d);
+	return found;
+}
+
+static void
+test_sealed(struct keys_secret *de, struct keys_secret *nl)
+{
+	unsigned char *sec[2], pubs[2][32];
+	const char *names[2] = { "old.key", "new.key" };
+	const unsigned char *ids[2];
+	struct bundle_verifier *v;
+	struct bundle_report r;
+	struct ierr e = IERR_INIT;
+	struct buf plain = BUF_INIT, sealed = BUF_INIT, t = BUF_INIT;
+	struct buf recs = BUF_INIT, want = BUF_INIT, other = BUF_INIT;
+	size_t start, hdr_end, body, nchunks, bad = 0, tried = 0;
+	int rc;
+
+	for (int i = 0; i < 2; i++) {
+		sec[i] = gcry_malloc_secure(32);
+		crypto_x25519_keygen(sec[i], pubs[i]);
+		ids[i] = sec[i];
+	}
+	/* A bundle of three chunks and more. */
+	if (gen_bundle(de, 700, &plain, &e) != 0) {
+		diag("%s", e.msg);
+		abort();
+	}
+	ok(plain.len > 2 * AGE_CHUNK, "a bundle of %zu bytes (%zu chunks)",
+	    plain.len, plain.len / AGE_CHUNK + 1);
+	seal(&plain, (const unsigned char (*)[32])&pubs[1], 1, &sealed);
+
+	/* The plain bundle's records, to compare with. */
+	v = verifier("FR-DGSI", NULL, 1);
+	rc = verify_mem(v, plain.data, plain.len, &r, &want, &e);
+	ok(rc == 0 && !r.sealed, "the plain bundle verifies");
+	rc = verify_mem(v, plain.data, plain.len, &r, NULL, &e);
+	ok(rc == 0 && spool_holds("\"origin\":\"DE-BKA\""),
+	    "... its spool holds its records (the probe works)");
+	is_int(r.outcome[BUNDLE_SEAL], BUNDLE_NOT_CHECKED,
+	    "... seal not checked");
+	bundle_verifier_free(v);
+
+	/* A rotation: the second key opens it. */
+	v = sverifier("FR-DGSI", ids, names, 2);
+	rc = verify_mem(v, sealed.data, sealed.len, &r, NULL, &e);
+	ok(rc == 0 && r.accepted && r.sealed, "sealed: accepted");
+	if (rc != 0)
+		diag("%s", e.msg);
+	is_int(r.outcome[BUNDLE_SEAL], BUNDLE_PASSED, "... seal passed");
+	is_str(r.note[BUNDLE_SEAL], "age, 1 stanza, opened with new.key",
+	    "... the second key opened it");
+	ok(strcmp(r.id, "") != 0 && r.lines_read == 700,
+	    "... the inner bundle's values in the report");
+	ok(!spool_holds("\"origin\":\"DE-BKA\""),
+	    "... the spool holds no plain text");
+	{
+		char *mem = NULL;
+		size_t memlen = 0;
+		FILE *f = open_memstream(&mem, &memlen);
+
+		rc = bundle_verify_emit(v, f, &e);
+		fclose(f);
+		buf_reset(&recs);
+		buf_add(&recs, mem, memlen);
+		free(mem);
+	}
+	ok(rc == 0 && recs.len == want.len &&
+	    memcmp(recs.data, want.data, want.len) == 0,
+	    "... the same records as the plain bundle's");
+	{
+		/* Its sha512 is the trailer's. */
+		const char *tr = strrchr(plain.data, '{');
+		ok(tr != NULL && strstr(tr, r.sha512) != NULL,
+		    "... its sha512 is the trailer's");
+	}
+	/* Mixed: plain, then sealed, then plain again. */
+	ok(verify_mem(v, plain.data, plain.len, &r, &recs, &e) == 0 &&
+	    recs.len == want.len && !r.sealed, "... then a plain one");
+	ok(verify_mem(v, sealed.data, sealed.len, &r, &recs, &e) == 0 &&
+	    recs.len == want.len && r.sealed, "... and a sealed one again");
+	bundle_verifier_free(v);
+
+	/* No stanza for our key. */
+	v = sverifier("FR-DGSI", ids, names, 1);
+	rc = verify_mem(v, sealed.data, sealed.len, &r, NULL, &e);
+	is_int(rc, EXIT_REFUSED, "sealed to another key: refused");
+	is_int(r.outcome[BUNDLE_SEAL], BUNDLE_FAILED, "... by the seal check");
+	is_int(r.outcome[BUNDLE_HEADER], BUNDLE_NOT_REACHED,
+	    "... header not reached");
+	like(e.msg, ":1: seal: no stanza for this key \\(1 stanza\\)$",
+	    "... message: %s", e.msg);
+	bundle_verifier_free(v);
+
+	/* No key at all: a usage error. */
+	v = sverifier("FR-DGSI", NULL, NULL, 0);
+	rc = verify_mem(v, sealed.data, sealed.len, &r, NULL, &e);
+	is_int(rc, EXIT_USAGE, "sealed, no key: 64");
+	like(e.msg, "/b: a sealed bundle, and no key to open it$",
+	    "... message: %s", e.msg);
+	is_int(r.outcome[BUNDLE_SEAL], BUNDLE_FAILED, "... seal failed");
+	ok(verify_mem(v, plain.data, plain.len, &r, NULL, &e) == 0,
+	    "... a plain one still verifies");
+	bundle_verifier_free(v);
+
+	/* Every one-byte change: each byte of the header (version line,
+	 * stanzas, MAC) and the payload nonce; bytes at the start, middle
+	 * and end (the tag) of every chunk. */
+	v = sverifier("FR-DGSI", ids, names, 2);
+	hdr_end = (size_t)((char *)memmem(sealed.data, sealed.len, "\n---",
+	    4) - sealed.data);
+	hdr_end = (size_t)((char *)memchr(sealed.data + hdr_end + 1, '\n',
+	    sealed.len - hdr_end - 1) - sealed.data) + 1;
+	body = hdr_end + 16;
+	nchunks = (sealed.len - body + AGE_CHUNK + 15) / (AGE_CHUNK + 16);
+	ok(nchunks >= 3, "%zu chunks after a header of %zu bytes", nchunks,
+	    hdr_end);
+	for (size_t i = 0; i < sealed.len; i++) {
+		size_t off = i < body ? 0 : (i - body) % (AGE_CHUNK + 16);
+
+		if (i >= body && off > 8 && off < AGE_CHUNK + 8 &&
+		    off != AGE_CHUNK / 2 && i < sealed.len - 24)
+			continue;
+		buf_reset(&t);
+		buf_add(&t, sealed.data, sealed.len);
+		t.data[i] ^= 1 << (i % 8);
+		tried++;
+		buf_reset(&recs);
+		rc = verify_mem(v, t.data, t.len, &r, &recs, &e);
+		/* A changed first line is no longer age's: a plain bundle
+		 * whose header is not JSON. */
+		if (rc != EXIT_REFUSED || r.accepted || recs.len > 0 ||
+		    r.failed != (i < strlen(AGE_VERSION_LINE) + 1 ?
+		    BUNDLE_HEADER : BUNDLE_SEAL)) {
+			if (bad++ < 3)
+				diag("byte %zu: %d %s", i, rc, e.msg);
+		}
+	}
+	is_int(bad, 0, "%zu one-byte changes all refused (by the seal check "
+	    "past the first line), nothing written", tried);
+	/* The messages name the step. */
+	buf_reset(&t);
+	buf_add(&t, sealed.data, sealed.len);
+	t.data[hdr_end - 3] ^= 1;
+	verify_mem(v, t.data, t.len, &r, NULL, &e);
+	like(e.msg, "seal: .*header MAC", "MAC changed: %s", e.msg);
+	t.data[hdr_end - 3] ^= 1;
+	t.data[body + AGE_CHUNK + 16 + 100] ^= 1;
+	verify_mem(v, t.data, t.len, &r, NULL, &e);
+	like(e.msg, "seal: .*chunk 2", "second chunk changed: %s", e.msg);
+	is_int(r.outcome[BUNDLE_HEADER], BUNDLE_NOT_REACHED,
+	    "... header not reached");
+
+	/* Truncation at every chunk boundary, and a byte short of it. */
+	bad = tried = 0;
+	for (size_t c = 0; c <= nchunks; c++) {
+		size_t cut = body + c * (AGE_CHUNK + 16);
+
+		for (size_t d = 0; d < 2; d++) {
+			if (cut - d >= sealed.len)
+				continue;
+			tried++;
+			rc = verify_mem(v, sealed.data, cut - d, &r, &recs, &e);
+			if (rc != EXIT_REFUSED || r.accepted ||
+			    r.outcome[BUNDLE_SEAL] != BUNDLE_FAILED) {
+				if (bad++ < 3)
+					diag("cut at %zu: %d %s", cut - d, rc,
+					    e.msg);
+			}
+		}
+	}
+	for (size_t cut = 0; cut < body; cut += 7) {
+		tried++;
+		rc = verify_mem(v, sealed.data, cut, &r, &recs, &e);
+		if (rc != EXIT_REFUSED || r.accepted) {
+			if (bad++ < 3)
+				diag("cut at %zu: %d %s", cut, rc, e.msg);
+		}
+	}
+	is_int(bad, 0, "%zu truncations refused", tried);
+	start = body + (nchunks - 1) * (AGE_CHUNK + 16);
+	verify_mem(v, sealed.data, start, &r, NULL, &e);
+	like(e.msg, "seal: .*truncated", "cut after chunk %zu: %s",
+	    nchunks - 1, e.msg);
+	/* A byte more: the last chunk no longer authenticates. */
+	buf_reset(&t);
+	buf_add(&t, sealed.data, sealed.len);
+	buf_addc(&t, '\n');
+	rc = verify_mem(v, t.data, t.len, &r, &recs, &e);
+	is_int(rc, EXIT_REFUSED, "a byte after the last chunk: refused");
+	like(e.msg, "seal: chunk [0-9]+: authentication failed",
+	    "... message: %s", e.msg);
+	/* Trailing data after a full last chunk: a bundle of exactly two
+	 * chunks' bytes (its last record padded to fit). */
+	{
+		struct buf exact = BUF_INIT, full = BUF_INIT;
+
+		buf_add(&exact, plain.data, 2 * AGE_CHUNK);
+		seal(&exact, (const unsigned char (*)[32])&pubs[0], 1, &full);
+		buf_adds(&full, "x");
+		rc = verify_mem(v, full.data, full.len, &r, &recs, &e);
+		is_int(rc, EXIT_REFUSED, "data after a full last chunk: "
+		    "refused");
+		like(e.msg, "seal: trailing data", "... message: %s", e.msg);
+		buf_free(&exact);
+		buf_free(&full);
+	}
+	/* The armored form. */
+	buf_reset(&t);
+	buf_adds(&t, "-----BEGIN AGE ENCRYPTED FILE-----\nYWdl\n"
+	    "-----END AGE ENCRYPTED FILE-----\n");
+	rc = verify_mem(v, t.data, t.len, &r, &recs, &e);
+	is_int(rc, EXIT_REFUSED, "armored: refused");
+	like(e.msg, "seal: .*ASCII-armored", "... message: %s", e.msg);
+
+	/* A bundle for NL-KMAR, sealed to our (FR-DGSI's) key: the inner to
+	 * is not the party of the key that opened it. */
+	{
+		struct bundle_sign *bs;
+		struct bundle_info info;
+		char *mem = NULL;
+		size_t memlen = 0;
+		FILE *f;
+		struct buf rec = BUF_INIT;
+
+		if (bundle_sign_new(ag, de, "NL-KMAR", NOW, &bs, &e) != 0)
+			abort();
+		buf_adds(&rec, "{\"classification\":\"RESTRICTED\","
+		    "\"created\":\"2026-11-01T10:00:00Z\",\"data\":"
+		    "{\"vehicles\":[{\"plate\":\"pn:0123456789abcdef0123456789"
+		    "abcdef\"}]},\"id\":\"v-1\",\"origin\":\"DE-BKA\","
+		    "\"purposes\":[\"smuggling\"],\"type\":\"vehicle\","
+		    "\"version\":1}");
+		f = open_memstream(&mem, &memlen);
+		if (bundle_sign_add(bs, rec.data, rec.len, &e) != 0 ||
+		    bundle_sign_write(bs, 3, f, &info, &e) != 0)
+			diag("%s", e.msg);
+		fclose(f);
+		buf_reset(&other);
+		buf_add(&other, mem, memlen);
+		free(mem);
+		buf_free(&rec);
+		bundle_sign_free(bs);
+	}
+	seal(&other, (const unsigned char (*)[32])&pubs[0], 1, &t);
+	buf_reset(&recs);
+	rc = verify_mem(v, t.data, t.len, &r, &recs, &e);
+	is_int(rc, EXIT_REFUSED, "a bundle for NL-KMAR sealed to us: refused");
+	is_int(r.outcome[BUNDLE_SEAL], BUNDLE_PASSED, "... it opened");
+	is_int(r.failed, BUNDLE_RECIPIENT, "... by the recipient check");
+	like(e.msg, "recipient: the sealed bundle is for NL-KMAR, but it was "
+	    "opened with a key of FR-DGSI", "... message: %s", e.msg);
+	ok(recs.len == 0, "... nothing written");
+	bundle_verifier_free(v);
+	(void)nl;
+
+	/* Under seal: required, a plain bundle is refused; a sealed one of
+	 * the same bytes is accepted. */
+	{
+		struct agreement *plain_ag = ag, *req = NULL;
+		char *path = fixture("agreements/trilateral-sealed.yaml");
+
+		if (agreement_load(path, &req, &e) != 0) {
+			diag("%s", e.msg);
+			abort();
+		}
+		free(path);
+		ag = req;
+		v = sverifier("FR-DGSI", ids, names, 2);
+		buf_reset(&recs);
+		rc = verify_mem(v, plain.data, plain.len, &r, &recs, &e);
+		is_int(rc, EXIT_REFUSED, "seal: required, a plain bundle: "
+		    "refused");
+		is_int(r.failed, BUNDLE_SEAL, "... by the seal check");
+		like(e.msg, ":1: seal: a plain bundle, and the rule at line "
+		    "[0-9]+ of .*trilateral-sealed.yaml requires sealed ones "
+		    "\\(seal: required\\)$", "... message: %s", e.msg);
+		ok(recs.len == 0, "... nothing written");
+		rc = verify_mem(v, sealed.data, sealed.len, &r, &recs, &e);
+		ok(rc == 0 && recs.len == want.len,
+		    "... the same bundle sealed: accepted");
+		bundle_verifier_free(v);
+		ag = plain_ag;
+		agreement_free(req);
+	}
+
+	for (int i = 0; i < 2; i++) {
+		secmem_wipe(sec[i], 32);
+		gcry_free(sec[i]);
+	}
+	buf_free(&plain);
+	buf_free(&sealed);
+	buf_free(&t);
+	buf_free(&recs);
+	buf_free(&want);
+	buf_free(&other);
+}
+
 int
 main(void)
 {
@@ -891,6 +1294,7 @@ main(void)
 	test_sign_refusals(de);
 	test_state(de);
 	test_check_names();
+	test_sealed(de, nl);
 
 	keys_free_secret(de);
 	keys_free_secret(nl);
