@@ -151,6 +151,18 @@ run sh "$xin" "$tmp/fr/in.conf"
 refused "sealed for NL-KMAR, in FR-DGSI's inbox" for-nl.bundle \
     "seal: no stanza for this key" DE-BKA
 
+# --- a sealed bundle under none of the inbox's agreements -----------------
+agreement de-fr-other-2026 optional other.yaml
+intel-redact -q -a "$tmp/etc/other.yaml" --from DE-BKA --to FR-DGSI \
+    "$fx/day1.ndjson" >"$tmp/other.ndjson"
+intel-sign -q -a "$tmp/etc/other.yaml" -k "$tmp/keys/DE-BKA.key" \
+    --to FR-DGSI --seq 8 --seal -o "$tmp/xfer/other.bundle" "$tmp/other.ndjson"
+is "the bundle under another agreement is sealed" \
+    "$(first "$tmp/xfer/other.bundle")" "$age1"
+run sh "$xin" "$tmp/fr/in.conf"
+refused "sealed, under an agreement not on the inbox's lines" other.bundle \
+    "agreement: " DE-BKA
+
 # --- a sealed bundle for us in the wrong partner's inbox ------------------
 intel-redact -q -a "$tmp/etc/sealed.yaml" --from DE-BKA --to FR-DGSI \
     "$fx/day2.ndjson" >"$tmp/fr.ndjson"
