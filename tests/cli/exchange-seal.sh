@@ -172,7 +172,7 @@ is "the misplaced bundle is sealed" \
     "$(first "$tmp/xfer-nl/misplaced.bundle")" "$age1"
 run sh "$xin" "$tmp/fr/in.conf"
 refused "sealed, from DE-BKA, in NL-KMAR's inbox" misplaced.bundle \
-    "sender: the bundle is from DE-BKA, not from NL-KMAR" NL-KMAR
+    "sender: the bundle is from DE-BKA, in the inbox of NL-KMAR" NL-KMAR
 
 # --- a plain bundle under seal: required ------------------------------------
 intel-sign -q -a "$tmp/etc/forged.yaml" -k "$tmp/keys/DE-BKA.key" \
