@@ -1,14 +1,11 @@
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,31 +19,10 @@
 #include "record.h"
 #include "scan.h"
 #include "store.h"
+#include "store-int.h"
 #include "timeutil.h"
 
 #define OUT_BUF	(1024 * 1024)
-
-/* One new record, kept in its canonical form. */
-struct nrec {
-	char	*canon;
-	size_t	 len;
-	char	*origin;	/* copies, for sorting */
-	char	*id;
-	int64_t	 version;
-	int	 relayed;	/* store_relayed() */
-	int	 withdrawn;
-	int	 has_expires;
-	int64_t	 expires;
-	char	*where;		/* "FILE:LINE" */
-};
-
-struct store_batch {
-	struct nrec	*r;
-	size_t		 n, cap;
-	int		 sorted;
-	size_t		*win;		/* each identity's winner */
-	size_t		 nwin;
-};
 
 /* One merge: the sorted batch joined with the store, line by line. */
 struct merge {
@@ -89,220 +65,6 @@ report(const struct merge *m, enum store_event ev, const char *origin,
 	m->o->report(m->o->report_arg, ev, origin, id, version, where);
 }
 
-static int
-bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (c != 0)
-		return c;
-	return alen < blen ? -1 : alen > blen;
-}
-
-int
-store_key_cmp(const char *origin1, const char *id1, const char *origin2,
-    const char *id2)
-{
-	int c;
-
-	/* strcmp compares as unsigned char: UTF-8 byte order. */
-	if ((c = strcmp(origin1, origin2)) != 0)
-		return c;
-	return strcmp(id1, id2);
-}
-
-/* The canonical form of rec without received and expires. */
-static void
-core_canon(const json_t *rec, struct buf *b)
-{
-	json_t *c = json_copy((json_t *)rec);
-	struct ierr e = IERR_INIT;
-
-	if (c == NULL)
-		abort();
-	json_object_del(c, "received");
-	json_object_del(c, "expires");
-	buf_reset(b);
-	/* Parsed records have no value without a canonical form. */
-	if (jsonio_canon(b, c, &e) != 0)
-		abort();
-	json_decref(c);
-}
-
-int
-store_relayed(const json_t *rec)
-{
-	const json_t *recv = json_object_get(rec, "received");
-	const char *from, *origin;
-
-	if (!json_is_object(recv))
-		return 0;
-	from = json_string_value(json_object_get(recv, "from"));
-	origin = record_str(rec, "origin");
-	return from != NULL && origin != NULL && strcmp(from, origin) != 0;
-}
-
-int
-store_pick(const json_t *r1, const char *canon1, size_t len1,
-    const json_t *r2, const char *canon2, size_t len2, int *conflict)
-{
-	struct buf c1 = BUF_INIT, c2 = BUF_INIT;
-	int64_t v1 = record_version(r1), v2 = record_version(r2);
-	int rel1 = store_relayed(r1), rel2 = store_relayed(r2);
-	int c;
-
-	*conflict = 0;
-	/* Only the originator speaks for its records. */
-	if (rel1 != rel2)
-		return rel1 ? 1 : -1;
-	if (v1 != v2)
-		return v1 > v2 ? -1 : 1;
-	if ((c = bytes_cmp(canon1, len1, canon2, len2)) == 0)
-		return 0;
-	core_canon(r1, &c1);
-	core_canon(r2, &c2);
-	*conflict = bytes_cmp(c1.data, c1.len, c2.data, c2.len) != 0;
-	buf_free(&c1);
-	buf_free(&c2);
-	return c;
-}
-
-struct store_batch *
-store_batch_new(void)
-{
-	return xcalloc(1, sizeof(struct store_batch));
-}
-
-void
-store_batch_free(struct store_batch *b)
-{
-	size_t i;
-
-	if (b == NULL)
-		return;
-	for (i = 0; i < b->n; i++) {
-		free(b->r[i].canon);
-		free(b->r[i].origin);
-		free(b->r[i].id);
-		free(b->r[i].where);
-	}
-	free(b->r);
-	free(b->win);
-	free(b);
-}
-
-size_t
-store_batch_count(const struct store_batch *b)
-{
-	return b->n;
-}
-
-int
-store_batch_add(struct store_batch *b, const char *line, size_t len,
-    const char *where, struct ierr *e)
-{
-	struct buf canon = BUF_INIT;
-	const char *exp;
-	struct nrec *r;
-	json_t *rec;
-	int rc;
-
-	if ((rc = record_parse(line, len, &rec, e)) != 0) {
-		err_prefix(e, "%s", where);
-		return rc;
-	}
-	if ((rc = jsonio_canon(&canon, rec, e)) != 0) {
-		json_decref(rec);
-		buf_free(&canon);
-		err_prefix(e, "%s", where);
-		return rc;
-	}
-	if (b->n == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 256;
-		b->r = xrealloc(b->r, b->cap * sizeof *b->r);
-	}
-	r = &b->r[b->n];
-	memset(r, 0, sizeof *r);
-	r->canon = canon.data;
-	r->len = canon.len;
-	r->origin = xstrdup(record_str(rec, "origin"));
-	r->id = xstrdup(record_str(rec, "id"));
-	r->version = record_version(rec);
-	r->relayed = store_relayed(rec);
-	r->withdrawn = record_withdrawn(rec);
-	if ((exp = record_str(rec, "expires")) != NULL) {
-		if (timeutil_parse(exp, &r->expires) != 0) {
-			/* record_validate checks it; be safe anyway. */
-			json_decref(rec);
-			free(r->canon);
-			free(r->origin);
-			free(r->id);
-			return err_set(e, EXIT_DATAERR,
-			    "%s: member \"expires\" is not an RFC 3339 time",
-			    where);
-		}
-		r->has_expires = 1;
-	}
-	r->where = xstrdup(where);
-	json_decref(rec);
-	b->n++;
-	b->sorted = 0;
-	return 0;
-}
-
-int
-store_batch_read(struct store_batch *b, const char *path, struct ierr *e)
-{
-	struct buf where = BUF_INIT;
-	struct lines *l;
-	char *line;
-	size_t len;
-	int rc = 0, n;
-
-	if ((rc = lines_open(path, &l, e)) != 0)
-		return rc;
-	while ((n = lines_next(l, &line, &len, e)) > 0) {
-		buf_reset(&where);
-		buf_printf(&where, "%s:%lu", lines_name(l), lines_lineno(l));
-		if ((rc = store_batch_add(b, line, len, where.data, e)) != 0)
-			break;
-	}
-	if (n < 0)
-		rc = e->status;
-	lines_close(l);
-	buf_free(&where);
-	return rc;
-}
-
-/* (origin, id), then the one that stays first: direct before relayed,
- * then the higher version, then the canonical bytes (store_pick). */
-static int
-nrec_cmp(const void *a, const void *b)
-{
-	const struct nrec *x = a, *y = b;
-	int c;
-
-	if ((c = store_key_cmp(x->origin, x->id, y->origin, y->id)) != 0)
-		return c;
-	if (x->relayed != y->relayed)
-		return x->relayed ? 1 : -1;
-	if (x->version != y->version)
-		return x->version > y->version ? -1 : 1;
-	return bytes_cmp(x->canon, x->len, y->canon, y->len);
-}
-
-static json_t *
-nrec_json(const struct nrec *r)
-{
-	struct ierr e = IERR_INIT;
-	json_t *rec;
-
-	/* It was parsed once already: it parses again. */
-	if (jsonio_parse(r->canon, r->len, &rec, &e) != 0)
-		abort();
-	return rec;
-}
-
 /*
  * Sorts the batch and finds the winner of each (origin, id): the first of
  * its run.  The others are counted as unchanged, and reported.
@@ -317,7 +79,7 @@ batch_reduce(struct store_batch *b, const struct merge *m)
 
 	if (!b->sorted) {
 		if (b->n > 1)
-			qsort(b->r, b->n, sizeof *b->r, nrec_cmp);
+			qsort(b->r, b->n, sizeof *b->r, store_nrec_cmp);
 		b->sorted = 1;
 	}
 	free(b->win);
@@ -342,8 +104,8 @@ batch_reduce(struct store_batch *b, const struct merge *m)
 				continue;
 			}
 			if (wj == NULL)
-				wj = nrec_json(w);
-			xj = nrec_json(x);
+				wj = store_nrec_json(w);
+			xj = store_nrec_json(x);
 			store_pick(wj, w->canon, w->len, xj, x->canon, x->len,
 			    &conflict);
 			json_decref(xj);
@@ -676,7 +438,7 @@ put_new(struct merge *m, const struct nrec *w, int replaced)
 		return 0;
 	}
 	if (m->hits != NULL) {
-		rec = nrec_json(w);
+		rec = store_nrec_json(w);
 		if (m->collect)
 			hits_collect(m->hits, rec);
 		else
@@ -723,7 +485,7 @@ meet(struct merge *m, const struct nrec *w)
 			buf_add(&m->tmp1, m->sline, m->slen);
 		else if ((rc = jsonio_canon(&m->tmp1, m->srec, m->e)) != 0)
 			return rc;
-		wj = nrec_json(w);
+		wj = store_nrec_json(w);
 		c = store_pick(srec_json(m), m->tmp1.data, m->tmp1.len, wj,
 		    w->canon, w->len, &conflict);
 		json_decref(wj);
@@ -875,83 +637,6 @@ merge_stdout(struct merge *m)
 	return rc;
 }
 
-/*
- * Removes temporary files that a merge killed outright (SIGKILL, a power
- * cut) left beside the store: ".STORE.XXXXXX", the names atomic_open()
- * makes.  Only called with the lock held, when no other merge can be
- * writing one.
- */
-static void
-remove_stale(const char *path)
-{
-	char *c1 = xstrdup(path), *c2 = xstrdup(path);
-	const char *dir = dirname(c1), *base = basename(c2);
-	size_t blen = strlen(base);
-	struct buf p = BUF_INIT;
-	struct dirent *d;
-	DIR *dp;
-
-	if ((dp = opendir(dir)) != NULL) {
-		while ((d = readdir(dp)) != NULL) {
-			if (strlen(d->d_name) != blen + 8 ||
-			    d->d_name[0] != '.' ||
-			    strncmp(d->d_name + 1, base, blen) != 0 ||
-			    d->d_name[blen + 1] != '.')
-				continue;
-			buf_reset(&p);
-			buf_printf(&p, "%s/%s", dir, d->d_name);
-			unlink(p.data);
-		}
-		closedir(dp);
-	}
-	buf_free(&p);
-	free(c1);
-	free(c2);
-}
-
-/*
- * Locks STORE.lock beside the store (path resolved).  A new lock file
- * takes the store's mode, and its owner and group where we may set them,
- * so that whoever may write the store may lock it; a link in its place is
- * refused.
- */
-static int
-lock_store(const char *path, int *fd, struct ierr *e)
-{
-	struct buf lock = BUF_INIT;
-	struct stat st;
-	mode_t mode = 0600;
-	int rc = 0, have = stat(path, &st) == 0;
-
-	if (have)
-		mode = st.st_mode & 0666;
-	buf_printf(&lock, "%s.lock", path);
-	*fd = open(lock.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
-	    O_NOFOLLOW, mode);
-	if (*fd >= 0) {
-		/* Its owner too where we may (as root). */
-		if (have && fchown(*fd, st.st_uid, st.st_gid) != 0 &&
-		    fchown(*fd, (uid_t)-1, st.st_gid) != 0 && errno != EPERM)
-			rc = err_errno(e, EXIT_CANTCREAT, lock.data);
-		else if (fchmod(*fd, mode) != 0)
-			rc = err_errno(e, EXIT_CANTCREAT, lock.data);
-	} else if (errno == EEXIST)
-		*fd = open(lock.data, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (*fd < 0)
-		rc = err_errno(e, EXIT_CANTCREAT, lock.data);
-	while (rc == 0 && flock(*fd, LOCK_EX) != 0) {
-		if (errno == EINTR)
-			continue;
-		rc = err_errno(e, EXIT_IOERR, lock.data);
-	}
-	if (rc != 0 && *fd >= 0) {
-		close(*fd);
-		*fd = -1;
-	}
-	buf_free(&lock);
-	return rc;
-}
-
 static int
 merge_store(struct merge *m, const char *name)
 {
@@ -965,9 +650,9 @@ merge_store(struct merge *m, const char *name)
 	/* Every name of one store shares one lock: that of the file. */
 	if ((rc = atomic_resolve(name, 1, &path, m->e)) != 0)
 		return rc;
-	if ((rc = lock_store(path, &lockfd, m->e)) != 0)
+	if ((rc = store_lock(path, &lockfd, m->e)) != 0)
 		goto out;
-	remove_stale(path);
+	store_remove_stale(path);
 	if (stat(path, &st) == 0) {
 		exists = 1;
 		mode = st.st_mode & 07777;
@@ -1016,49 +701,6 @@ out:
 	if (lockfd >= 0)
 		close(lockfd);
 	free(path);
-	return rc;
-}
-
-int
-store_check_names(const char *store, const char *hits, const char *audit,
-    const char *const *ins, size_t nin, struct ierr *e)
-{
-	const char *outs[5], *what[5], *stdin_only[1] = { NULL };
-	struct buf lock = BUF_INIT;
-	struct ierr ignore = IERR_INIT;
-	size_t n = 0;
-	char *real;
-	int rc;
-
-	if (store != NULL) {
-		what[n] = "the store";
-		outs[n++] = store;
-		if (atomic_resolve(store, 0, &real, &ignore) == 0) {
-			buf_printf(&lock, "%s.lock", real);
-			free(real);
-			what[n] = "the store's lock";
-			outs[n++] = lock.data;
-		}
-	}
-	if (hits != NULL) {
-		what[n] = "the hits file";
-		outs[n++] = hits;
-	}
-	if (audit != NULL) {
-		what[n] = "the audit log";
-		outs[n++] = audit;
-	}
-	/* Standard output, when --hits - does not name it already. */
-	if (hits == NULL || strcmp(hits, "-") != 0) {
-		what[n] = NULL;		/* "<stdout>" says it */
-		outs[n++] = NULL;
-	}
-	if (nin == 0) {
-		ins = stdin_only;
-		nin = 1;
-	}
-	rc = output_distinct(outs, what, n, ins, nin, e);
-	buf_free(&lock);
 	return rc;
 }
 
