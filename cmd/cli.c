@@ -204,6 +204,15 @@ cli_load_agreement(const char *path, int64_t now, struct agreement **out)
 }
 
 int
+cli_passphrase_options(const char *file, int ask, const char *usage)
+{
+	if (file == NULL || !ask)
+		return -1;
+	diag_warn("--passphrase-file and --ask-passphrase exclude each other");
+	return cli_usage(usage, 0);
+}
+
+int
 cli_passphrase(const char *file, int ask, int confirm, char **pass)
 {
 	struct ierr e = IERR_INIT;

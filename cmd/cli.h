@@ -94,5 +94,8 @@ int cli_load_agreement(const char *path, int64_t now, struct agreement **out);
  * on stderr; returns 0 or the status (keys.h).
  */
 int cli_passphrase(const char *file, int ask, int confirm, char **pass);
+/* Refuses --passphrase-file with --ask-passphrase: the usage on stderr
+ * and EXIT_USAGE; -1 when at most one is given. */
+int cli_passphrase_options(const char *file, int ask, const char *usage);
 
 #endif

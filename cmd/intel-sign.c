@@ -512,12 +512,7 @@ parse_args(struct run *r, int argc, char **argv)
 		    "exclude each other");
 		return cli_usage(usage_text, 0);
 	}
-	if (r->passfile != NULL && r->ask) {
-		diag_warn("--passphrase-file and --ask-passphrase exclude "
-		    "each other");
-		return cli_usage(usage_text, 0);
-	}
-	return -1;
+	return cli_passphrase_options(r->passfile, r->ask, usage_text);
 }
 
 int

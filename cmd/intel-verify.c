@@ -375,12 +375,7 @@ parse_args(struct run *r, int argc, char **argv)
 		diag_warn("--check-audit takes no bundles");
 		return cli_usage(usage_text, 0);
 	}
-	if (r->passfile != NULL && r->ask) {
-		diag_warn("--passphrase-file and --ask-passphrase exclude "
-		    "each other");
-		return cli_usage(usage_text, 0);
-	}
-	return -1;
+	return cli_passphrase_options(r->passfile, r->ask, usage_text);
 }
 
 int

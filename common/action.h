@@ -4,7 +4,8 @@
  * and writer of an action's text (action.c), the functions that apply
  * each one (policy.c), the counters (struct policy_stats) and the summary
  * of intel-redact.  Adding an action: a row here, its function in
- * policy.c, the manuals and the tests.
+ * policy.c, its case in comply.c's switch (the compiler names it), the
+ * manuals and the tests.
  *
  * A row is X(ENUM, NAME, ARGMIN, ARGMAX, ARGNAME, WORD, EACH, FUNCTION):
  *
