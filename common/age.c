@@ -385,7 +385,7 @@ age_writer_free(struct age_writer *w)
  * The reader.
  */
 
-enum rstate { R_NEW, R_OPEN, R_TRAILING, R_DONE, R_FAILED };
+enum rstate { R_NEW, R_OPEN, R_TRAILING, R_TRUNCATED, R_DONE, R_FAILED };
 
 struct stanza {
 	size_t type, typelen;	/* offsets into the header */
@@ -843,6 +843,9 @@ age_reader_next(struct age_reader *r, const unsigned char **p, size_t *n,
 	case R_TRAILING:
 		return fail(r, AGE_PAYLOAD, e, "trailing data after the last "
 		    "chunk (chunk %llu)", (unsigned long long)r->counter);
+	case R_TRUNCATED:
+		return fail(r, AGE_PAYLOAD, e, "truncated after chunk %llu",
+		    (unsigned long long)r->counter);
 	case R_NEW:
 	case R_FAILED:
 		return err_set(e, EXIT_REFUSED, "age reader not open");
@@ -859,9 +862,17 @@ age_reader_next(struct age_reader *r, const unsigned char **p, size_t *n,
 			    "(%zu bytes)", c, r->len);
 		if (chunk_open(r, r->len, 1) != 0) {
 			if (r->len == CT_CHUNK && chunk_open(r, r->len, 0) == 0) {
-				secmem_wipe(r->pt, AGE_CHUNK);
-				return fail(r, AGE_PAYLOAD, e, "truncated after "
-				    "chunk %llu", c);
+				/*
+				 * A full chunk, authentic and not the last,
+				 * then the end: released like every chunk
+				 * before a failure (C2SP stream_no_final_full);
+				 * the next call fails.
+				 */
+				*n = AGE_CHUNK;
+				r->counter++;
+				r->len = 0;
+				r->state = R_TRUNCATED;
+				return 0;
 			}
 			return fail(r, AGE_PAYLOAD, e, "chunk %llu: "
 			    "authentication failed (changed, or truncated)", c);
