@@ -1,7 +1,9 @@
 /*
- * Private to bundle.c (the format), bundle-sign.c and bundle-verify.c:
- * what signing and verifying share.  Not for the rest of the toolkit,
- * whose contract is bundle.h.
+ * Private to bundle.c (the format), bundle-sign.c, bundle-verify.c,
+ * bundle-records.c and bundle-open.c: what signing and verifying share,
+ * and what verifying shares with the checking of records and the
+ * opening of sealed bundles.  Not for the rest of the
+ * toolkit, whose contract is bundle.h.
  *
  * The spool is an unlinked temporary file (mode 0600, under $TMPDIR or
  * /tmp) that holds a bundle's records between reading and writing, so
@@ -18,11 +20,14 @@
 #include <stdio.h>
 #include <jansson.h>
 
+#include "age.h"
 #include "base64.h"
 #include "buf.h"
 #include "crypto.h"
 #include "bundle.h"
 #include "err.h"
+#include "parallel.h"
+#include "timeutil.h"
 
 #define BUNDLE_COPY_CHUNK	65536
 #define BUNDLE_SIG_B64_LEN	BASE64_ENCODED_LEN(CRYPTO_ED25519_SIG_LEN)
@@ -87,5 +92,130 @@ int bundle_is_lchex(const char *s, size_t len, size_t want);
 /* Copies an untrusted string for display, escaped as SPEC 9 says
  * (escape.h: "\u001b", "\xff"), cut at a whole character to fit size. */
 void bundle_copy_clean(char *dst, size_t size, const char *src);
+
+
+/* ---- verifying (bundle-verify.c), and opening sealed bundles
+ * (bundle-open.c) ---- */
+
+struct state_run;
+
+struct bundle_verifier {
+	struct bundle_verify_opts o;
+	FILE *spool;
+	int ready;		/* the spool holds an accepted bundle */
+	struct buf canon;
+	char at[TIMEUTIL_LEN];
+	char limit[TIMEUTIL_LEN];	/* at + retention_days */
+	int64_t limit_t;
+	struct state_run *run;	/* the accepted counters, with --state */
+	/* The spool of a sealed bundle is an age stream to this key. */
+	unsigned char *spool_secret;	/* secure memory */
+	unsigned char spool_pub[AGE_KEY_LEN];
+	struct age_writer *sw;	/* while a sealed bundle is spooled */
+	int spool_sealed;	/* the spool holds such a stream */
+};
+
+/* How many bytes are looked at to tell a sealed bundle from a plain one:
+ * its first line, "age-encryption.org/v1" (or the armor's). */
+#define BUNDLE_PEEK 64
+
+/* The bytes of a bundle: those peeked at, then the rest of the file. */
+struct bundle_insrc {
+	FILE *f;
+	const char *name;
+	unsigned char pre[BUNDLE_PEEK];
+	size_t npre, pos;
+};
+
+/* A sealed bundle's plain text, as a source of lines. */
+struct bundle_opened {
+	struct age_reader *ar;
+	const unsigned char *p;
+	size_t n, off;
+	int last;		/* the whole stream authenticated */
+	int failed;
+	struct ierr err;	/* why it failed */
+};
+
+/* A sealed bundle: opened (ok says how), or why not. */
+struct bundle_seal {
+	int failed;
+	char why[ERR_MSG_MAX + 64];
+	char ok[ERR_MSG_MAX + 64];
+};
+
+struct ag_party;
+struct policy;
+
+/* What one pass over a bundle found; decided on at the end. */
+struct bundle_pass {
+	struct bundle_report *r;
+	json_t *header;
+	json_t *trailer;
+	const struct ag_party *sender;
+	const unsigned char *pub;	/* the key that signed it */
+	struct policy *pol;
+	int header_ok;		/* line 1 is a well-formed header */
+	char header_why[BUNDLE_NOTE_MAX];
+	int header_bad;		/* an early check failed */
+	int early[BUNDLE_NCHECKS];	/* their results, by check */
+	int no_rule;		/* no release rule for (from, to) */
+	char no_rule_why[ERR_MSG_MAX];
+	/* The first record that is malformed or not canonical, and the
+	 * first that does not comply (checking stops at the first). */
+	unsigned long rec_line, cmp_line;
+	char rec_why[ERR_MSG_MAX], cmp_why[ERR_MSG_MAX];
+	unsigned long trailer_line;
+	int trailer_ok;
+	char trailer_why[BUNDLE_NOTE_MAX];
+	/* The last line committed, with its result: a record, unless no
+	 * line follows it (then it is the trailer). */
+	struct bundle_verifier *v;
+	struct crypto_sha512 *digest;
+	int have_held, held_kind;
+	unsigned long held_line;
+	struct buf held, held_out, held_why;
+	struct ierr err;	/* a spool write error in commit */
+	/* A sealed bundle: opened, or why not. */
+	struct bundle_seal seal;
+};
+
+/* The work on the records of a pass (bundle-records.c): par_run()'s
+ * ops, its argument the bundle_pass. */
+extern const struct par_ops bundle_records_ops;
+
+/* What the first bytes say a bundle is. */
+enum bundle_kind { BUNDLE_PLAIN, BUNDLE_SEALED, BUNDLE_ARMORED };
+
+/* Reads the first bytes of f (named name) into in.  EXIT_IOERR. */
+int bundle_open_peek(struct bundle_insrc *in, FILE *f, const char *name,
+    struct ierr *e);
+/* What those bytes say the bundle is. */
+enum bundle_kind bundle_open_kind(const unsigned char *pre, size_t n);
+
+/*
+ * Opens a sealed bundle read from in: the header, with the limits
+ * checked before any X25519 operation, then the spool's own age stream
+ * (v->sw).  0 (the header is open, or s->failed says why not), or
+ * EXIT_IOERR.
+ */
+int bundle_open_seal(struct bundle_verifier *v, struct bundle_report *r,
+    struct bundle_insrc *in, struct bundle_opened *op, struct bundle_seal *s,
+    struct ierr *e);
+/* The opened plain text, a lines.h source (arg: the bundle_opened). */
+long bundle_open_read(void *arg, void *buf, size_t n, struct ierr *e);
+/* Reads and authenticates the rest of the stream, unused: 0 or -1. */
+int bundle_open_drain(struct bundle_opened *o);
+/* The stream failed: s says so, unless the file could not be read at
+ * all.  0 or EXIT_IOERR. */
+int bundle_open_broken(struct bundle_seal *s, struct bundle_opened *op,
+    struct ierr *e);
+
+/* Appends to the spool: plain, or the age stream to the verifier's key
+ * while v->sw is open.  EXIT_IOERR. */
+int bundle_open_spool_put(struct bundle_verifier *v, const void *p,
+    size_t n, struct ierr *e);
+/* Writes the sealed spool to out, whole lines only.  EXIT_IOERR. */
+int bundle_open_emit(struct bundle_verifier *v, FILE *out, struct ierr *e);
 
 #endif

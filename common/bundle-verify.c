@@ -1,16 +1,16 @@
 /*
  * Verifying a bundle (SPEC 7): one pass over it hashes every byte, checks
- * the records (-j workers) and spools them stamped; then the table of
- * checks below is run in SPEC 7's order and the first that fails refuses
- * the bundle.  The checks that the header alone decides are made as soon
- * as it is read (when one fails, the records are only hashed) and
- * reported in their turn.
+ * the records (-j workers, bundle-records.c) and spools them stamped;
+ * then the table of checks below is run in SPEC 7's order and the first
+ * that fails refuses the bundle.  The checks that the header alone
+ * decides are made as soon as it is read (when one fails, the records
+ * are only hashed) and reported in their turn.
  *
- * A sealed bundle (SPEC 6a) is opened with age.c on the way in: the
- * lines are read from its authenticated chunks, and its records are
- * spooled as an age stream to the verifier's own X25519 key (made for
- * this run, its secret in secure memory), so that no plain text of it
- * is ever written to the spool; bundle_verify_emit() opens that again.
+ * A sealed bundle (SPEC 6a) is opened on the way in by bundle-open.c:
+ * the lines are read from its authenticated chunks, and its records are
+ * spooled as an age stream to the verifier's own X25519 key (made here
+ * for this run, its secret in secure memory), so that no plain text of
+ * it is ever written to the spool; bundle_verify_emit() opens that again.
  */
 #include "config.h"
 
@@ -40,83 +40,6 @@
 #include "secmem.h"
 #include "state.h"
 #include "timeutil.h"
-
-struct bundle_verifier {
-	struct bundle_verify_opts o;
-	FILE *spool;
-	int ready;		/* the spool holds an accepted bundle */
-	struct buf canon;
-	char at[TIMEUTIL_LEN];
-	char limit[TIMEUTIL_LEN];	/* at + retention_days */
-	int64_t limit_t;
-	struct state_run *run;	/* the accepted counters, with --state */
-	/* The spool of a sealed bundle is an age stream to this key. */
-	unsigned char *spool_secret;	/* secure memory */
-	unsigned char spool_pub[AGE_KEY_LEN];
-	struct age_writer *sw;	/* while a sealed bundle is spooled */
-	int spool_sealed;	/* the spool holds such a stream */
-};
-
-/* How many bytes are looked at to tell a sealed bundle from a plain one:
- * its first line, "age-encryption.org/v1" (or the armor's). */
-#define PEEK 64
-#define ARMOR_LINE "-----BEGIN AGE ENCRYPTED FILE-----"
-
-/* The bytes of a bundle: those peeked at, then the rest of the file. */
-struct insrc {
-	FILE *f;
-	const char *name;
-	unsigned char pre[PEEK];
-	size_t npre, pos;
-};
-
-/* A sealed bundle's plain text, as a source of lines. */
-struct opened {
-	struct age_reader *ar;
-	const unsigned char *p;
-	size_t n, off;
-	int last;		/* the whole stream authenticated */
-	int failed;
-	struct ierr err;	/* why it failed */
-};
-
-/* What one pass over a bundle found; decided on at the end. */
-struct pass {
-	struct bundle_report *r;
-	json_t *header;
-	json_t *trailer;
-	const struct ag_party *sender;
-	const unsigned char *pub;	/* the key that signed it */
-	struct policy *pol;
-	int header_ok;		/* line 1 is a well-formed header */
-	char header_why[BUNDLE_NOTE_MAX];
-	int header_bad;		/* an early check failed */
-	int early[BUNDLE_NCHECKS];	/* their results, by check */
-	int no_rule;		/* no release rule for (from, to) */
-	char no_rule_why[ERR_MSG_MAX];
-	/* The first record that is malformed or not canonical, and the
-	 * first that does not comply (checking stops at the first). */
-	unsigned long rec_line, cmp_line;
-	char rec_why[ERR_MSG_MAX], cmp_why[ERR_MSG_MAX];
-	unsigned long trailer_line;
-	int trailer_ok;
-	char trailer_why[BUNDLE_NOTE_MAX];
-	/* The last line committed, with its result: a record, unless no
-	 * line follows it (then it is the trailer). */
-	struct bundle_verifier *v;
-	struct crypto_sha512 *digest;
-	int have_held, held_kind;
-	unsigned long held_line;
-	struct buf held, held_out, held_why;
-	struct ierr err;	/* a spool write error in commit */
-	/* A sealed bundle: opened, or why not. */
-	int seal_failed;
-	char seal_why[ERR_MSG_MAX + 64];
-	char seal_ok[ERR_MSG_MAX + 64];
-};
-
-/* What checking a record line found (par_item data). */
-enum { REC_OK, REC_BAD, REC_NONCOMPLIANT, REC_SKIPPED };
 
 int
 bundle_verifier_new(const struct bundle_verify_opts *o,
@@ -174,116 +97,6 @@ bundle_verifier_free(struct bundle_verifier *v)
 	free(v);
 }
 
-/* ---- sources ---- */
-
-static long
-insrc_read(void *arg, void *buf, size_t n, struct ierr *e)
-{
-	struct insrc *s = arg;
-	size_t k;
-
-	if (s->pos < s->npre) {
-		k = s->npre - s->pos < n ? s->npre - s->pos : n;
-		memcpy(buf, s->pre + s->pos, k);
-		s->pos += k;
-		return (long)k;
-	}
-	k = fread(buf, 1, n, s->f);
-	if (k == 0 && ferror(s->f)) {
-		err_set(e, EXIT_IOERR, "%s: read error: %s", s->name,
-		    strerror(errno ? errno : EIO));
-		return -1;
-	}
-	return (long)k;
-}
-
-/* The next authenticated chunk, when the last one is used up: 0, 1 at
- * the end of the stream, or -1 (o->err says why). */
-static int
-opened_more(struct opened *o)
-{
-	if (o->failed)
-		return -1;
-	while (o->off == o->n) {
-		if (o->last)
-			return 1;
-		if (age_reader_next(o->ar, &o->p, &o->n, &o->last,
-		    &o->err) != 0) {
-			o->failed = 1;
-			return -1;
-		}
-		o->off = 0;
-	}
-	return 0;
-}
-
-static long
-opened_read(void *arg, void *buf, size_t n, struct ierr *e)
-{
-	struct opened *o = arg;
-	size_t k;
-	int r;
-
-	if ((r = opened_more(o)) != 0) {
-		if (r < 0)
-			*e = o->err;
-		return r < 0 ? -1 : 0;
-	}
-	k = o->n - o->off < n ? o->n - o->off : n;
-	memcpy(buf, o->p + o->off, k);
-	o->off += k;
-	return (long)k;
-}
-
-/* Reads and authenticates the rest of the stream, unused: 0 or -1. */
-static int
-opened_drain(struct opened *o)
-{
-	int r;
-
-	while ((r = opened_more(o)) == 0)
-		o->off = o->n;
-	return r < 0 ? -1 : 0;
-}
-
-/* The spool: plain, or an age stream to the verifier's key. */
-static int
-spool_sink(void *arg, const void *p, size_t n, struct ierr *e)
-{
-	return bundle_spool_write(arg, p, n, e);
-}
-
-static long
-spool_source(void *arg, void *buf, size_t n, struct ierr *e)
-{
-	FILE *f = arg;
-	size_t k = fread(buf, 1, n, f);
-
-	if (k == 0 && ferror(f)) {
-		err_set(e, EXIT_IOERR, "spool file: read error");
-		return -1;
-	}
-	return (long)k;
-}
-
-static int
-out_sink(void *arg, const void *p, size_t n, struct ierr *e)
-{
-	if (fwrite(p, 1, n, arg) != n)
-		return err_set(e, EXIT_IOERR, "write error: %s",
-		    strerror(errno ? errno : EIO));
-	return 0;
-}
-
-static int
-spool_put(struct bundle_verifier *v, const void *p, size_t n,
-    struct ierr *e)
-{
-	if (v->sw != NULL)
-		return age_writer_write(v->sw, p, n, e);
-	return bundle_spool_write(v->spool, p, n, e);
-}
-
 static void ATTR_PRINTF(4, 5)
 note(struct bundle_report *r, enum bundle_check c, enum bundle_outcome o,
     const char *fmt, ...)
@@ -300,214 +113,17 @@ note(struct bundle_report *r, enum bundle_check c, enum bundle_outcome o,
 	va_end(ap);
 }
 
-/* Sets received and expires (SPEC 7) on an accepted record. */
-static void
-stamp(struct bundle_verifier *v, struct pass *p, json_t *rec)
-{
-	json_t *exp = json_object_get(rec, "expires");
-	int64_t t;
-
-	json_object_set_new(rec, "received", json_pack("{s:s, s:s, s:s}",
-	    "from", json_string_value(json_object_get(p->header, "from")),
-	    "bundle", p->r->id, "at", v->at));
-	if (v->o.agreement->retention_days < 0)
-		return;
-	if (json_is_string(exp) &&
-	    timeutil_parse(json_string_value(exp), &t) == 0 &&
-	    t <= v->limit_t)
-		return;		/* the record's own is earlier: kept */
-	json_object_set_new(rec, "expires", json_string(v->limit));
-}
-
-/* A worker (-j N) or the calling thread: its own policy and buffer. */
-struct vworker {
-	struct pass *p;
-	struct policy *pol;	/* NULL: records are not checked for it */
-	struct comply *comply;	/* the same check, without a tree */
-	struct buf canon;
-	struct buf received;	/* stamp()'s "received", canonical */
-	struct buf limit;	/* and its "expires" */
-};
-
-static void *
-vworker_new(void *arg, struct ierr *e)
-{
-	struct pass *p = arg;
-	struct vworker *w = xcalloc(1, sizeof *w);
-	const struct agreement *a = p->v->o.agreement;
-	const char *from, *to;
-
-	w->p = p;
-	if (p->header_bad || p->no_rule)
-		return w;
-	from = json_string_value(json_object_get(p->header, "from"));
-	to = json_string_value(json_object_get(p->header, "to"));
-	if (policy_new(a, from, to, p->v->o.now, 0, &w->pol, e) != 0) {
-		free(w);	/* the pass made one: memory, at worst */
-		return NULL;
-	}
-	w->comply = comply_new(w->pol);
-	buf_adds(&w->received, "{\"at\":");
-	jsonio_string(&w->received, p->v->at, strlen(p->v->at));
-	buf_adds(&w->received, ",\"bundle\":");
-	jsonio_string(&w->received, p->r->id, strlen(p->r->id));
-	buf_adds(&w->received, ",\"from\":");
-	jsonio_string(&w->received, from, strlen(from));
-	buf_addc(&w->received, '}');
-	jsonio_string(&w->limit, p->v->limit, strlen(p->v->limit));
-	return w;
-}
-
-static void
-vworker_free(void *arg)
-{
-	struct vworker *w = arg;
-
-	comply_free(w->comply);
-	policy_free(w->pol);
-	buf_free(&w->canon);
-	buf_free(&w->received);
-	buf_free(&w->limit);
-	free(w);
-}
-
-/*
- * stamp() for a line the scanner took (comply.h): the same bytes as
- * stamp() and bundle_canon_line() make of the tree.
- */
-static void
-stamp_line(struct vworker *w, const struct scan_record *r, struct buf *out)
-{
-	const char *set[SCAN_NMEMBERS] = { NULL };
-	const struct bundle_verifier *v = w->p->v;
-	const char *s;
-	char t[TIMEUTIL_LEN + 16];
-	size_t len;
-	int64_t when;
-
-	set[SCAN_RECEIVED] = w->received.data;
-	if (v->o.agreement->retention_days >= 0) {
-		set[SCAN_EXPIRES] = w->limit.data;
-		/* The scanner took expires for a plain RFC 3339 time. */
-		if (scan_plain(r, SCAN_EXPIRES, &s, &len) && len < sizeof t) {
-			memcpy(t, s, len);
-			t[len] = '\0';
-			if (timeutil_parse(t, &when) == 0 && when <= v->limit_t)
-				set[SCAN_EXPIRES] = NULL;	/* kept */
-		}
-	}
-	buf_reset(out);
-	scan_rewrite(out, r, set);
-	buf_addc(out, '\n');
-}
-
-/* Checks one record line (no newline); on success it->out gets the line
- * to write, stamped.  The kind goes to it->data, the reason to it->err. */
-static void
-vwork(void *arg, struct par_item *it)
-{
-	struct vworker *w = arg;
-	struct pass *p = w->p;
-	int *kind = it->data;
-	char why[BUNDLE_NOTE_MAX];
-	struct scan_record r;
-	json_t *rec;
-
-	if (p->header_bad) {
-		*kind = REC_SKIPPED;	/* refused anyway: only hashed */
-		return;
-	}
-	/* A canonical line that complies takes no tree; any other does,
-	 * and is judged and explained as it always was. */
-	if (w->comply != NULL && comply_line(w->comply, it->line, it->len,
-	    &r) == COMPLY_YES) {
-		*kind = REC_OK;
-		stamp_line(w, &r, &it->out);
-		return;
-	}
-	if (record_parse(it->line, it->len, &rec, &it->err) != 0) {
-		*kind = REC_BAD;
-		err_prefix(&it->err, "malformed record");
-		return;
-	}
-	buf_reset(&w->canon);
-	if (jsonio_canon(&w->canon, rec, &it->err) != 0 ||
-	    w->canon.len != it->len ||
-	    memcmp(w->canon.data, it->line, it->len) != 0) {
-		*kind = REC_BAD;
-		err_set(&it->err, EXIT_REFUSED, "record not canonical (it was "
-		    "changed after signing or not written by intel-sign)");
-	} else if (w->pol == NULL) {
-		*kind = REC_SKIPPED;	/* no rule: compliance fails */
-	} else if (!policy_complies(w->pol, rec, why, sizeof why)) {
-		*kind = REC_NONCOMPLIANT;
-		err_set(&it->err, EXIT_REFUSED, "record not allowed from %s "
-		    "to %s: %s", p->r->from, p->r->to, why);
-	} else {
-		stamp(p->v, p, rec);
-		if (bundle_canon_line(&it->out, rec, &it->err) != 0)
-			*kind = REC_BAD;
-	}
-	json_decref(rec);
-}
-
-/* In input order: the line held back is a record, since one follows. */
-static int
-vcommit(void *arg, struct par_item *it)
-{
-	struct pass *p = arg;
-
-	if (p->have_held) {
-		crypto_sha512_update(p->digest, p->held.data, p->held.len);
-		crypto_sha512_update(p->digest, "\n", 1);
-		p->r->lines_read++;
-		if (p->held_kind == REC_BAD && p->rec_line == 0) {
-			p->rec_line = p->held_line;
-			snprintf(p->rec_why, sizeof p->rec_why, "%s",
-			    p->held_why.data);
-		} else if (p->held_kind == REC_NONCOMPLIANT &&
-		    p->cmp_line == 0) {
-			p->cmp_line = p->held_line;
-			snprintf(p->cmp_why, sizeof p->cmp_why, "%s",
-			    p->held_why.data);
-		} else if (p->held_kind == REC_OK && p->rec_line == 0 &&
-		    p->cmp_line == 0 && spool_put(p->v, p->held_out.data,
-		    p->held_out.len, &p->err) != 0)
-			return p->err.status;
-	}
-	p->have_held = 1;
-	p->held_line = it->lineno;
-	p->held_kind = *(int *)it->data;
-	buf_reset(&p->held);
-	buf_add(&p->held, it->line, it->len);
-	buf_reset(&p->held_out);
-	if (p->held_kind == REC_OK)
-		buf_add(&p->held_out, it->out.data, it->out.len);
-	buf_reset(&p->held_why);
-	if (p->held_kind == REC_BAD || p->held_kind == REC_NONCOMPLIANT)
-		buf_adds(&p->held_why, it->err.msg);
-	return 0;
-}
-
-static const struct par_ops verify_ops = {
-	.data_size = sizeof(int),
-	.worker_new = vworker_new,
-	.worker_free = vworker_free,
-	.work = vwork,
-	.commit = vcommit,
-};
-
 /*
  * The checks.  Each notes its outcome in the report and returns 0 when
  * it holds (or has nothing to check against), EXIT_REFUSED when it fails
  * (*line then names the line at fault; it is 1 unless set), or another
  * status, with e set, when it could not be made at all.
  */
-typedef int check_fn(struct bundle_verifier *, struct pass *,
+typedef int check_fn(struct bundle_verifier *, struct bundle_pass *,
     unsigned long *, struct ierr *);
 
 static const char *
-header_str(const struct pass *p, const char *name)
+header_str(const struct bundle_pass *p, const char *name)
 {
 	return json_string_value(json_object_get(p->header, name));
 }
@@ -517,19 +133,19 @@ header_str(const struct pass *p, const char *name)
  * or a plain one is allowed by its rule.
  */
 static int
-check_seal(struct bundle_verifier *v, struct pass *p, unsigned long *line,
-    struct ierr *e)
+check_seal(struct bundle_verifier *v, struct bundle_pass *p,
+    unsigned long *line, struct ierr *e)
 {
 	struct bundle_report *r = p->r;
 	const struct ag_rule *rule;
 
 	(void)line, (void)e;
 	if (r->sealed) {
-		if (p->seal_failed) {
-			note(r, BUNDLE_SEAL, BUNDLE_FAILED, "%s", p->seal_why);
+		if (p->seal.failed) {
+			note(r, BUNDLE_SEAL, BUNDLE_FAILED, "%s", p->seal.why);
 			return EXIT_REFUSED;
 		}
-		note(r, BUNDLE_SEAL, BUNDLE_PASSED, "%s", p->seal_ok);
+		note(r, BUNDLE_SEAL, BUNDLE_PASSED, "%s", p->seal.ok);
 		return 0;
 	}
 	if (p->pol == NULL) {
@@ -550,8 +166,8 @@ check_seal(struct bundle_verifier *v, struct pass *p, unsigned long *line,
 }
 
 static int
-check_header(struct bundle_verifier *v, struct pass *p, unsigned long *line,
-    struct ierr *e)
+check_header(struct bundle_verifier *v, struct bundle_pass *p,
+    unsigned long *line, struct ierr *e)
 {
 	(void)v, (void)line, (void)e;
 	if (!p->header_ok) {
@@ -563,8 +179,8 @@ check_header(struct bundle_verifier *v, struct pass *p, unsigned long *line,
 }
 
 static int
-check_trailer(struct bundle_verifier *v, struct pass *p, unsigned long *line,
-    struct ierr *e)
+check_trailer(struct bundle_verifier *v, struct bundle_pass *p,
+    unsigned long *line, struct ierr *e)
 {
 	(void)v, (void)e;
 	*line = p->trailer_line;
@@ -579,7 +195,7 @@ check_trailer(struct bundle_verifier *v, struct pass *p, unsigned long *line,
 
 /* Early: from the header alone. */
 static int
-check_agreement(struct bundle_verifier *v, struct pass *p,
+check_agreement(struct bundle_verifier *v, struct bundle_pass *p,
     unsigned long *line, struct ierr *e)
 {
 	const struct agreement *a = v->o.agreement;
@@ -600,8 +216,8 @@ check_agreement(struct bundle_verifier *v, struct pass *p,
 
 /* Early: from the header alone.  With --from, from is that party. */
 static int
-check_sender(struct bundle_verifier *v, struct pass *p, unsigned long *line,
-    struct ierr *e)
+check_sender(struct bundle_verifier *v, struct bundle_pass *p,
+    unsigned long *line, struct ierr *e)
 {
 	const struct agreement *a = v->o.agreement;
 	struct bundle_report *r = p->r;
@@ -649,8 +265,8 @@ key_owner(const struct agreement *a, const struct ag_party *prefer,
 }
 
 static int
-check_key(struct bundle_verifier *v, struct pass *p, unsigned long *line,
-    struct ierr *e)
+check_key(struct bundle_verifier *v, struct bundle_pass *p,
+    unsigned long *line, struct ierr *e)
 {
 	const struct agreement *a = v->o.agreement;
 	struct bundle_report *r = p->r;
@@ -678,7 +294,7 @@ check_key(struct bundle_verifier *v, struct pass *p, unsigned long *line,
 
 /* The signature over the trailer without sig. */
 static int
-signature_holds(struct bundle_verifier *v, struct pass *p,
+signature_holds(struct bundle_verifier *v, struct bundle_pass *p,
     const unsigned char *pub)
 {
 	unsigned char sig[BASE64_DECODED_MAX(BUNDLE_SIG_B64_LEN)];
@@ -702,7 +318,7 @@ signature_holds(struct bundle_verifier *v, struct pass *p,
 }
 
 static int
-check_signature(struct bundle_verifier *v, struct pass *p,
+check_signature(struct bundle_verifier *v, struct bundle_pass *p,
     unsigned long *line, struct ierr *e)
 {
 	struct bundle_report *r = p->r;
@@ -719,8 +335,8 @@ check_signature(struct bundle_verifier *v, struct pass *p,
 }
 
 static int
-check_digest(struct bundle_verifier *v, struct pass *p, unsigned long *line,
-    struct ierr *e)
+check_digest(struct bundle_verifier *v, struct bundle_pass *p,
+    unsigned long *line, struct ierr *e)
 {
 	const char *sha = json_string_value(json_object_get(p->trailer,
 	    "sha512"));
@@ -739,8 +355,8 @@ check_digest(struct bundle_verifier *v, struct pass *p, unsigned long *line,
 }
 
 static int
-check_count(struct bundle_verifier *v, struct pass *p, unsigned long *line,
-    struct ierr *e)
+check_count(struct bundle_verifier *v, struct bundle_pass *p,
+    unsigned long *line, struct ierr *e)
 {
 	struct bundle_report *r = p->r;
 
@@ -758,7 +374,7 @@ check_count(struct bundle_verifier *v, struct pass *p, unsigned long *line,
 
 /* Early: from the header alone. */
 static int
-check_recipient(struct bundle_verifier *v, struct pass *p,
+check_recipient(struct bundle_verifier *v, struct bundle_pass *p,
     unsigned long *line, struct ierr *e)
 {
 	const struct agreement *a = v->o.agreement;
@@ -792,8 +408,8 @@ check_recipient(struct bundle_verifier *v, struct pass *p,
 
 /* Early: from the header alone. */
 static int
-check_window(struct bundle_verifier *v, struct pass *p, unsigned long *line,
-    struct ierr *e)
+check_window(struct bundle_verifier *v, struct bundle_pass *p,
+    unsigned long *line, struct ierr *e)
 {
 	const struct agreement *a = v->o.agreement;
 	struct bundle_report *r = p->r;
@@ -816,8 +432,8 @@ check_window(struct bundle_verifier *v, struct pass *p, unsigned long *line,
 }
 
 static int
-check_records(struct bundle_verifier *v, struct pass *p, unsigned long *line,
-    struct ierr *e)
+check_records(struct bundle_verifier *v, struct bundle_pass *p,
+    unsigned long *line, struct ierr *e)
 {
 	(void)v, (void)e;
 	if (p->rec_line != 0) {
@@ -831,7 +447,7 @@ check_records(struct bundle_verifier *v, struct pass *p, unsigned long *line,
 }
 
 static int
-check_compliance(struct bundle_verifier *v, struct pass *p,
+check_compliance(struct bundle_verifier *v, struct bundle_pass *p,
     unsigned long *line, struct ierr *e)
 {
 	(void)e;
@@ -853,8 +469,8 @@ check_compliance(struct bundle_verifier *v, struct pass *p,
 
 /* Under the counter's lock, held until bundle_verifier_commit(). */
 static int
-check_replay(struct bundle_verifier *v, struct pass *p, unsigned long *line,
-    struct ierr *e)
+check_replay(struct bundle_verifier *v, struct bundle_pass *p,
+    unsigned long *line, struct ierr *e)
 {
 	struct bundle_report *r = p->r;
 	int64_t last;
@@ -931,7 +547,7 @@ bundle_check_name(enum bundle_check c)
  * the records are checked against when they all hold.
  */
 static void
-early_checks(struct bundle_verifier *v, struct pass *p)
+early_checks(struct bundle_verifier *v, struct bundle_pass *p)
 {
 	struct ierr pe = IERR_INIT;
 	unsigned long line;
@@ -958,7 +574,7 @@ early_checks(struct bundle_verifier *v, struct pass *p)
  * report then says "REFUSED (replay: the state folder's problem)").
  */
 static int
-decide(struct bundle_verifier *v, struct pass *p, struct ierr *e)
+decide(struct bundle_verifier *v, struct bundle_pass *p, struct ierr *e)
 {
 	struct bundle_report *r = p->r;
 	unsigned long line = 1;
@@ -994,82 +610,15 @@ decide(struct bundle_verifier *v, struct pass *p, struct ierr *e)
 	    r->note[i]);
 }
 
-/* What the first bytes say a bundle is. */
-enum kind { PLAIN, SEALED, ARMORED };
-
-static enum kind
-kind_of(const unsigned char *pre, size_t n)
-{
-	static const char *const lines[] = { AGE_VERSION_LINE, ARMOR_LINE };
-
-	for (int i = 0; i < 2; i++) {
-		size_t len = strlen(lines[i]);
-
-		if (n >= len && memcmp(pre, lines[i], len) == 0 &&
-		    (n == len || pre[len] == '\n'))
-			return i == 0 ? SEALED : ARMORED;
-	}
-	return PLAIN;
-}
-
-/*
- * Opens a sealed bundle: the header, with the limits checked before any
- * X25519 operation, then the spool's own age stream.  0 (the header is
- * open, or p->seal_failed says why not), or EXIT_IOERR.
- */
-static int
-seal_open(struct bundle_verifier *v, struct pass *p, struct insrc *in,
-    struct opened *op, struct ierr *e)
-{
-	struct bundle_report *r = p->r;
-	struct ierr ae = IERR_INIT;
-	size_t which;
-
-	op->ar = age_reader_new(insrc_read, in);
-	if (age_reader_open(op->ar, v->o.ids, v->o.nids, &ae) != 0) {
-		r->stanzas = age_reader_stanzas(op->ar);
-		if (age_reader_status(op->ar) == AGE_IO) {
-			*e = ae;
-			return e->status;
-		}
-		p->seal_failed = 1;
-		snprintf(p->seal_why, sizeof p->seal_why, "%s", ae.msg);
-		return 0;
-	}
-	r->stanzas = age_reader_stanzas(op->ar);
-	which = age_reader_identity(op->ar);
-	snprintf(p->seal_ok, sizeof p->seal_ok, "age, %zu stanza%s, opened "
-	    "with %s", r->stanzas, r->stanzas == 1 ? "" : "s",
-	    v->o.id_names != NULL && v->o.id_names[which] != NULL ?
-	    v->o.id_names[which] : "the key given");
-	v->sw = age_writer_new((const unsigned char (*)[32])v->spool_pub, 1,
-	    spool_sink, v->spool, e);
-	return v->sw == NULL ? e->status : 0;
-}
-
-/* A sealed bundle's stream failed: the seal check says so, unless the
- * file could not be read at all.  0 or EXIT_IOERR. */
-static int
-seal_broken(struct pass *p, struct opened *op, struct ierr *e)
-{
-	if (op->err.status == EXIT_IOERR) {
-		*e = op->err;
-		return EXIT_IOERR;
-	}
-	p->seal_failed = 1;
-	snprintf(p->seal_why, sizeof p->seal_why, "%s", op->err.msg);
-	return 0;
-}
-
 int
 bundle_verify(struct bundle_verifier *v, const char *path,
     struct bundle_report *r, struct ierr *e)
 {
-	struct pass p;
+	struct bundle_pass p;
 	unsigned char digest[CRYPTO_SHA512_LEN];
 	struct lines *raw, *l;
-	struct insrc in;
-	struct opened op;
+	struct bundle_insrc in;
+	struct bundle_opened op;
 	const char *name;
 	char *line;
 	size_t len;
@@ -1096,25 +645,19 @@ bundle_verify(struct bundle_verifier *v, const char *path,
 		goto out;
 
 	/* Sealed or plain: the first line tells. */
-	in.f = lines_stream(raw);
-	in.name = name;
-	in.npre = fread(in.pre, 1, sizeof in.pre, in.f);
-	if (in.npre < sizeof in.pre && ferror(in.f)) {
-		rc = err_set(e, EXIT_IOERR, "%s: read error: %s", name,
-		    strerror(errno ? errno : EIO));
+	if ((rc = bundle_open_peek(&in, lines_stream(raw), name, e)) != 0)
 		goto out;
-	}
-	switch (kind_of(in.pre, in.npre)) {
-	case PLAIN:
+	switch (bundle_open_kind(in.pre, in.npre)) {
+	case BUNDLE_PLAIN:
 		lines_unread(raw, in.pre, in.npre);
 		break;
-	case ARMORED:
+	case BUNDLE_ARMORED:
 		r->sealed = 1;
-		p.seal_failed = 1;
-		snprintf(p.seal_why, sizeof p.seal_why, "the ASCII-armored "
+		p.seal.failed = 1;
+		snprintf(p.seal.why, sizeof p.seal.why, "the ASCII-armored "
 		    "form of age is not supported");
 		goto judge;
-	case SEALED:
+	case BUNDLE_SEALED:
 		r->sealed = 1;
 		if (v->o.nids == 0) {
 			for (int c = 0; c < BUNDLE_NCHECKS; c++)
@@ -1127,17 +670,17 @@ bundle_verify(struct bundle_verifier *v, const char *path,
 			    "no key to open it", name);
 			goto out;
 		}
-		if ((rc = seal_open(v, &p, &in, &op, e)) != 0)
+		if ((rc = bundle_open_seal(v, r, &in, &op, &p.seal, e)) != 0)
 			goto out;
-		if (p.seal_failed)
+		if (p.seal.failed)
 			goto judge;
-		l = lines_open_source(name, opened_read, &op);
+		l = lines_open_source(name, bundle_open_read, &op);
 		break;
 	}
 
 	if ((got = lines_next(l, &line, &len, e)) < 0) {
 		if (op.failed) {
-			if ((rc = seal_broken(&p, &op, e)) != 0)
+			if ((rc = bundle_open_broken(&p.seal, &op, e)) != 0)
 				goto out;
 			goto judge;
 		}
@@ -1164,12 +707,12 @@ bundle_verify(struct bundle_verifier *v, const char *path,
 
 	/* Records are checked by -j workers; vcommit() holds each line back
 	 * until the next arrives, and the last one is the trailer. */
-	if ((rc = par_run(l, v->o.jobs > 0 ? v->o.jobs : 1, &verify_ops, &p,
-	    e)) != 0) {
+	if ((rc = par_run(l, v->o.jobs > 0 ? v->o.jobs : 1,
+	    &bundle_records_ops, &p, e)) != 0) {
 		if (p.err.status != 0)
 			*e = p.err;
 		else if (op.failed) {
-			if ((rc = seal_broken(&p, &op, e)) != 0)
+			if ((rc = bundle_open_broken(&p.seal, &op, e)) != 0)
 				goto out;
 			rc = 0;
 			goto judge;
@@ -1187,8 +730,8 @@ bundle_verify(struct bundle_verifier *v, const char *path,
 	}
 judge:
 	/* A sealed bundle is judged only once all of it authenticated. */
-	if (op.ar != NULL && !p.seal_failed && opened_drain(&op) != 0 &&
-	    (rc = seal_broken(&p, &op, e)) != 0)
+	if (op.ar != NULL && !p.seal.failed && bundle_open_drain(&op) != 0 &&
+	    (rc = bundle_open_broken(&p.seal, &op, e)) != 0)
 		goto out;
 	if ((rc = decide(v, &p, e)) == 0) {
 		if (v->sw != NULL) {
@@ -1217,57 +760,6 @@ out:
 	return rc;
 }
 
-/*
- * Writes the spool of a sealed bundle to out, opening it chunk by chunk
- * and writing only whole lines: should a chunk of it fail (the spool is
- * the run's own file, so only a damaged disk or another process of this
- * user could do that), no partial record reaches out.
- */
-static int
-emit_sealed(struct bundle_verifier *v, FILE *out, struct ierr *e)
-{
-	const unsigned char *ids[1] = { v->spool_secret };
-	struct age_reader *ar;
-	struct buf carry = BUF_INIT;
-	const unsigned char *p, *nl;
-	size_t n;
-	int last = 0, rc;
-
-	if (fflush(v->spool) != 0 || fseeko(v->spool, 0, SEEK_SET) != 0)
-		return err_errno(e, EXIT_IOERR, "spool file");
-	ar = age_reader_new(spool_source, v->spool);
-	if ((rc = age_reader_open(ar, ids, 1, e)) != 0)
-		goto out;
-	while (!last) {
-		if ((rc = age_reader_next(ar, &p, &n, &last, e)) != 0)
-			goto out;
-		if (n == 0)
-			continue;
-		/* Up to the chunk's last newline; the rest waits. */
-		for (nl = p + n; nl > p && nl[-1] != '\n'; nl--)
-			;
-		if (nl > p) {
-			if ((carry.len > 0 && (rc = out_sink(out, carry.data,
-			    carry.len, e)) != 0) ||
-			    (rc = out_sink(out, p, (size_t)(nl - p), e)) != 0)
-				goto out;
-			buf_reset(&carry);
-		}
-		buf_add(&carry, nl, (size_t)(p + n - nl));
-	}
-	if (carry.len > 0)
-		rc = err_set(e, EXIT_IOERR, "spool file: a line without a "
-		    "newline");
-out:
-	age_reader_free(ar);
-	buf_free(&carry);
-	if (rc != 0 && rc != EXIT_IOERR) {
-		err_prefix(e, "spool file");
-		rc = EXIT_IOERR;
-	}
-	return rc;
-}
-
 int
 bundle_verify_emit(struct bundle_verifier *v, FILE *out, struct ierr *e)
 {
@@ -1277,5 +769,5 @@ bundle_verify_emit(struct bundle_verifier *v, FILE *out, struct ierr *e)
 	if (!v->spool_sealed)
 		return bundle_spool_copy(v->spool, out, NULL, e);
 	v->spool_sealed = 0;
-	return emit_sealed(v, out, e);
+	return bundle_open_emit(v, out, e);
 }
