@@ -17,10 +17,8 @@
 #include "secmem.h"
 
 /* The settings of SPEC 9 that an empty value must not turn off. */
-static const char *const cli_env[] = {
-	"INTEL_NOW", "INTEL_ID_KEY", "INTEL_AGREEMENT", "INTEL_KEY",
-	"INTEL_PARTY"
-};
+static const char *const cli_env[] = { "INTEL_NOW", "INTEL_ID_KEY",
+	"INTEL_AGREEMENT", "INTEL_KEY", "INTEL_PARTY" };
 
 int
 cli_no_core_dumps(void)
@@ -33,8 +31,8 @@ cli_no_core_dumps(void)
 		return EXIT_CONFIG;
 	}
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-		diag_warn("cannot turn off core dumps: prctl: %s",
-		    strerror(errno));
+		diag_warn(
+		    "cannot turn off core dumps: prctl: %s", strerror(errno));
 		return EXIT_CONFIG;
 	}
 	return 0;
@@ -48,7 +46,8 @@ cli_check_env(void)
 	for (size_t i = 0; i < sizeof cli_env / sizeof cli_env[0]; i++)
 		if ((v = getenv(cli_env[i])) != NULL && *v == '\0') {
 			diag_warn("%s is set but empty: give it a value or "
-			    "unset it", cli_env[i]);
+				  "unset it",
+			    cli_env[i]);
 			return EXIT_USAGE;
 		}
 	return 0;
@@ -75,8 +74,7 @@ cli_init(const char *argv0)
 int
 cli_version(void)
 {
-	printf("%s (%s) %s\n", diag_progname(), PACKAGE_NAME,
-	    PACKAGE_VERSION);
+	printf("%s (%s) %s\n", diag_progname(), PACKAGE_NAME, PACKAGE_VERSION);
 	return EXIT_DONE;
 }
 
@@ -85,8 +83,8 @@ cli_usage(const char *usage, int help)
 {
 	fputs(usage, help ? stdout : stderr);
 	if (!help)
-		fprintf(stderr, "Try '%s --help' or man %s.\n",
-		    diag_progname(), diag_progname());
+		fprintf(stderr, "Try '%s --help' or man %s.\n", diag_progname(),
+		    diag_progname());
 	return help ? EXIT_DONE : EXIT_USAGE;
 }
 
@@ -113,7 +111,7 @@ cli_setting(const char *option, const char *envvar)
 	if (option != NULL)
 		return option;
 	v = getenv(envvar);
-	return v != NULL && *v != '\0' ? v : NULL;	/* cli_check_env() */
+	return v != NULL && *v != '\0' ? v : NULL; /* cli_check_env() */
 }
 
 int
@@ -153,8 +151,8 @@ cli_common_option(int c, const char *arg, const struct cli_common *co)
 	case 'j':
 		if (co->jobs == NULL)
 			break;
-		return cli_jobs(arg, co->jobs) == 0 ? -1 :
-		    cli_usage(co->usage, 0);
+		return cli_jobs(arg, co->jobs) == 0 ? -1
+						    : cli_usage(co->usage, 0);
 	case 'o':
 		if (co->output == NULL)
 			break;
@@ -222,8 +220,9 @@ cli_passphrase(const char *file, int ask, int confirm, char **pass)
 	if (file != NULL)
 		rc = keys_read_passphrase_file(file, pass, &e);
 	else if (ask)
-		rc = keys_prompt_passphrase(confirm ? "New passphrase: " :
-		    "Passphrase: ", confirm, pass, &e);
+		rc = keys_prompt_passphrase(
+		    confirm ? "New passphrase: " : "Passphrase: ", confirm,
+		    pass, &e);
 	if (rc != 0)
 		diag_err(&e);
 	return rc;

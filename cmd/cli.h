@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "agreement.h"
-#include "diag.h"		/* every command prints through it */
+#include "diag.h" /* every command prints through it */
 
 /*
  * The start of every command, before its options are read: the program's
@@ -47,13 +47,14 @@ int cli_number(const char *s, long long min, long long max, long long *out);
 #define CLI_OPT_VERSION 0x1000
 #define CLI_BASIC_LONGOPTS \
 	{ "quiet", no_argument, NULL, 'q' }, \
-	{ "verbose", no_argument, NULL, 'v' }, \
-	{ "help", no_argument, NULL, 'h' }, \
-	{ "version", no_argument, NULL, CLI_OPT_VERSION }
+	    { "verbose", no_argument, NULL, 'v' }, \
+	    { "help", no_argument, NULL, 'h' }, \
+	{ \
+		"version", no_argument, NULL, CLI_OPT_VERSION \
+	}
 #define CLI_COMMON_LONGOPTS \
 	{ "jobs", required_argument, NULL, 'j' }, \
-	{ "output", required_argument, NULL, 'o' }, \
-	CLI_BASIC_LONGOPTS
+	    { "output", required_argument, NULL, 'o' }, CLI_BASIC_LONGOPTS
 
 /* Where the shared options go (the tool's own fields).  A command without
  * -j and -o (intel-merge: CLI_BASIC_LONGOPTS) leaves jobs and output NULL.

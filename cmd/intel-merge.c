@@ -20,36 +20,33 @@ static const char usage_text[] =
     "usage: intel-merge [-qv] [-s STORE] [--hits FILE] [--expire]\n"
     "                   [--audit FILE] [FILE...]\n";
 
-static const struct option longopts[] = {
-	{ "store", required_argument, NULL, 's' },
+static const struct option longopts[] = { { "store", required_argument, NULL,
+					      's' },
 	{ "hits", required_argument, NULL, 'H' },
 	{ "expire", no_argument, NULL, 'E' },
-	{ "audit", required_argument, NULL, 'A' },
-	CLI_BASIC_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
-};
+	{ "audit", required_argument, NULL, 'A' }, CLI_BASIC_LONGOPTS,
+	{ NULL, 0, NULL, 0 } };
 
 static void
 on_event(void *arg, enum store_event ev, const char *origin, const char *id,
     int64_t version, const char *where)
 {
-	static const char *const what[] = {
-		[STORE_EV_ADDED] = "added",
+	static const char *const what[] = { [STORE_EV_ADDED] = "added",
 		[STORE_EV_UPDATED] = "updated",
 		[STORE_EV_WITHDRAWN] = "withdrawn",
 		[STORE_EV_OLDER] = "older than the record kept",
 		[STORE_EV_RELAYED] = "relayed by another party: the record "
-		    "from its origin stays",
+				     "from its origin stays",
 		[STORE_EV_DUPLICATE] = "delivered again",
-		[STORE_EV_EXPIRED] = "expired"
-	};
+		[STORE_EV_EXPIRED] = "expired" };
 	int verbose = *(int *)arg;
 
 	if (ev == STORE_EV_CONFLICT)
 		diag_warn("%s%sconflict: origin %s id %s version %lld: two "
-		    "different records of one version; the one whose "
-		    "canonical bytes sort first stays", where ? where : "",
-		    where ? ": " : "", origin, id, (long long)version);
+			  "different records of one version; the one whose "
+			  "canonical bytes sort first stays",
+		    where ? where : "", where ? ": " : "", origin, id,
+		    (long long)version);
 	else if (verbose)
 		diag_warn("%s%sorigin %s id %s version %lld: %s",
 		    where ? where : "", where ? ": " : "", origin, id,
@@ -81,16 +78,24 @@ main(int argc, char *argv[])
 	const char *store = NULL, *auditlog = NULL;
 	int ch, quiet = 0, verbose = 0, rc = 0;
 	const struct cli_common co = { NULL, NULL, &quiet, &verbose,
-	    usage_text };
+		usage_text };
 
 	if ((rc = cli_init(argv[0])) >= 0)
 		return cli_finish(rc);
 	while ((ch = getopt_long(argc, argv, "hqs:v", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 's': store = optarg; break;
-		case 'H': o.hits = optarg; break;
-		case 'E': o.expire = 1; break;
-		case 'A': auditlog = optarg; break;
+		case 's':
+			store = optarg;
+			break;
+		case 'H':
+			o.hits = optarg;
+			break;
+		case 'E':
+			o.expire = 1;
+			break;
+		case 'A':
+			auditlog = optarg;
+			break;
 		default:
 			if ((rc = cli_common_option(ch, optarg, &co)) >= 0)
 				return cli_finish(rc);
@@ -98,7 +103,7 @@ main(int argc, char *argv[])
 	}
 	if (store == NULL && o.hits != NULL && strcmp(o.hits, "-") == 0) {
 		diag_warn("--hits - needs -s: standard output carries the "
-		    "records");
+			  "records");
 		return cli_finish(cli_usage(usage_text, 0));
 	}
 	if ((rc = timeutil_now(&o.now, &e)) != 0) {
@@ -109,8 +114,8 @@ main(int argc, char *argv[])
 	o.report_arg = &verbose;
 
 	if ((rc = store_check_names(store, o.hits, auditlog,
-	    (const char *const *)argv + optind, (size_t)(argc - optind),
-	    &e)) != 0) {
+		 (const char *const *)argv + optind, (size_t)(argc - optind),
+		 &e)) != 0) {
 		diag_err(&e);
 		return rc;
 	}
@@ -130,7 +135,7 @@ main(int argc, char *argv[])
 	}
 	if (!quiet)
 		diag_warn("read %lu, added %lu, updated %lu, withdrawn %lu, "
-		    "unchanged %lu, conflicts %lu, expired %lu",
+			  "unchanged %lu, conflicts %lu, expired %lu",
 		    st.read, st.added, st.updated, st.withdrawn, st.unchanged,
 		    st.conflicts, st.expired);
 	if (verbose)

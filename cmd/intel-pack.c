@@ -34,14 +34,14 @@ struct run {
 	struct pack_opts opts;
 	struct output *out;
 	int skip_bad, quiet, verbose, jobs;
-	int warned;			/* about random ids */
+	int warned; /* about random ids */
 	unsigned long read, written, skipped;
 	int status;
 };
 
 static int
-bad_object(struct run *r, const char *name, unsigned long line,
-    const struct ierr *why)
+bad_object(
+    struct run *r, const char *name, unsigned long line, const struct ierr *why)
 {
 	diag_warn("%s:%lu: %s%s", name, line, why->msg,
 	    r->skip_bad ? " (skipped)" : "");
@@ -88,7 +88,8 @@ commit(void *arg, struct par_item *it)
 	if (it->status != 0)
 		return bad_object(r, it->name, it->lineno, &it->err);
 	if (*(int *)it->data && !r->warned) {
-		diag_warn("no id key (--id-key or INTEL_ID_KEY): records "
+		diag_warn(
+		    "no id key (--id-key or INTEL_ID_KEY): records "
 		    "without an id get random ones, so packing the same input "
 		    "again gives other ids");
 		r->warned = 1;
@@ -148,7 +149,7 @@ pack_file(struct run *r, const char *path, const char *format)
 	if (e.status != 0) {
 		diag_err(&e);
 		cli_status(&r->status, rc);
-		return rc == EXIT_NOINPUT ? 0 : rc;	/* go on after 66 */
+		return rc == EXIT_NOINPUT ? 0 : rc; /* go on after 66 */
 	}
 	return rc;
 }
@@ -171,21 +172,25 @@ finish(struct run *r)
 	return r->status;
 }
 
-enum { OPT_ORIGIN = 256, OPT_TYPE, OPT_CLASS, OPT_PURPOSE, OPT_IDKEY,
-    OPT_SKIP };
+enum {
+	OPT_ORIGIN = 256,
+	OPT_TYPE,
+	OPT_CLASS,
+	OPT_PURPOSE,
+	OPT_IDKEY,
+	OPT_SKIP
+};
 
-static const struct option longopts[] = {
-	{ "format", required_argument, NULL, 'f' },
+static const struct option longopts[] = { { "format", required_argument, NULL,
+					      'f' },
 	{ "agreement", required_argument, NULL, 'a' },
 	{ "origin", required_argument, NULL, OPT_ORIGIN },
 	{ "type", required_argument, NULL, OPT_TYPE },
 	{ "classification", required_argument, NULL, OPT_CLASS },
 	{ "purpose", required_argument, NULL, OPT_PURPOSE },
 	{ "id-key", required_argument, NULL, OPT_IDKEY },
-	{ "skip-bad", no_argument, NULL, OPT_SKIP },
-	CLI_COMMON_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
-};
+	{ "skip-bad", no_argument, NULL, OPT_SKIP }, CLI_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 } };
 
 /* Reads the id key (SPEC 4) into a keyed hash; the key itself is wiped. */
 static int
@@ -214,8 +219,10 @@ unknown_format(const char *format)
 	struct buf names = BUF_INIT;
 
 	for (int i = 0; i < INPUT_NFORMATS; i++)
-		buf_printf(&names, "%s%s", i == 0 ? "" : i + 1 ==
-		    INPUT_NFORMATS ? " or " : ", ",
+		buf_printf(&names, "%s%s",
+		    i == 0			  ? ""
+			: i + 1 == INPUT_NFORMATS ? " or "
+						  : ", ",
 		    input_format_name((enum input_format)i));
 	diag_warn("unknown input format \"%s\" (%s)", format, names.data);
 	buf_free(&names);
@@ -232,13 +239,15 @@ check_fillins(const struct pack_opts *o)
 	if (o->classification != NULL &&
 	    agreement_class_rank(a, o->classification) < 0) {
 		diag_warn("--classification %s is not in the scale of "
-		    "agreement %s", o->classification, a->id);
+			  "agreement %s",
+		    o->classification, a->id);
 		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < o->npurposes; i++)
 		if (!agreement_has_purpose(a, o->purposes[i])) {
 			diag_warn("--purpose %s is not among the purposes of "
-			    "agreement %s", o->purposes[i], a->id);
+				  "agreement %s",
+			    o->purposes[i], a->id);
 			return EXIT_USAGE;
 		}
 	return 0;
@@ -254,22 +263,39 @@ main(int argc, char **argv)
 	struct agreement *ag = NULL;
 	struct ierr e = IERR_INIT;
 	const struct cli_common co = { &r.jobs, &output, &r.quiet, &r.verbose,
-	    usage_text };
+		usage_text };
 	enum input_format fmt;
 	int c, rc;
 
 	if ((rc = cli_init(argv[0])) >= 0)
 		goto out;
-	while ((c = getopt_long(argc, argv, "f:a:j:o:qvh", longopts, NULL)) != -1)
+	while (
+	    (c = getopt_long(argc, argv, "f:a:j:o:qvh", longopts, NULL)) != -1)
 		switch (c) {
-		case 'f': format = optarg; break;
-		case 'a': agreement = optarg; break;
-		case OPT_ORIGIN: r.opts.origin = optarg; break;
-		case OPT_TYPE: r.opts.type = optarg; break;
-		case OPT_CLASS: r.opts.classification = optarg; break;
-		case OPT_PURPOSE: purposes[r.opts.npurposes++] = optarg; break;
-		case OPT_IDKEY: id_key = optarg; break;
-		case OPT_SKIP: r.skip_bad = 1; break;
+		case 'f':
+			format = optarg;
+			break;
+		case 'a':
+			agreement = optarg;
+			break;
+		case OPT_ORIGIN:
+			r.opts.origin = optarg;
+			break;
+		case OPT_TYPE:
+			r.opts.type = optarg;
+			break;
+		case OPT_CLASS:
+			r.opts.classification = optarg;
+			break;
+		case OPT_PURPOSE:
+			purposes[r.opts.npurposes++] = optarg;
+			break;
+		case OPT_IDKEY:
+			id_key = optarg;
+			break;
+		case OPT_SKIP:
+			r.skip_bad = 1;
+			break;
 		default:
 			if ((rc = cli_common_option(c, optarg, &co)) >= 0)
 				goto out;
@@ -290,8 +316,8 @@ main(int argc, char **argv)
 		goto out;
 	r.opts.agreement = ag;
 	if ((rc = check_fillins(&r.opts)) != 0 ||
-	    (rc = load_id_key(cli_setting(id_key, "INTEL_ID_KEY"),
-	    &r.opts.id_key)) != 0)
+	    (rc = load_id_key(
+		 cli_setting(id_key, "INTEL_ID_KEY"), &r.opts.id_key)) != 0)
 		goto out;
 	if ((rc = output_open(output, &r.out, &e)) != 0) {
 		diag_err(&e);

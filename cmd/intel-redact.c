@@ -39,12 +39,12 @@ struct run {
 	int explain, quiet, verbose, jobs;
 	int64_t now;
 	struct agreement *ag;
-	struct policy *pol;		/* the rule, checked once at setup */
+	struct policy *pol; /* the rule, checked once at setup */
 	struct output *out, *withheld;
 	struct policy_stats st;
-	struct crypto_sha512 *digest;	/* --audit: of what was written */
+	struct crypto_sha512 *digest; /* --audit: of what was written */
 	unsigned long written;
-	int aborted;			/* -o: nothing was written */
+	int aborted; /* -o: nothing was written */
 	int status;
 };
 
@@ -52,14 +52,14 @@ struct run {
 struct worker {
 	struct run *r;
 	struct policy *pol;
-	json_t *values;		/* --explain: this record's values */
+	json_t *values; /* --explain: this record's values */
 };
 
 /* What one line came to; committed in input order. */
 struct result {
 	struct policy_stats st;
-	int skip;		/* a blank line */
-	int records;		/* lines in out that are records or explain */
+	int skip;    /* a blank line */
+	int records; /* lines in out that are records or explain */
 };
 
 /* --explain: one value's decision. */
@@ -99,11 +99,11 @@ explain_line(struct worker *w, struct par_item *it, const char *id,
 	json_object_set_new(x, "line", json_integer((json_int_t)it->lineno));
 	json_object_set_new(x, "id", json_string(id));
 	json_object_set_new(x, "origin", json_string(origin));
-	json_object_set_new(x, "decision", json_string(reason ==
-	    POLICY_RELEASED ? "released" : "withheld"));
+	json_object_set_new(x, "decision",
+	    json_string(reason == POLICY_RELEASED ? "released" : "withheld"));
 	if (reason != POLICY_RELEASED)
-		json_object_set_new(x, "reason",
-		    json_string(policy_reason_name(reason)));
+		json_object_set_new(
+		    x, "reason", json_string(policy_reason_name(reason)));
 	else
 		json_object_set(x, "values", w->values);
 	rc = put_line(&it->out, x, &it->err);
@@ -153,7 +153,7 @@ work(void *arg, struct par_item *it)
 	int rc;
 
 	if (it->len == 0) {
-		res->skip = 1;		/* a blank line holds no record */
+		res->skip = 1; /* a blank line holds no record */
 		return;
 	}
 	if ((rc = record_parse(it->line, it->len, &rec, &it->err)) == 0) {
@@ -173,8 +173,8 @@ worker_new(void *arg, struct ierr *e)
 	struct worker *w = xcalloc(1, sizeof *w);
 
 	w->r = r;
-	if (policy_new(r->ag, r->from, r->to, r->now, POLICY_KEY, &w->pol,
-	    e) != 0) {
+	if (policy_new(r->ag, r->from, r->to, r->now, POLICY_KEY, &w->pol, e) !=
+	    0) {
 		free(w);
 		return NULL;
 	}
@@ -209,12 +209,12 @@ commit(void *arg, struct par_item *it)
 		if (output_write(r->out, it->out.data, it->out.len, &e) != 0)
 			goto fail;
 		if (r->digest != NULL)
-			crypto_sha512_update(r->digest, it->out.data,
-			    it->out.len);
+			crypto_sha512_update(
+			    r->digest, it->out.data, it->out.len);
 		r->written += (unsigned long)res->records;
 	}
-	if (it->side.len > 0 && output_write(r->withheld, it->side.data,
-	    it->side.len, &e) != 0)
+	if (it->side.len > 0 &&
+	    output_write(r->withheld, it->side.data, it->side.len, &e) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -240,15 +240,15 @@ redact_file(struct run *r, const char *path)
 	if ((rc = lines_open(path, &l, &e)) != 0) {
 		diag_err(&e);
 		cli_status(&r->status, rc);
-		return 0;		/* a file that cannot be opened: go on */
+		return 0; /* a file that cannot be opened: go on */
 	}
 	rc = par_run(l, r->jobs, &redact_ops, r, &e);
 	if (rc != 0 && r->status == 0) {
-		diag_err(&e);		/* a read error */
+		diag_err(&e); /* a read error */
 		cli_status(&r->status, rc);
 	}
 	lines_close(l);
-	return rc;		/* 65, 74: stop */
+	return rc; /* 65, 74: stop */
 }
 
 static void
@@ -260,8 +260,8 @@ summary(const struct run *r)
 
 	for (int i = 0; i < POLICY_NREASONS; i++) {
 		withheld += s->withheld[i];
-		buf_printf(&b, "%s%s %lu", i ? ", " : "",
-		    policy_reason_name(i), s->withheld[i]);
+		buf_printf(&b, "%s%s %lu", i ? ", " : "", policy_reason_name(i),
+		    s->withheld[i]);
 	}
 	/* Each action's word once, in the order of the table. */
 	for (int i = 0; i < AG_NACTIONS; i++) {
@@ -353,19 +353,20 @@ setup(struct run *r)
 	r->from = cli_setting(r->from, "INTEL_PARTY");
 	if (r->agreement == NULL || r->from == NULL || r->to == NULL) {
 		diag_warn("-a AGREEMENT, --from PARTY and --to PARTY are "
-		    "needed (or INTEL_AGREEMENT, INTEL_PARTY)");
+			  "needed (or INTEL_AGREEMENT, INTEL_PARTY)");
 		return cli_usage(usage_text, 0);
 	}
 	if ((rc = timeutil_now(&r->now, &e)) != 0)
 		goto fail;
 	if ((rc = cli_load_agreement(r->agreement, r->now, &r->ag)) != 0)
 		return rc;
-	if ((rc = policy_new(r->ag, r->from, r->to, r->now, POLICY_KEY,
-	    &r->pol, &e)) != 0)
+	if ((rc = policy_new(
+		 r->ag, r->from, r->to, r->now, POLICY_KEY, &r->pol, &e)) != 0)
 		goto fail;
 	if (r->verbose)
 		diag_warn("agreement %s version %lld: rule at line %lu for "
-		    "%s -> %s", r->ag->id, (long long)r->ag->version,
+			  "%s -> %s",
+		    r->ag->id, (long long)r->ag->version,
 		    policy_rule(r->pol)->line, r->from, r->to);
 	if (r->withheld_path != NULL &&
 	    (rc = output_open(r->withheld_path, &r->withheld, &e)) != 0)
@@ -385,33 +386,43 @@ fail:
 
 enum { OPT_FROM = 256, OPT_TO, OPT_WITHHELD, OPT_EXPLAIN, OPT_AUDIT };
 
-static const struct option longopts[] = {
-	{ "agreement", required_argument, NULL, 'a' },
+static const struct option longopts[] = { { "agreement", required_argument,
+					      NULL, 'a' },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "to", required_argument, NULL, OPT_TO },
 	{ "withheld", required_argument, NULL, OPT_WITHHELD },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
-	{ "audit", required_argument, NULL, OPT_AUDIT },
-	CLI_COMMON_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
-};
+	{ "audit", required_argument, NULL, OPT_AUDIT }, CLI_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 } };
 
 /* Returns -1 to go on, else the status to exit with. */
 static int
 parse_args(struct run *r, int argc, char **argv)
 {
 	const struct cli_common co = { &r->jobs, &r->output_path, &r->quiet,
-	    &r->verbose, usage_text };
+		&r->verbose, usage_text };
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "a:j:o:qvh", longopts, NULL)) != -1)
 		switch (c) {
-		case 'a': r->agreement = optarg; break;
-		case OPT_FROM: r->from = optarg; break;
-		case OPT_TO: r->to = optarg; break;
-		case OPT_WITHHELD: r->withheld_path = optarg; break;
-		case OPT_EXPLAIN: r->explain = 1; break;
-		case OPT_AUDIT: r->audit_path = optarg; break;
+		case 'a':
+			r->agreement = optarg;
+			break;
+		case OPT_FROM:
+			r->from = optarg;
+			break;
+		case OPT_TO:
+			r->to = optarg;
+			break;
+		case OPT_WITHHELD:
+			r->withheld_path = optarg;
+			break;
+		case OPT_EXPLAIN:
+			r->explain = 1;
+			break;
+		case OPT_AUDIT:
+			r->audit_path = optarg;
+			break;
 		default:
 			if ((rc = cli_common_option(c, optarg, &co)) >= 0)
 				return rc;

@@ -46,9 +46,9 @@ struct run {
 	const char *agreement, *key, *to, *party, *state, *output, *audit;
 	const char *passfile, *seqarg;
 	int keygen, upgrade, export, ask, quiet, verbose, jobs, seal;
-	const char **also;		/* --seal-also, nalso of them */
+	const char **also; /* --seal-also, nalso of them */
 	size_t nalso;
-	unsigned char (*rcpts)[32];	/* sealed to these when nrcpts > 0 */
+	unsigned char (*rcpts)[32]; /* sealed to these when nrcpts > 0 */
 	size_t nrcpts;
 	int64_t now;
 	struct agreement *ag;
@@ -85,8 +85,9 @@ keygen(struct run *r)
 		diag_err(&e);
 	else if (!r->quiet)
 		diag_warn("wrote %s.pub, %s.key%s and %s.recipient", r->output,
-		    r->output, pass != NULL ? " (sealed with the passphrase)" :
-		    "", r->output);
+		    r->output,
+		    pass != NULL ? " (sealed with the passphrase)" : "",
+		    r->output);
 	keys_free_passphrase(pass);
 	return rc;
 }
@@ -96,8 +97,8 @@ static int
 keyfiles(struct run *r)
 {
 	struct ierr e = IERR_INIT;
-	const char *what = r->upgrade ? "--upgrade-key" :
-	    "--export-age-identity";
+	const char *what = r->upgrade ? "--upgrade-key"
+				      : "--export-age-identity";
 	char *pass = NULL;
 	int rc;
 
@@ -121,8 +122,8 @@ keyfiles(struct run *r)
 		diag_err(&e);
 	else if (!r->quiet && r->upgrade)
 		diag_warn("wrote %s.key and %s.recipient: the signing key of "
-		    "%s with a new X25519 pair", r->output, r->output,
-		    keys_party(r->k));
+			  "%s with a new X25519 pair",
+		    r->output, r->output, keys_party(r->k));
 	else if (!r->quiet)
 		diag_warn("wrote %s: the age identity of %s", r->output,
 		    keys_party(r->k));
@@ -182,8 +183,8 @@ seal_also(struct run *r, const char *arg)
 static int
 seal_setup(struct run *r)
 {
-	const struct ag_rule *rule = agreement_rule(r->ag, keys_party(r->k),
-	    r->to);
+	const struct ag_rule *rule = agreement_rule(
+	    r->ag, keys_party(r->k), r->to);
 	const struct ag_party *p = agreement_party(r->ag, r->to);
 	size_t i;
 	int rc;
@@ -194,13 +195,13 @@ seal_setup(struct run *r)
 		return 0;
 	if (p == NULL || p->nrecipients == 0) {
 		diag_warn("%s: %s lists no recipients in agreement %s: a "
-		    "bundle for it cannot be sealed", r->agreement, r->to,
-		    r->ag->id);
+			  "bundle for it cannot be sealed",
+		    r->agreement, r->to, r->ag->id);
 		return EXIT_CONFIG;
 	}
 	if (r->output == NULL && isatty(STDOUT_FILENO)) {
 		diag_warn("a sealed bundle is binary: not written to a "
-		    "terminal (use -o FILE or a redirection)");
+			  "terminal (use -o FILE or a redirection)");
 		return EXIT_USAGE;
 	}
 	for (i = 0; i < p->nrecipients; i++)
@@ -224,7 +225,7 @@ setup(struct run *r)
 	r->key = cli_setting(r->key, "INTEL_KEY");
 	if (r->agreement == NULL || r->key == NULL || r->to == NULL) {
 		diag_warn("-a AGREEMENT, -k KEY and --to PARTY are needed "
-		    "(or INTEL_AGREEMENT, INTEL_KEY)");
+			  "(or INTEL_AGREEMENT, INTEL_KEY)");
 		return cli_usage(usage_text, 0);
 	}
 	if ((rc = cli_load_agreement(r->agreement, r->now, &r->ag)) != 0)
@@ -268,11 +269,11 @@ static void
 work(void *w, struct par_item *it)
 {
 	if (it->len == 0) {
-		*(int *)it->data = 1;	/* a blank line holds no record */
+		*(int *)it->data = 1; /* a blank line holds no record */
 		return;
 	}
-	it->status = bundle_screen_record(w, it->line, it->len, &it->out,
-	    &it->err);
+	it->status = bundle_screen_record(
+	    w, it->line, it->len, &it->out, &it->err);
 }
 
 static int
@@ -316,7 +317,7 @@ sign_file(struct run *r, const char *path)
 		lines_close(l);
 	}
 	if (rc != 0 && e.status != 0)
-		diag_err(&e);	/* not reported by commit() */
+		diag_err(&e); /* not reported by commit() */
 	return rc;
 }
 
@@ -333,7 +334,7 @@ next_seq(struct run *r, int64_t *seq)
 		cli_number(r->seqarg, 0, INT64_MAX, &n);
 	if (r->state != NULL) {
 		if ((rc = state_next_seq(r->state, r->ag->id, keys_party(r->k),
-		    r->to, n, seq, &e)) != 0)
+			 r->to, n, seq, &e)) != 0)
 			diag_err(&e);
 		return rc;
 	}
@@ -353,12 +354,12 @@ write_sealed(struct run *r, int64_t seq, FILE *out, struct ierr *e)
 	struct sealstream *ss;
 	int rc;
 
-	if ((rc = sealstream_open(out, (const unsigned char (*)[32])r->rcpts,
-	    r->nrcpts, &ss, e)) != 0)
+	if ((rc = sealstream_open(out, (const unsigned char(*)[32])r->rcpts,
+		 r->nrcpts, &ss, e)) != 0)
 		return rc;
 	rc = bundle_sign_write(r->s, seq, sealstream_file(ss), &r->info, e);
 	if (rc == EXIT_IOERR && ferror(sealstream_file(ss)))
-		sealstream_error(ss, e);	/* the sealing side's reason */
+		sealstream_error(ss, e); /* the sealing side's reason */
 	if (rc == 0)
 		rc = sealstream_finish(ss, e);
 	sealstream_free(ss);
@@ -384,8 +385,7 @@ write_bundle(struct run *r)
 	if (r->nrcpts > 0)
 		rc = write_sealed(r, seq, output_file(o), &e);
 	else
-		rc = bundle_sign_write(r->s, seq, output_file(o), &r->info,
-		    &e);
+		rc = bundle_sign_write(r->s, seq, output_file(o), &r->info, &e);
 	if (rc != 0) {
 		err_prefix(&e, "%s", r->output ? r->output : "<stdout>");
 		diag_err(&e);
@@ -428,29 +428,40 @@ run_sign(struct run *r, int argc, char **argv)
 		r->status = sign_file(r, argv[i]);
 	if (r->status == 0)
 		r->status = write_bundle(r);
-	if (r->audit != NULL && (r->status == 0 ||
-	    r->status == EXIT_REFUSED))
+	if (r->audit != NULL && (r->status == 0 || r->status == EXIT_REFUSED))
 		audit(r);
 	if (r->status == 0 && !r->quiet && r->nrcpts > 0)
 		diag_warn("bundle %s: %llu records for %s, seq %lld, key %s "
-		    "of %s, sealed to %zu recipient%s", r->info.id,
-		    r->info.records, r->to, (long long)r->info.seq,
+			  "of %s, sealed to %zu recipient%s",
+		    r->info.id, r->info.records, r->to, (long long)r->info.seq,
 		    r->info.key_id, keys_party(r->k), r->nrcpts,
 		    r->nrcpts == 1 ? "" : "s");
 	else if (r->status == 0 && !r->quiet)
 		diag_warn("bundle %s: %llu records for %s, seq %lld, key %s "
-		    "of %s", r->info.id, r->info.records, r->to,
-		    (long long)r->info.seq, r->info.key_id, keys_party(r->k));
+			  "of %s",
+		    r->info.id, r->info.records, r->to, (long long)r->info.seq,
+		    r->info.key_id, keys_party(r->k));
 	else if (r->status == EXIT_REFUSED)
 		diag_warn("refused: nothing was signed");
 }
 
-enum { OPT_TO = 256, OPT_SEQ, OPT_STATE, OPT_KEYGEN, OPT_PARTY,
-	OPT_PASSFILE, OPT_ASK, OPT_AUDIT, OPT_UPGRADE, OPT_EXPORT, OPT_SEAL,
-	OPT_SEAL_ALSO };
+enum {
+	OPT_TO = 256,
+	OPT_SEQ,
+	OPT_STATE,
+	OPT_KEYGEN,
+	OPT_PARTY,
+	OPT_PASSFILE,
+	OPT_ASK,
+	OPT_AUDIT,
+	OPT_UPGRADE,
+	OPT_EXPORT,
+	OPT_SEAL,
+	OPT_SEAL_ALSO
+};
 
-static const struct option longopts[] = {
-	{ "agreement", required_argument, NULL, 'a' },
+static const struct option longopts[] = { { "agreement", required_argument,
+					      NULL, 'a' },
 	{ "key", required_argument, NULL, 'k' },
 	{ "to", required_argument, NULL, OPT_TO },
 	{ "seq", required_argument, NULL, OPT_SEQ },
@@ -464,37 +475,62 @@ static const struct option longopts[] = {
 	{ "export-age-identity", no_argument, NULL, OPT_EXPORT },
 	{ "seal", no_argument, NULL, OPT_SEAL },
 	{ "seal-also", required_argument, NULL, OPT_SEAL_ALSO },
-	CLI_COMMON_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
-};
+	CLI_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
 
 /* Returns -1 to go on, else the status to exit with. */
 static int
 parse_args(struct run *r, int argc, char **argv)
 {
 	const struct cli_common co = { &r->jobs, &r->output, &r->quiet,
-	    &r->verbose, usage_text };
+		&r->verbose, usage_text };
 	long long n;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "a:j:k:o:qvh", longopts, NULL)) != -1)
+	while (
+	    (c = getopt_long(argc, argv, "a:j:k:o:qvh", longopts, NULL)) != -1)
 		switch (c) {
-		case 'a': r->agreement = optarg; break;
-		case 'k': r->key = optarg; break;
-		case OPT_TO: r->to = optarg; break;
-		case OPT_SEQ: r->seqarg = optarg; break;
-		case OPT_STATE: r->state = optarg; break;
-		case OPT_KEYGEN: r->keygen = 1; break;
-		case OPT_PARTY: r->party = optarg; break;
-		case OPT_PASSFILE: r->passfile = optarg; break;
-		case OPT_ASK: r->ask = 1; break;
-		case OPT_AUDIT: r->audit = optarg; break;
-		case OPT_UPGRADE: r->upgrade = 1; break;
-		case OPT_EXPORT: r->export = 1; break;
-		case OPT_SEAL: r->seal = 1; break;
+		case 'a':
+			r->agreement = optarg;
+			break;
+		case 'k':
+			r->key = optarg;
+			break;
+		case OPT_TO:
+			r->to = optarg;
+			break;
+		case OPT_SEQ:
+			r->seqarg = optarg;
+			break;
+		case OPT_STATE:
+			r->state = optarg;
+			break;
+		case OPT_KEYGEN:
+			r->keygen = 1;
+			break;
+		case OPT_PARTY:
+			r->party = optarg;
+			break;
+		case OPT_PASSFILE:
+			r->passfile = optarg;
+			break;
+		case OPT_ASK:
+			r->ask = 1;
+			break;
+		case OPT_AUDIT:
+			r->audit = optarg;
+			break;
+		case OPT_UPGRADE:
+			r->upgrade = 1;
+			break;
+		case OPT_EXPORT:
+			r->export = 1;
+			break;
+		case OPT_SEAL:
+			r->seal = 1;
+			break;
 		case OPT_SEAL_ALSO:
-			r->also = xrealloc(r->also, (r->nalso + 1) *
-			    sizeof *r->also);
+			r->also = xrealloc(
+			    r->also, (r->nalso + 1) * sizeof *r->also);
 			r->also[r->nalso++] = optarg;
 			r->seal = 1;
 			break;
@@ -509,7 +545,7 @@ parse_args(struct run *r, int argc, char **argv)
 	}
 	if (r->keygen + r->upgrade + r->export > 1) {
 		diag_warn("--keygen, --upgrade-key and --export-age-identity "
-		    "exclude each other");
+			  "exclude each other");
 		return cli_usage(usage_text, 0);
 	}
 	return cli_passphrase_options(r->passfile, r->ask, usage_text);
@@ -531,9 +567,10 @@ main(int argc, char **argv)
 	}
 	if (r.keygen || r.upgrade || r.export) {
 		if (optind != argc) {
-			diag_warn("%s reads no input files", r.keygen ?
-			    "--keygen" : r.upgrade ? "--upgrade-key" :
-			    "--export-age-identity");
+			diag_warn("%s reads no input files",
+			    r.keygen	    ? "--keygen"
+				: r.upgrade ? "--upgrade-key"
+					    : "--export-age-identity");
 			rc = cli_usage(usage_text, 0);
 		} else
 			rc = r.keygen ? keygen(&r) : keyfiles(&r);

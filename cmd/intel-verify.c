@@ -42,8 +42,8 @@ struct run {
 	int ask;
 	struct keys_secret **keys;
 	const unsigned char **ids;
-	int out_failed;		/* writing records failed: stop, keep none */
-	int stdout_closed;	/* by finish(): cli_finish() must not */
+	int out_failed;	   /* writing records failed: stop, keep none */
+	int stdout_closed; /* by finish(): cli_finish() must not */
 	struct bundle_verify_opts o;
 	struct agreement *ag;
 	struct bundle_verifier *v;
@@ -69,8 +69,9 @@ audit(struct run *r, const struct bundle_report *b, int written)
 	a.released = written ? (long long)b->lines_read : 0;
 	a.sha512 = b->sha512[0] != '\0' ? b->sha512 : NULL;
 	/* What was not released, and why: the check that failed. */
-	w = b->accepted ? NULL : json_pack("{s:s}", "refused",
-	    bundle_check_name(b->failed));
+	w = b->accepted
+	    ? NULL
+	    : json_pack("{s:s}", "refused", bundle_check_name(b->failed));
 	a.withheld = w;
 	if (audit_append(r->audit, &a, &e) != 0) {
 		diag_err(&e);
@@ -85,7 +86,7 @@ report(struct run *r, const struct bundle_report *b)
 	struct buf t = BUF_INIT;
 
 	bundle_report_format(b, &t);
-	diag_escape_lines(&t);	/* SPEC 9: text from the bundle */
+	diag_escape_lines(&t); /* SPEC 9: text from the bundle */
 	if (r->report) {
 		struct ierr e = IERR_INIT;
 
@@ -108,12 +109,12 @@ verify_one(struct run *r, const char *path)
 	int rc, written = 0;
 
 	if ((rc = bundle_verify(r->v, path, &b, &e)) == EXIT_NOINPUT) {
-		diag_err(&e);	/* not a bundle at all: go on */
+		diag_err(&e); /* not a bundle at all: go on */
 		cli_status(&r->status, rc);
 		return 0;
 	}
 	if (rc != 0) {
-		if (rc == EXIT_USAGE)	/* sealed, and no key */
+		if (rc == EXIT_USAGE) /* sealed, and no key */
 			diag_warn("%s (-k KEY, or INTEL_KEY)", e.msg);
 		else
 			diag_err(&e);
@@ -124,10 +125,10 @@ verify_one(struct run *r, const char *path)
 		if (r->report)
 			r->records += b.lines_read;
 		else {
-			if ((rc = bundle_verify_emit(r->v,
-			    output_file(r->out), &e)) != 0) {
-				err_prefix(&e, "%s", r->output ? r->output :
-				    "<stdout>");
+			if ((rc = bundle_verify_emit(
+				 r->v, output_file(r->out), &e)) != 0) {
+				err_prefix(&e, "%s",
+				    r->output ? r->output : "<stdout>");
 				diag_err(&e);
 				cli_status(&r->status, rc);
 				r->out_failed = 1;
@@ -173,7 +174,7 @@ load_keys(struct run *r)
 
 	if (r->nkeys == 0 && (r->passfile != NULL || r->ask)) {
 		diag_warn("--passphrase-file and --ask-passphrase are for a "
-		    "key (-k KEY or INTEL_KEY)");
+			  "key (-k KEY or INTEL_KEY)");
 		return cli_usage(usage_text, 0);
 	}
 	if (r->nkeys == 0)
@@ -191,18 +192,21 @@ load_keys(struct run *r)
 		}
 		kp = keys_party(r->keys[i]);
 		if ((r->ids[i] = keys_x25519_secret(r->keys[i])) == NULL) {
-			diag_warn("%s: the key has no X25519 secret (made before "
+			diag_warn(
+			    "%s: the key has no X25519 secret (made before "
 			    "sealing existed; intel-sign --upgrade-key adds "
-			    "one)", f);
+			    "one)",
+			    f);
 			rc = EXIT_CONFIG;
 		} else if (agreement_party(r->ag, kp) == NULL) {
 			diag_warn("%s: a key of %s, not a party of agreement "
-			    "%s", f, kp, r->ag->id);
+				  "%s",
+			    f, kp, r->ag->id);
 			rc = EXIT_CONFIG;
 		} else if (party != NULL && strcmp(party, kp) != 0) {
 			diag_warn("%s: a key of %s; the keys given (-k) must "
-			    "be of one party, and %s is %s's", f, kp,
-			    r->keyfiles[0], party);
+				  "be of one party, and %s is %s's",
+			    f, kp, r->keyfiles[0], party);
 			rc = cli_usage(usage_text, 0);
 		}
 		party = kp;
@@ -212,8 +216,8 @@ load_keys(struct run *r)
 		return rc;
 	if (r->o.to != NULL && strcmp(r->o.to, party) != 0) {
 		diag_warn("--to %s: the key (-k %s) is %s's, and a sealed "
-		    "bundle is opened for its recipient", r->o.to,
-		    r->keyfiles[0], party);
+			  "bundle is opened for its recipient",
+		    r->o.to, r->keyfiles[0], party);
 		return cli_usage(usage_text, 0);
 	}
 	r->o.to = party;
@@ -246,10 +250,10 @@ setup(struct run *r)
 		return rc;
 	if (r->o.to == NULL)
 		diag_warn("warning: no --to or INTEL_PARTY: the recipient of "
-		    "the bundles is not checked");
+			  "the bundles is not checked");
 	else if (agreement_party(r->ag, r->o.to) == NULL) {
-		diag_warn("--to %s: not a party of agreement %s", r->o.to,
-		    r->ag->id);
+		diag_warn(
+		    "--to %s: not a party of agreement %s", r->o.to, r->ag->id);
 		return EXIT_CONFIG;
 	}
 	if (r->o.from != NULL && agreement_party(r->ag, r->o.from) == NULL) {
@@ -298,8 +302,7 @@ finish(struct run *r)
 	/* -o FILE holds the records of the bundles that verified; it is
 	 * not written at all after a write error, or when bundles failed
 	 * and none verified (with --report it holds the reports). */
-	if (r->out_failed || (r->status != 0 && r->accepted == 0 &&
-	    !r->report))
+	if (r->out_failed || (r->status != 0 && r->accepted == 0 && !r->report))
 		output_abort(r->out);
 	else if (output_close(r->out, &e) != 0) {
 		diag_err(&e);
@@ -324,12 +327,18 @@ finish(struct run *r)
 }
 
 enum {
-	OPT_TO = 256, OPT_FROM, OPT_STATE, OPT_REPORT, OPT_AUDIT,
-	OPT_CHECK_AUDIT, OPT_PASSFILE, OPT_ASK
+	OPT_TO = 256,
+	OPT_FROM,
+	OPT_STATE,
+	OPT_REPORT,
+	OPT_AUDIT,
+	OPT_CHECK_AUDIT,
+	OPT_PASSFILE,
+	OPT_ASK
 };
 
-static const struct option longopts[] = {
-	{ "agreement", required_argument, NULL, 'a' },
+static const struct option longopts[] = { { "agreement", required_argument,
+					      NULL, 'a' },
 	{ "to", required_argument, NULL, OPT_TO },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "state", required_argument, NULL, OPT_STATE },
@@ -338,35 +347,52 @@ static const struct option longopts[] = {
 	{ "check-audit", required_argument, NULL, OPT_CHECK_AUDIT },
 	{ "key", required_argument, NULL, 'k' },
 	{ "passphrase-file", required_argument, NULL, OPT_PASSFILE },
-	{ "ask-passphrase", no_argument, NULL, OPT_ASK },
-	CLI_COMMON_LONGOPTS,
-	{ NULL, 0, NULL, 0 }
-};
+	{ "ask-passphrase", no_argument, NULL, OPT_ASK }, CLI_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 } };
 
 /* Returns -1 to go on, else the status to exit with. */
 static int
 parse_args(struct run *r, int argc, char **argv)
 {
 	const struct cli_common co = { &r->o.jobs, &r->output, &r->quiet,
-	    &r->verbose, usage_text };
+		&r->verbose, usage_text };
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "a:j:k:o:qvh", longopts, NULL)) != -1)
+	while (
+	    (c = getopt_long(argc, argv, "a:j:k:o:qvh", longopts, NULL)) != -1)
 		switch (c) {
-		case 'a': r->agreement = optarg; break;
-		case OPT_TO: r->o.to = optarg; break;
-		case OPT_FROM: r->o.from = optarg; break;
-		case OPT_STATE: r->state = optarg; break;
-		case OPT_REPORT: r->report = 1; break;
-		case OPT_AUDIT: r->audit = optarg; break;
-		case OPT_CHECK_AUDIT: r->check_audit = optarg; break;
+		case 'a':
+			r->agreement = optarg;
+			break;
+		case OPT_TO:
+			r->o.to = optarg;
+			break;
+		case OPT_FROM:
+			r->o.from = optarg;
+			break;
+		case OPT_STATE:
+			r->state = optarg;
+			break;
+		case OPT_REPORT:
+			r->report = 1;
+			break;
+		case OPT_AUDIT:
+			r->audit = optarg;
+			break;
+		case OPT_CHECK_AUDIT:
+			r->check_audit = optarg;
+			break;
 		case 'k':
-			r->keyfiles = xrealloc(r->keyfiles, (r->nkeys + 1) *
-			    sizeof *r->keyfiles);
+			r->keyfiles = xrealloc(
+			    r->keyfiles, (r->nkeys + 1) * sizeof *r->keyfiles);
 			r->keyfiles[r->nkeys++] = optarg;
 			break;
-		case OPT_PASSFILE: r->passfile = optarg; break;
-		case OPT_ASK: r->ask = 1; break;
+		case OPT_PASSFILE:
+			r->passfile = optarg;
+			break;
+		case OPT_ASK:
+			r->ask = 1;
+			break;
 		default:
 			if ((rc = cli_common_option(c, optarg, &co)) >= 0)
 				return rc;
@@ -394,9 +420,10 @@ main(int argc, char **argv)
 	}
 	/* No FILE: the bundle is standard input, which is an input too. */
 	if (output_distinct((const char *[]){ r.output, r.audit }, NULL,
-	    r.audit ? 2 : 1, optind == argc ? (const char *[]){ NULL } :
-	    (const char *const *)argv + optind,
-	    optind == argc ? 1 : (size_t)(argc - optind), &e) != 0) {
+		r.audit ? 2 : 1,
+		optind == argc ? (const char *[]){ NULL }
+			       : (const char *const *)argv + optind,
+		optind == argc ? 1 : (size_t)(argc - optind), &e) != 0) {
 		diag_err(&e);
 		rc = EXIT_USAGE;
 		goto early;

@@ -8,8 +8,12 @@
 
 const struct action_def action_defs[AG_NACTIONS] = {
 #define ACTION_DEF(e, nm, lo, hi, an, wd, ea, fn) \
-	[AG_##e] = { .name = nm, .argmin = lo, .argmax = hi, .argname = an, \
-	    .word = wd, .each = ea },
+	[AG_##e] = { .name = nm, \
+		.argmin = lo, \
+		.argmax = hi, \
+		.argname = an, \
+		.word = wd, \
+		.each = ea },
 	ACTION_TABLE(ACTION_DEF)
 #undef ACTION_DEF
 };
@@ -49,8 +53,9 @@ action_parse(const char *s, enum ag_action *act, int *arg)
 			continue;
 		if (d->argmin < 0 && s[n] != '\0')
 			continue;
-		if (d->argmin >= 0 && (s[n] != ':' || parse_arg(s + n + 1,
-		    d->argmin, d->argmax, arg) != 0))
+		if (d->argmin >= 0 &&
+		    (s[n] != ':' ||
+			parse_arg(s + n + 1, d->argmin, d->argmax, arg) != 0))
 			continue;
 		*act = (enum ag_action)i;
 		return 0;
@@ -80,11 +85,11 @@ action_list(char *out, size_t len)
 	for (int i = 0; i < AG_NACTIONS && o < len; i++) {
 		d = &action_defs[i];
 		if (d->argmin < 0)
-			n = snprintf(out + o, len - o, "%s%s", i ? ", " : "",
-			    d->name);
+			n = snprintf(
+			    out + o, len - o, "%s%s", i ? ", " : "", d->name);
 		else if (d->argname != NULL)
-			n = snprintf(out + o, len - o, "%s%s:%s",
-			    i ? ", " : "", d->name, d->argname);
+			n = snprintf(out + o, len - o, "%s%s:%s", i ? ", " : "",
+			    d->name, d->argname);
 		else
 			n = snprintf(out + o, len - o, "%s%s:%d to %s:%d",
 			    i ? ", " : "", d->name, d->argmin, d->name,

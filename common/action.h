@@ -43,15 +43,15 @@ enum ag_action {
 #define ACTION_ENUM(e, name, lo, hi, argname, word, each, fn) AG_##e,
 	ACTION_TABLE(ACTION_ENUM)
 #undef ACTION_ENUM
-	AG_NACTIONS
+	    AG_NACTIONS
 };
 
 struct action_def {
 	const char *name;
-	int argmin;		/* -1: no argument */
+	int argmin; /* -1: no argument */
 	int argmax;
 	const char *argname;
-	const char *word;	/* NULL: not counted */
+	const char *word; /* NULL: not counted */
 	int each;
 };
 

@@ -13,13 +13,13 @@
 #include "exitcodes.h"
 #include "secmem.h"
 
-#define CT_CHUNK	(AGE_CHUNK + CRYPTO_AEAD_TAG_LEN)
-#define NONCE_LEN	16		/* the payload nonce */
-#define BODY_LEN	(AGE_FILE_KEY_LEN + CRYPTO_AEAD_TAG_LEN)
-#define LINE_COLS	64		/* base64 characters per body line */
-#define X25519_INFO	"age-encryption.org/v1/X25519"
-#define RECIPIENT_HRP	"age"
-#define IDENTITY_HRP	"age-secret-key-"
+#define CT_CHUNK (AGE_CHUNK + CRYPTO_AEAD_TAG_LEN)
+#define NONCE_LEN 16 /* the payload nonce */
+#define BODY_LEN (AGE_FILE_KEY_LEN + CRYPTO_AEAD_TAG_LEN)
+#define LINE_COLS 64 /* base64 characters per body line */
+#define X25519_INFO "age-encryption.org/v1/X25519"
+#define RECIPIENT_HRP "age"
+#define IDENTITY_HRP "age-secret-key-"
 
 /* Everything secret, in one block of secure memory. */
 struct age_keys {
@@ -116,8 +116,8 @@ b64_char(int c)
  * out (outsize bytes); -1 when they are not.
  */
 static int
-b64_decode_line(const char *s, size_t len, unsigned char *out,
-    size_t outsize, size_t *outlen)
+b64_decode_line(const char *s, size_t len, unsigned char *out, size_t outsize,
+    size_t *outlen)
 {
 	char tmp[LINE_COLS + 4];
 	unsigned char dec[BASE64_DECODED_MAX(LINE_COLS + 4)];
@@ -148,40 +148,40 @@ b64_decode_line(const char *s, size_t len, unsigned char *out,
  */
 
 int
-age_recipient_parse(const char *s, size_t len, unsigned char pub[32],
-    struct ierr *e)
+age_recipient_parse(
+    const char *s, size_t len, unsigned char pub[32], struct ierr *e)
 {
 	char hrp[sizeof IDENTITY_HRP];
 	const char *why = NULL;
 	size_t n;
 
 	if (bech32_decode(s, len, hrp, sizeof hrp, pub, 32, &n, &why) != 0)
-		return err_set(e, EXIT_CONFIG,
-		    "age recipient does not decode: %s", why);
+		return err_set(
+		    e, EXIT_CONFIG, "age recipient does not decode: %s", why);
 	if (strcmp(hrp, RECIPIENT_HRP) != 0)
 		return err_set(e, EXIT_CONFIG,
 		    "not an age X25519 recipient (it should start with age1)");
 	if (n != 32)
-		return err_set(e, EXIT_CONFIG,
-		    "age recipient of %zu bytes, not 32", n);
+		return err_set(
+		    e, EXIT_CONFIG, "age recipient of %zu bytes, not 32", n);
 	if (!crypto_x25519_public_check(pub))
-		return err_set(e, EXIT_CONFIG,
-		    "age recipient is a key of small order");
+		return err_set(
+		    e, EXIT_CONFIG, "age recipient is a key of small order");
 	return 0;
 }
 
 void
-age_recipient_format(const unsigned char pub[32],
-    char out[AGE_RECIPIENT_LEN + 1])
+age_recipient_format(
+    const unsigned char pub[32], char out[AGE_RECIPIENT_LEN + 1])
 {
-	if (bech32_encode(RECIPIENT_HRP, pub, 32, out, AGE_RECIPIENT_LEN + 1)
-	    != AGE_RECIPIENT_LEN)
+	if (bech32_encode(RECIPIENT_HRP, pub, 32, out, AGE_RECIPIENT_LEN + 1) !=
+	    AGE_RECIPIENT_LEN)
 		abort();
 }
 
 int
-age_identity_parse(const char *s, size_t len, unsigned char *secret,
-    struct ierr *e)
+age_identity_parse(
+    const char *s, size_t len, unsigned char *secret, struct ierr *e)
 {
 	char hrp[sizeof IDENTITY_HRP];
 	const char *why = NULL;
@@ -190,14 +190,15 @@ age_identity_parse(const char *s, size_t len, unsigned char *secret,
 
 	rc = bech32_decode(s, len, hrp, sizeof hrp, secret, 32, &n, &why);
 	if (rc != 0)
-		err_set(e, EXIT_CONFIG, "age identity does not decode: %s",
-		    why);
+		err_set(
+		    e, EXIT_CONFIG, "age identity does not decode: %s", why);
 	else if (strcmp(hrp, IDENTITY_HRP) != 0)
-		rc = err_set(e, EXIT_CONFIG, "not an age X25519 identity "
+		rc = err_set(e, EXIT_CONFIG,
+		    "not an age X25519 identity "
 		    "(it should start with AGE-SECRET-KEY-1)");
 	else if (n != 32)
-		rc = err_set(e, EXIT_CONFIG,
-		    "age identity of %zu bytes, not 32", n);
+		rc = err_set(
+		    e, EXIT_CONFIG, "age identity of %zu bytes, not 32", n);
 	if (rc != 0) {
 		secmem_wipe(secret, 32);
 		return EXIT_CONFIG;
@@ -210,8 +211,8 @@ age_identity_format(const unsigned char *secret, char *out)
 {
 	size_t i;
 
-	if (bech32_encode(IDENTITY_HRP, secret, 32, out, AGE_IDENTITY_LEN + 1)
-	    != AGE_IDENTITY_LEN)
+	if (bech32_encode(IDENTITY_HRP, secret, 32, out,
+		AGE_IDENTITY_LEN + 1) != AGE_IDENTITY_LEN)
 		abort();
 	for (i = 0; i < AGE_IDENTITY_LEN; i++)
 		if (out[i] >= 'a' && out[i] <= 'z')
@@ -226,8 +227,8 @@ struct age_writer {
 	age_sink_fn sink;
 	void *arg;
 	struct age_keys *k;
-	unsigned char *pt;		/* AGE_CHUNK bytes of plain text */
-	unsigned char *ct;		/* CT_CHUNK bytes of cipher text */
+	unsigned char *pt; /* AGE_CHUNK bytes of plain text */
+	unsigned char *ct; /* CT_CHUNK bytes of cipher text */
 	size_t have;
 	uint64_t counter;
 	int done, failed;
@@ -268,8 +269,9 @@ age_writer_new(const unsigned char (*recipients)[32], size_t n,
 	int rc = 0;
 
 	if (n == 0 || n > AGE_STANZAS_MAX) {
-		err_set(e, EXIT_DATAERR, "age needs 1 to %d recipients, not %zu",
-		    AGE_STANZAS_MAX, n);
+		err_set(e, EXIT_DATAERR,
+		    "age needs 1 to %d recipients, not %zu", AGE_STANZAS_MAX,
+		    n);
 		return NULL;
 	}
 	for (i = 0; i < n; i++)
@@ -291,15 +293,15 @@ age_writer_new(const unsigned char (*recipients)[32], size_t n,
 	if (rc == 0) {
 		buf_add(&h, "---", 3);
 		file_key_derive(w->k, NULL, 0, "header", w->k->mac_key);
-		crypto_hmac_sha256_once(w->k->mac_key, 32, h.data, h.len,
-		    w->k->mac);
+		crypto_hmac_sha256_once(
+		    w->k->mac_key, 32, h.data, h.len, w->k->mac);
 		buf_add(&h, " ", 1);
 		b64_append(&h, w->k->mac, 32);
 		buf_add(&h, "\n", 1);
 		crypto_random(nonce, sizeof nonce);
 		buf_add(&h, nonce, sizeof nonce);
-		file_key_derive(w->k, nonce, sizeof nonce, "payload",
-		    w->k->payload_key);
+		file_key_derive(
+		    w->k, nonce, sizeof nonce, "payload", w->k->payload_key);
 		rc = sink(arg, h.data, h.len, e);
 	}
 	buf_free(&h);
@@ -330,8 +332,7 @@ writer_flush(struct age_writer *w, int last, struct ierr *e)
 }
 
 int
-age_writer_write(struct age_writer *w, const void *p, size_t n,
-    struct ierr *e)
+age_writer_write(struct age_writer *w, const void *p, size_t n, struct ierr *e)
 {
 	const unsigned char *s = p;
 	size_t take;
@@ -388,19 +389,19 @@ age_writer_free(struct age_writer *w)
 enum rstate { R_NEW, R_OPEN, R_TRAILING, R_TRUNCATED, R_DONE, R_FAILED };
 
 struct stanza {
-	size_t type, typelen;	/* offsets into the header */
-	size_t arg, arglen;	/* the first argument after the type */
-	size_t nargs;		/* arguments, the type included */
-	size_t body, bodyend;	/* the body lines */
+	size_t type, typelen; /* offsets into the header */
+	size_t arg, arglen;   /* the first argument after the type */
+	size_t nargs;	      /* arguments, the type included */
+	size_t body, bodyend; /* the body lines */
 };
 
 struct age_reader {
 	age_source_fn source;
 	void *arg;
-	unsigned char *buf;	/* CT_CHUNK + 1 bytes read ahead */
+	unsigned char *buf; /* CT_CHUNK + 1 bytes read ahead */
 	size_t len;
 	int eof;
-	unsigned char *pt;	/* AGE_CHUNK bytes of plain text */
+	unsigned char *pt; /* AGE_CHUNK bytes of plain text */
 	struct age_keys *k;
 	uint64_t counter;
 	size_t stanzas, which;
@@ -454,8 +455,8 @@ age_reader_free(struct age_reader *r)
 
 ATTR_PRINTF(4, 5)
 static int
-fail(struct age_reader *r, enum age_status st, struct ierr *e,
-    const char *fmt, ...)
+fail(struct age_reader *r, enum age_status st, struct ierr *e, const char *fmt,
+    ...)
 {
 	va_list ap;
 
@@ -474,7 +475,8 @@ fill(struct age_reader *r, struct ierr *e)
 	long n;
 
 	while (r->len < CT_CHUNK + 1 && !r->eof) {
-		n = r->source(r->arg, r->buf + r->len, CT_CHUNK + 1 - r->len, e);
+		n = r->source(
+		    r->arg, r->buf + r->len, CT_CHUNK + 1 - r->len, e);
 		if (n < 0) {
 			r->status = AGE_IO;
 			r->state = R_FAILED;
@@ -525,17 +527,20 @@ parse_args(struct age_reader *r, struct stanza *s, size_t pos, size_t end,
 	size_t a, b;
 
 	s->nargs = 0;
-	for (a = pos + 3; ; a = b + 1) {
+	for (a = pos + 3;; a = b + 1) {
 		for (b = a; b < end && h[b] != ' '; b++)
 			;
 		if (b == a)
-			return fail(r, AGE_HEADER, e, "header line %lu: %s", line,
-			    s->nargs == 0 ? "stanza without a type" :
-			    "empty stanza argument");
+			return fail(r, AGE_HEADER, e, "header line %lu: %s",
+			    line,
+			    s->nargs == 0 ? "stanza without a type"
+					  : "empty stanza argument");
 		if (!vchar_only(h + a, b - a))
-			return fail(r, AGE_HEADER, e, "header line %lu: "
+			return fail(r, AGE_HEADER, e,
+			    "header line %lu: "
 			    "stanza argument with a character outside "
-			    "33..126", line);
+			    "33..126",
+			    line);
 		if (s->nargs == 0) {
 			s->type = a;
 			s->typelen = b - a;
@@ -568,16 +573,20 @@ parse_body(struct age_reader *r, size_t pos, size_t macline,
 	for (;;) {
 		(*line)++;
 		if (pos >= macline) {
-			fail(r, AGE_HEADER, e, "header line %lu: stanza body "
-			    "without its final short line", *line);
+			fail(r, AGE_HEADER, e,
+			    "header line %lu: stanza body "
+			    "without its final short line",
+			    *line);
 			return 0;
 		}
 		end = line_end(h, pos, macline);
 		if (end - pos > LINE_COLS ||
 		    b64_decode_line((const char *)h + pos, end - pos, dec,
-		    sizeof dec, &n) != 0) {
-			fail(r, AGE_HEADER, e, "header line %lu: stanza body "
-			    "is not canonical base64 in lines of 64", *line);
+			sizeof dec, &n) != 0) {
+			fail(r, AGE_HEADER, e,
+			    "header line %lu: stanza body "
+			    "is not canonical base64 in lines of 64",
+			    *line);
 			return 0;
 		}
 		if (out != NULL && *total < outsize)
@@ -598,7 +607,7 @@ parse_body(struct age_reader *r, size_t pos, size_t macline,
 struct xstanza {
 	unsigned char share[32];
 	unsigned char body[BODY_LEN];
-	size_t index;		/* among all stanzas, from 1 */
+	size_t index; /* among all stanzas, from 1 */
 };
 
 static int
@@ -616,42 +625,52 @@ parse_stanzas(struct age_reader *r, size_t first, size_t macline,
 		line++;
 		end = line_end(h, pos, macline);
 		if (end - pos < 3 || memcmp(h + pos, "-> ", 3) != 0)
-			return fail(r, AGE_HEADER, e, "header line %lu: "
+			return fail(r, AGE_HEADER, e,
+			    "header line %lu: "
 			    "expected a stanza (-> ) or the MAC line (--- )",
 			    line);
 		if (++r->stanzas > AGE_STANZAS_MAX)
-			return fail(r, AGE_HEADER, e, "header with more than "
-			    "%d stanzas", AGE_STANZAS_MAX);
+			return fail(r, AGE_HEADER, e,
+			    "header with more than "
+			    "%d stanzas",
+			    AGE_STANZAS_MAX);
 		if (parse_args(r, &s, pos, end, line, e) != 0)
 			return e->status;
 		if (is_word(h, s.type, s.typelen, "scrypt"))
-			return fail(r, AGE_UNSUPPORTED, e, "header line %lu: "
-			    "passphrase (scrypt) stanzas are refused", line);
+			return fail(r, AGE_UNSUPPORTED, e,
+			    "header line %lu: "
+			    "passphrase (scrypt) stanzas are refused",
+			    line);
 		if (!is_word(h, s.type, s.typelen, "X25519")) {
 			/* Another type: checked as a stanza, then skipped. */
-			pos = parse_body(r, end + 1, macline, &line, NULL, 0,
-			    &total, e);
+			pos = parse_body(
+			    r, end + 1, macline, &line, NULL, 0, &total, e);
 			if (pos == 0)
 				return e->status;
 			continue;
 		}
 		if (s.nargs != 2)
-			return fail(r, AGE_HEADER, e, "header line %lu: X25519 "
-			    "stanza with %zu arguments, not 1", line,
-			    s.nargs - 1);
+			return fail(r, AGE_HEADER, e,
+			    "header line %lu: X25519 "
+			    "stanza with %zu arguments, not 1",
+			    line, s.nargs - 1);
 		if (s.arglen > LINE_COLS ||
 		    b64_decode_line((const char *)h + s.arg, s.arglen, share,
-		    sizeof share, &n) != 0 || n != 32)
-			return fail(r, AGE_HEADER, e, "header line %lu: X25519 "
-			    "share is not 32 bytes in canonical base64", line);
-		pos = parse_body(r, end + 1, macline, &line, body, sizeof body,
-		    &total, e);
+			sizeof share, &n) != 0 ||
+		    n != 32)
+			return fail(r, AGE_HEADER, e,
+			    "header line %lu: X25519 "
+			    "share is not 32 bytes in canonical base64",
+			    line);
+		pos = parse_body(
+		    r, end + 1, macline, &line, body, sizeof body, &total, e);
 		if (pos == 0)
 			return e->status;
 		if (total != BODY_LEN)
-			return fail(r, AGE_HEADER, e, "header line %lu: X25519 "
-			    "stanza body of %zu bytes, not %d", line, total,
-			    BODY_LEN);
+			return fail(r, AGE_HEADER, e,
+			    "header line %lu: X25519 "
+			    "stanza body of %zu bytes, not %d",
+			    line, total, BODY_LEN);
 		memcpy(x[*nx].share, share, 32);
 		memcpy(x[*nx].body, body, BODY_LEN);
 		x[*nx].index = r->stanzas;
@@ -671,15 +690,16 @@ unwrap(struct age_reader *r, const struct xstanza *x, size_t nx,
 
 	for (i = 0; i < nx; i++) {
 		for (j = 0; j < nids; j++) {
-			if (crypto_x25519(ids[j], x[i].share, r->k->shared,
-			    &ignore) != 0)
-				return fail(r, AGE_HEADER, e, "stanza %zu: "
+			if (crypto_x25519(
+				ids[j], x[i].share, r->k->shared, &ignore) != 0)
+				return fail(r, AGE_HEADER, e,
+				    "stanza %zu: "
 				    "X25519 share of small order",
 				    x[i].index);
 			wrap_key(r->k, x[i].share, pubs[j]);
 			if (crypto_aead_open(r->k->wrap, zero_nonce,
-			    sizeof zero_nonce, NULL, 0, x[i].body, BODY_LEN,
-			    r->k->file_key, &ignore) == 0) {
+				sizeof zero_nonce, NULL, 0, x[i].body, BODY_LEN,
+				r->k->file_key, &ignore) == 0) {
 				r->which = j;
 				return 0;
 			}
@@ -700,8 +720,9 @@ check_first_line(struct age_reader *r, size_t *first, struct ierr *e)
 	size_t end, i, n;
 
 	end = line_end(h, 0, lim);
-	for (i = 0; i < lim && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' ||
-	    h[i] == '\n'); i++)
+	for (i = 0; i < lim &&
+	     (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n');
+	     i++)
 		;
 	if (lim - i >= sizeof armor - 1 &&
 	    memcmp(h + i, armor, sizeof armor - 1) == 0)
@@ -713,15 +734,17 @@ check_first_line(struct age_reader *r, size_t *first, struct ierr *e)
 	if (memcmp(h, AGE_VERSION_LINE, lim < n ? lim : n) != 0 ||
 	    (end != lim && end != n)) {
 		if (lim >= 19 && memcmp(h, "age-encryption.org/", 19) == 0)
-			return fail(r, AGE_HEADER, e, "header line 1: "
+			return fail(r, AGE_HEADER, e,
+			    "header line 1: "
 			    "unsupported age version");
-		return fail(r, AGE_HEADER, e, "header line 1: not an age "
+		return fail(r, AGE_HEADER, e,
+		    "header line 1: not an age "
 		    "file (no " AGE_VERSION_LINE " line)");
 	}
 	if (end == lim)
 		return fail(r, AGE_HEADER, e, "header line 1: %s",
-		    lim == AGE_HEADER_MAX ? "header over 64 KiB" :
-		    "truncated header");
+		    lim == AGE_HEADER_MAX ? "header over 64 KiB"
+					  : "truncated header");
 	*first = end + 1;
 	return 0;
 }
@@ -729,19 +752,20 @@ check_first_line(struct age_reader *r, size_t *first, struct ierr *e)
 /* Finds the MAC line ("---"); *macline its start, *hlen the header's
  * length with its newline. */
 static int
-find_mac_line(struct age_reader *r, size_t first, size_t *macline,
-    size_t *hlen, struct ierr *e)
+find_mac_line(struct age_reader *r, size_t first, size_t *macline, size_t *hlen,
+    struct ierr *e)
 {
 	const unsigned char *h = r->buf;
 	size_t lim = r->len < AGE_HEADER_MAX ? r->len : AGE_HEADER_MAX;
 	size_t pos, end;
 
-	for (pos = first; ; pos = end + 1) {
+	for (pos = first;; pos = end + 1) {
 		end = line_end(h, pos, lim);
 		if (end == lim)
 			return fail(r, AGE_HEADER, e, "%s",
-			    lim == AGE_HEADER_MAX ? "header over 64 KiB" :
-			    "truncated header (no MAC line)");
+			    lim == AGE_HEADER_MAX
+				? "header over 64 KiB"
+				: "truncated header (no MAC line)");
 		if (end - pos >= 3 && memcmp(h + pos, "---", 3) == 0)
 			break;
 	}
@@ -755,7 +779,7 @@ age_reader_open(struct age_reader *r, const unsigned char *const *ids,
     size_t nids, struct ierr *e)
 {
 	struct xstanza *x = NULL;
-	unsigned char (*pubs)[32] = NULL;
+	unsigned char(*pubs)[32] = NULL;
 	unsigned char mac[32], nonce[NONCE_LEN];
 	size_t first = 0, macline = 0, hlen = 0, nx = 0, n, i;
 	int rc;
@@ -770,8 +794,10 @@ age_reader_open(struct age_reader *r, const unsigned char *const *ids,
 	/* The MAC line: "--- " and 43 characters, nothing else. */
 	if (hlen - 1 - macline != 4 + 43 || r->buf[macline + 3] != ' ' ||
 	    b64_decode_line((const char *)r->buf + macline + 4, 43, mac,
-	    sizeof mac, &n) != 0 || n != 32) {
-		return fail(r, AGE_HEADER, e, "header MAC line is not \"--- \" "
+		sizeof mac, &n) != 0 ||
+	    n != 32) {
+		return fail(r, AGE_HEADER, e,
+		    "header MAC line is not \"--- \" "
 		    "and 32 bytes in canonical base64");
 	}
 	x = xcalloc(AGE_STANZAS_MAX, sizeof *x);
@@ -781,23 +807,25 @@ age_reader_open(struct age_reader *r, const unsigned char *const *ids,
 	pubs = xcalloc(nids ? nids : 1, sizeof *pubs);
 	for (i = 0; i < nids; i++)
 		if (crypto_x25519_public(ids[i], pubs[i], e) != 0) {
-			rc = fail(r, AGE_NO_MATCH, e, "identity %zu unusable",
-			    i + 1);
+			rc = fail(
+			    r, AGE_NO_MATCH, e, "identity %zu unusable", i + 1);
 			goto out;
 		}
-	if ((rc = unwrap(r, x, nx, ids, (const unsigned char (*)[32])pubs,
-	    nids, e)) != 0)
+	if ((rc = unwrap(r, x, nx, ids, (const unsigned char(*)[32])pubs, nids,
+		 e)) != 0)
 		goto out;
 	file_key_derive(r->k, NULL, 0, "header", r->k->mac_key);
-	crypto_hmac_sha256_once(r->k->mac_key, 32, r->buf, macline + 3,
-	    r->k->mac);
+	crypto_hmac_sha256_once(
+	    r->k->mac_key, 32, r->buf, macline + 3, r->k->mac);
 	if (!crypto_memeq(r->k->mac, mac, 32)) {
-		rc = fail(r, AGE_HMAC, e, "header MAC does not match "
+		rc = fail(r, AGE_HMAC, e,
+		    "header MAC does not match "
 		    "(changed header)");
 		goto out;
 	}
 	if (r->len - hlen < NONCE_LEN) {
-		rc = fail(r, AGE_HEADER, e, "truncated: no payload nonce "
+		rc = fail(r, AGE_HEADER, e,
+		    "truncated: no payload nonce "
 		    "after the header");
 		goto out;
 	}
@@ -819,8 +847,8 @@ chunk_open(struct age_reader *r, size_t ctlen, int last)
 	struct ierr ignore = IERR_INIT;
 
 	chunk_nonce(r->counter, last, nonce);
-	return crypto_aead_open(r->k->payload_key, nonce, sizeof nonce, NULL,
-	    0, r->buf, ctlen, r->pt, &ignore);
+	return crypto_aead_open(r->k->payload_key, nonce, sizeof nonce, NULL, 0,
+	    r->buf, ctlen, r->pt, &ignore);
 }
 
 int
@@ -841,8 +869,10 @@ age_reader_next(struct age_reader *r, const unsigned char **p, size_t *n,
 		*last = 1;
 		return 0;
 	case R_TRAILING:
-		return fail(r, AGE_PAYLOAD, e, "trailing data after the last "
-		    "chunk (chunk %llu)", (unsigned long long)r->counter);
+		return fail(r, AGE_PAYLOAD, e,
+		    "trailing data after the last "
+		    "chunk (chunk %llu)",
+		    (unsigned long long)r->counter);
 	case R_TRUNCATED:
 		return fail(r, AGE_PAYLOAD, e, "truncated after chunk %llu",
 		    (unsigned long long)r->counter);
@@ -852,16 +882,19 @@ age_reader_next(struct age_reader *r, const unsigned char **p, size_t *n,
 	}
 	if ((rc = fill(r, e)) != 0)
 		return rc;
-	c = (unsigned long long)r->counter + 1;		/* from 1 */
+	c = (unsigned long long)r->counter + 1; /* from 1 */
 	if (r->len == 0)
 		return fail(r, AGE_PAYLOAD, e, "truncated: no payload chunk");
 	if (r->len <= CT_CHUNK) {
 		/* The source ended: this is the last chunk. */
 		if (r->len < CRYPTO_AEAD_TAG_LEN)
-			return fail(r, AGE_PAYLOAD, e, "chunk %llu: truncated "
-			    "(%zu bytes)", c, r->len);
+			return fail(r, AGE_PAYLOAD, e,
+			    "chunk %llu: truncated "
+			    "(%zu bytes)",
+			    c, r->len);
 		if (chunk_open(r, r->len, 1) != 0) {
-			if (r->len == CT_CHUNK && chunk_open(r, r->len, 0) == 0) {
+			if (r->len == CT_CHUNK &&
+			    chunk_open(r, r->len, 0) == 0) {
 				/*
 				 * A full chunk, authentic and not the last,
 				 * then the end: released like every chunk
@@ -874,12 +907,16 @@ age_reader_next(struct age_reader *r, const unsigned char **p, size_t *n,
 				r->state = R_TRUNCATED;
 				return 0;
 			}
-			return fail(r, AGE_PAYLOAD, e, "chunk %llu: "
-			    "authentication failed (changed, or truncated)", c);
+			return fail(r, AGE_PAYLOAD, e,
+			    "chunk %llu: "
+			    "authentication failed (changed, or truncated)",
+			    c);
 		}
 		if (r->len == CRYPTO_AEAD_TAG_LEN && r->counter > 0)
-			return fail(r, AGE_PAYLOAD, e, "chunk %llu: empty last "
-			    "chunk", c);
+			return fail(r, AGE_PAYLOAD, e,
+			    "chunk %llu: empty last "
+			    "chunk",
+			    c);
 		*n = r->len - CRYPTO_AEAD_TAG_LEN;
 		*last = 1;
 		r->len = 0;
@@ -890,8 +927,10 @@ age_reader_next(struct age_reader *r, const unsigned char **p, size_t *n,
 	ctlen = CT_CHUNK;
 	if (chunk_open(r, ctlen, 0) != 0) {
 		if (chunk_open(r, ctlen, 1) != 0)
-			return fail(r, AGE_PAYLOAD, e, "chunk %llu: "
-			    "authentication failed (changed data)", c);
+			return fail(r, AGE_PAYLOAD, e,
+			    "chunk %llu: "
+			    "authentication failed (changed data)",
+			    c);
 		r->state = R_TRAILING;
 	}
 	*n = AGE_CHUNK;
@@ -902,9 +941,8 @@ age_reader_next(struct age_reader *r, const unsigned char **p, size_t *n,
 }
 
 int
-age_decrypt(age_source_fn source, void *sarg,
-    const unsigned char *const *ids, size_t nids, age_sink_fn sink,
-    void *karg, size_t *which, struct ierr *e)
+age_decrypt(age_source_fn source, void *sarg, const unsigned char *const *ids,
+    size_t nids, age_sink_fn sink, void *karg, size_t *which, struct ierr *e)
 {
 	struct age_reader *r;
 	const unsigned char *p;

@@ -41,15 +41,15 @@
 
 #include "err.h"
 
-#define AGE_VERSION_LINE	"age-encryption.org/v1"
-#define AGE_CHUNK		65536	/* plain text bytes per chunk */
-#define AGE_HEADER_MAX		65536	/* bytes, MAC line included */
-#define AGE_STANZAS_MAX		64
-#define AGE_FILE_KEY_LEN	16
-#define AGE_KEY_LEN		32	/* X25519 secrets and public keys */
+#define AGE_VERSION_LINE "age-encryption.org/v1"
+#define AGE_CHUNK 65536	     /* plain text bytes per chunk */
+#define AGE_HEADER_MAX 65536 /* bytes, MAC line included */
+#define AGE_STANZAS_MAX 64
+#define AGE_FILE_KEY_LEN 16
+#define AGE_KEY_LEN 32 /* X25519 secrets and public keys */
 /* "age1" + Bech32 of 32 bytes; "AGE-SECRET-KEY-1" + the same. */
-#define AGE_RECIPIENT_LEN	62
-#define AGE_IDENTITY_LEN	74
+#define AGE_RECIPIENT_LEN 62
+#define AGE_IDENTITY_LEN 74
 
 /*
  * Recipient and identity strings.  age_recipient_parse() decodes an
@@ -61,29 +61,27 @@
  * NUL: a recipient in lower case, an identity in upper case as age-keygen
  * writes it (out holds a secret: put it in secure memory).
  */
-int age_recipient_parse(const char *s, size_t len, unsigned char pub[32],
-    struct ierr *e);
-void age_recipient_format(const unsigned char pub[32],
-    char out[AGE_RECIPIENT_LEN + 1]);
-int age_identity_parse(const char *s, size_t len, unsigned char *secret,
-    struct ierr *e);
+int age_recipient_parse(
+    const char *s, size_t len, unsigned char pub[32], struct ierr *e);
+void age_recipient_format(
+    const unsigned char pub[32], char out[AGE_RECIPIENT_LEN + 1]);
+int age_identity_parse(
+    const char *s, size_t len, unsigned char *secret, struct ierr *e);
 void age_identity_format(const unsigned char *secret, char *out);
 
 /* The sink of a writer: writes all n bytes or returns an exit status. */
-typedef int (*age_sink_fn)(void *arg, const void *p, size_t n,
-    struct ierr *e);
+typedef int (*age_sink_fn)(void *arg, const void *p, size_t n, struct ierr *e);
 /* The source of a reader: up to n bytes into buf; returns how many, 0 at
  * the end, or -1 with e filled. */
-typedef long (*age_source_fn)(void *arg, void *buf, size_t n,
-    struct ierr *e);
+typedef long (*age_source_fn)(void *arg, void *buf, size_t n, struct ierr *e);
 
 struct age_writer;
 /* recipients: n X25519 public keys (1 to AGE_STANZAS_MAX); a key of small
  * order is refused (EXIT_DATAERR).  Writes the header.  NULL on failure. */
 struct age_writer *age_writer_new(const unsigned char (*recipients)[32],
     size_t n, age_sink_fn sink, void *arg, struct ierr *e);
-int age_writer_write(struct age_writer *w, const void *p, size_t n,
-    struct ierr *e);
+int
+age_writer_write(struct age_writer *w, const void *p, size_t n, struct ierr *e);
 /* Writes the last chunk; after it only age_writer_free() is allowed. */
 int age_writer_finish(struct age_writer *w, struct ierr *e);
 /* Wipes and frees (NULL allowed).  Unfinished output is incomplete and
@@ -92,13 +90,13 @@ void age_writer_free(struct age_writer *w);
 
 /* The class of a reader's failure, as the C2SP test vectors name them. */
 enum age_status {
-	AGE_OK,			/* nothing failed (yet) */
-	AGE_HEADER,		/* header failure: syntax, limits, bad share */
-	AGE_NO_MATCH,		/* no stanza opens with the given identities */
-	AGE_HMAC,		/* header MAC does not match */
-	AGE_PAYLOAD,		/* a chunk, truncation, trailing data */
-	AGE_UNSUPPORTED,	/* ASCII armor or a passphrase (scrypt) stanza */
-	AGE_IO			/* the source failed */
+	AGE_OK,		 /* nothing failed (yet) */
+	AGE_HEADER,	 /* header failure: syntax, limits, bad share */
+	AGE_NO_MATCH,	 /* no stanza opens with the given identities */
+	AGE_HMAC,	 /* header MAC does not match */
+	AGE_PAYLOAD,	 /* a chunk, truncation, trailing data */
+	AGE_UNSUPPORTED, /* ASCII armor or a passphrase (scrypt) stanza */
+	AGE_IO		 /* the source failed */
 };
 
 struct age_reader;
@@ -121,8 +119,8 @@ enum age_status age_reader_status(const struct age_reader *r);
  * more bytes is handed out with *last clear, and the next call fails with
  * "trailing data after the last chunk".  0 or an exit status.
  */
-int age_reader_next(struct age_reader *r, const unsigned char **p,
-    size_t *n, int *last, struct ierr *e);
+int age_reader_next(struct age_reader *r, const unsigned char **p, size_t *n,
+    int *last, struct ierr *e);
 /* Wipes and frees (NULL allowed). */
 void age_reader_free(struct age_reader *r);
 
@@ -131,8 +129,8 @@ void age_reader_free(struct age_reader *r);
  * sink gets each chunk only after it authenticated.  *which (may be NULL)
  * receives the index of the identity that opened it.
  */
-int age_decrypt(age_source_fn source, void *sarg,
-    const unsigned char *const *ids, size_t nids, age_sink_fn sink,
-    void *karg, size_t *which, struct ierr *e);
+int
+age_decrypt(age_source_fn source, void *sarg, const unsigned char *const *ids,
+    size_t nids, age_sink_fn sink, void *karg, size_t *which, struct ierr *e);
 
 #endif

@@ -24,12 +24,12 @@ party_code_ok(const char *s)
 	const char *p;
 
 	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-	    (*s >= '0' && *s <= '9')))
+		(*s >= '0' && *s <= '9')))
 		return 0;
 	for (p = s; *p != '\0'; p++)
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
-		    *p == '-'))
+			(*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+			*p == '-'))
 			return 0;
 	return p - s <= 64;
 }
@@ -64,8 +64,9 @@ first_twice(struct keyent *v, size_t n, const struct keyent **first)
 		    (best == NULL || v[i].order < best->order)) {
 			best = &v[i];
 			*first = best - 1;
-			while (*first > v && memcmp((*first)[-1].cmp,
-			    best->cmp, sizeof v->cmp) == 0)
+			while (*first > v &&
+			    memcmp((*first)[-1].cmp, best->cmp,
+				sizeof v->cmp) == 0)
 				(*first)--;
 		}
 	return best;
@@ -85,13 +86,14 @@ check_keys_unique(struct ld *l)
 	code = ag_q(l, l->a->parties[first->party].code);
 	if (memcmp(first->key, best->key, AG_KEY_LEN) != 0) {
 		crypto_key_id(best->key, id);
-		return ag_lerr(l, best->n, "key id %s is already that of "
-		    "another key of party %s: no two keys may share one", id,
-		    code);
+		return ag_lerr(l, best->n,
+		    "key id %s is already that of "
+		    "another key of party %s: no two keys may share one",
+		    id, code);
 	}
 	if (first->party == best->party)
-		return ag_lerr(l, best->n, "key appears twice in party %s",
-		    code);
+		return ag_lerr(
+		    l, best->n, "key appears twice in party %s", code);
 	return ag_lerr(l, best->n, "key is already a key of party %s", code);
 }
 
@@ -105,10 +107,14 @@ check_recipients_unique(struct ld *l)
 		return 0;
 	code = ag_q(l, l->a->parties[first->party].code);
 	if (first->party == best->party)
-		return ag_lerr(l, best->n, "recipient appears twice in party "
-		    "%s", code);
-	return ag_lerr(l, best->n, "recipient is already a recipient of "
-	    "party %s", code);
+		return ag_lerr(l, best->n,
+		    "recipient appears twice in party "
+		    "%s",
+		    code);
+	return ag_lerr(l, best->n,
+	    "recipient is already a recipient of "
+	    "party %s",
+	    code);
 }
 
 static struct keyent *
@@ -138,15 +144,17 @@ load_key(struct ld *l, const struct yt_node *n, size_t np, size_t k)
 		return rc;
 	len = strlen(s);
 	if (strncmp(s, "ed25519:", 8) != 0 || len - 8 > 64 ||
-	    base64_decode(s + 8, len - 8, raw, &got) != 0 ||
-	    got != AG_KEY_LEN)
-		return ag_lerr(l, n, "key must read \"ed25519:\" and the "
+	    base64_decode(s + 8, len - 8, raw, &got) != 0 || got != AG_KEY_LEN)
+		return ag_lerr(l, n,
+		    "key must read \"ed25519:\" and the "
 		    "base64 of 32 bytes");
 	/* Before libgcrypt ever sees it: a weak key would let anyone
 	 * forge the party's bundles, or abort the process. */
 	if ((why = crypto_ed25519_public_why(raw)) != NULL)
-		return ag_lerr(l, n, "key of party %s is not a safe Ed25519 "
-		    "public key: %s", ag_q(l, p->code), why);
+		return ag_lerr(l, n,
+		    "key of party %s is not a safe Ed25519 "
+		    "public key: %s",
+		    ag_q(l, p->code), why);
 	memcpy(p->keys[k], raw, AG_KEY_LEN);
 	p->nkeys = k + 1;
 	ke = keyent_add(&l->keys, &l->nkeys, &l->capkeys);
@@ -189,8 +197,10 @@ load_recipient(struct ld *l, const struct yt_node *n, size_t np, size_t k)
 		return rc;
 	for (c = s; *c != '\0'; c++)
 		if (*c >= 'A' && *c <= 'Z')
-			return ag_lerr(l, n, "recipient %s must be written in "
-			    "lower case, as age writes it", ag_q(l, s));
+			return ag_lerr(l, n,
+			    "recipient %s must be written in "
+			    "lower case, as age writes it",
+			    ag_q(l, s));
 	if (age_recipient_parse(s, strlen(s), p->recipients[k], &why) != 0)
 		return ag_lerr(l, n, "recipient %s of party %s is refused: %s",
 		    ag_q(l, s), ag_q(l, p->code), why.msg);
@@ -211,8 +221,10 @@ party_list(struct ld *l, const struct yt_node *n, const char *what,
 	int rc;
 
 	if (n->kind == YT_SCALAR && !(n->plain && n->s[0] == '\0'))
-		return ag_lerr(l, n, "%s must be a list, not a scalar "
-		    "(write [ \"%s\" ])", what, example);
+		return ag_lerr(l, n,
+		    "%s must be a list, not a scalar "
+		    "(write [ \"%s\" ])",
+		    what, example);
 	if ((rc = ag_want(l, n, YT_SEQ, what)) != 0)
 		return rc;
 	if (n->nkid == 0)
@@ -221,11 +233,11 @@ party_list(struct ld *l, const struct yt_node *n, const char *what,
 }
 
 static int
-load_party(struct ld *l, const struct yt_node *kn, const struct yt_node *vn,
-    size_t np)
+load_party(
+    struct ld *l, const struct yt_node *kn, const struct yt_node *vn, size_t np)
 {
 	static const char *const names[] = { "name", "+keys", "recipients",
-	    NULL };
+		NULL };
 	const struct yt_node *v[4];
 	struct ag_party *p = &l->a->parties[np];
 	char where[128];
@@ -236,9 +248,11 @@ load_party(struct ld *l, const struct yt_node *kn, const struct yt_node *vn,
 	if ((rc = ag_word(l, kn, "party code", &s)) != 0)
 		return rc;
 	if (!party_code_ok(s))
-		return ag_lerr(l, kn, "party code %s may only hold letters, "
+		return ag_lerr(l, kn,
+		    "party code %s may only hold letters, "
 		    "digits, \".\", \"_\" and \"-\", and starts with a letter "
-		    "or a digit", ag_q(l, s));
+		    "or a digit",
+		    ag_q(l, s));
 	p->code = xstrdup(s);
 	snprintf(where, sizeof where, "party %s", ag_q(l, s));
 	if ((rc = ag_want(l, vn, YT_MAP, where)) != 0 ||

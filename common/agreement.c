@@ -29,8 +29,8 @@
  * the node at fault, so every message carries its line and column.
  */
 
-#define AG_MAX_FILE	(4 * 1024 * 1024)
-#define AG_MAX_RETENTION 1000000	/* days: about 2,700 years */
+#define AG_MAX_FILE (4 * 1024 * 1024)
+#define AG_MAX_RETENTION 1000000 /* days: about 2,700 years */
 
 /*
  * Text from the file, made safe to show (yamltree_quote); two results can
@@ -45,9 +45,8 @@ ag_q(struct ld *l, const char *s)
 	return r;
 }
 
-static int ATTR_PRINTF(5, 6)
-lerr_at(struct ld *l, unsigned long line, unsigned long col, int status,
-    const char *fmt, ...)
+static int ATTR_PRINTF(5, 6) lerr_at(struct ld *l, unsigned long line,
+    unsigned long col, int status, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -58,7 +57,7 @@ lerr_at(struct ld *l, unsigned long line, unsigned long col, int status,
 }
 
 int ATTR_PRINTF(3, 4)
-ag_lerr(struct ld *l, const struct yt_node *n, const char *fmt, ...)
+    ag_lerr(struct ld *l, const struct yt_node *n, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -73,8 +72,8 @@ ag_lerr(struct ld *l, const struct yt_node *n, const char *fmt, ...)
 /* Checking the tree */
 
 int
-ag_want(struct ld *l, const struct yt_node *n, enum yt_kind kind,
-    const char *what)
+ag_want(
+    struct ld *l, const struct yt_node *n, enum yt_kind kind, const char *what)
 {
 	if (n->kind == kind)
 		return 0;
@@ -84,8 +83,8 @@ ag_want(struct ld *l, const struct yt_node *n, enum yt_kind kind,
 
 /* A scalar's text; a plain scalar with nothing in it is no value. */
 int
-ag_text(struct ld *l, const struct yt_node *n, const char *what,
-    const char **out)
+ag_text(
+    struct ld *l, const struct yt_node *n, const char *what, const char **out)
 {
 	int rc;
 
@@ -99,8 +98,8 @@ ag_text(struct ld *l, const struct yt_node *n, const char *what,
 
 /* A name: a non-empty text without control characters. */
 int
-ag_word(struct ld *l, const struct yt_node *n, const char *what,
-    const char **out)
+ag_word(
+    struct ld *l, const struct yt_node *n, const char *what, const char **out)
 {
 	const unsigned char *s;
 	int rc;
@@ -150,7 +149,7 @@ ag_members(struct ld *l, const struct yt_node *m, const char *const *names,
 	for (i = 0; i + 1 < m->nkid; i += 2) {
 		for (j = 0; names[j] != NULL; j++)
 			if (strcmp(names[j] + (names[j][0] == '+'),
-			    m->kid[i]->s) == 0)
+				m->kid[i]->s) == 0)
 				break;
 		if (names[j] == NULL)
 			return ag_lerr(l, m->kid[i], "unknown member %s in %s",
@@ -200,8 +199,10 @@ wordlist(struct ld *l, const struct yt_node *n, const char *what,
 	int rc;
 
 	if (n->kind == YT_SCALAR && !(n->plain && n->s[0] == '\0'))
-		return ag_lerr(l, n, "%s must be a list, not a scalar "
-		    "(write [%s])", what, ag_q(l, n->s));
+		return ag_lerr(l, n,
+		    "%s must be a list, not a scalar "
+		    "(write [%s])",
+		    what, ag_q(l, n->s));
 	if ((rc = ag_want(l, n, YT_SEQ, what)) != 0)
 		return rc;
 	if (n->nkid == 0)
@@ -212,8 +213,9 @@ wordlist(struct ld *l, const struct yt_node *n, const char *what,
 		if ((rc = ag_word(l, n->kid[i], itemwhat, &s)) != 0)
 			return rc;
 		if (strv_has(*out, i, s))
-			return ag_lerr(l, n->kid[i], "%s %s appears twice in %s",
-			    itemwhat, ag_q(l, s), what);
+			return ag_lerr(l, n->kid[i],
+			    "%s %s appears twice in %s", itemwhat, ag_q(l, s),
+			    what);
 		if (check != NULL && (rc = check(l, n->kid[i], s)) != 0)
 			return rc;
 		(*out)[i] = xstrdup(s);
@@ -230,7 +232,7 @@ id_ok(const char *s)
 		return 0;
 	for (p = s; *p != '\0'; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		    *p == '.' || *p == '_' || *p == '-'))
+			*p == '.' || *p == '_' || *p == '-'))
 			return 0;
 	return p - s <= 128;
 }
@@ -252,20 +254,24 @@ when(struct ld *l, const struct yt_node *n, const char *what, int last,
 	}
 	if (strlen(s) > 10 && timeutil_parse(s, t) == 0)
 		return 0;
-	return ag_lerr(l, n, "%s %s is neither a calendar date (YYYY-MM-DD) "
-	    "nor an RFC 3339 time", what, ag_q(l, s));
+	return ag_lerr(l, n,
+	    "%s %s is neither a calendar date (YYYY-MM-DD) "
+	    "nor an RFC 3339 time",
+	    what, ag_q(l, s));
 }
 
 /* ---------------------------------------------------------------- */
 /* Rules */
 
 static int
-check_party(struct ld *l, const struct yt_node *n, const char *what,
-    const char *s)
+check_party(
+    struct ld *l, const struct yt_node *n, const char *what, const char *s)
 {
 	if (agreement_party(l->a, s) == NULL)
-		return ag_lerr(l, n, "%s names %s, which is not a party of this "
-		    "agreement", what, ag_q(l, s));
+		return ag_lerr(l, n,
+		    "%s names %s, which is not a party of this "
+		    "agreement",
+		    what, ag_q(l, s));
 	return 0;
 }
 
@@ -279,8 +285,10 @@ static int
 check_purpose(struct ld *l, const struct yt_node *n, const char *s)
 {
 	if (!agreement_has_purpose(l->a, s))
-		return ag_lerr(l, n, "purpose %s is not among the agreement's "
-		    "purposes", ag_q(l, s));
+		return ag_lerr(l, n,
+		    "purpose %s is not among the agreement's "
+		    "purposes",
+		    ag_q(l, s));
 	return 0;
 }
 
@@ -318,12 +326,12 @@ split_path(struct ag_field *f, const char **why)
 			for (c = f->segs[i]; *c != '\0'; c++) {
 				if (*c == '*') {
 					*why = "\"*\" that is not a whole "
-					    "segment";
+					       "segment";
 					return -1;
 				}
 				if (!seg_char_ok((unsigned char)*c)) {
 					*why = "a character other than "
-					    "letters, digits, \"_\", \"-\"";
+					       "letters, digits, \"_\", \"-\"";
 					return -1;
 				}
 			}
@@ -357,8 +365,10 @@ load_fields(struct ld *l, struct ag_rule *r, const struct yt_node *n)
 			return rc;
 		if (action_parse(s, &f->action, &f->arg) != 0) {
 			action_list(list, sizeof list);
-			return ag_lerr(l, n->kid[i + 1], "bad action %s for %s "
-			    "(%s)", ag_q(l, s), ag_q(l, f->path), list);
+			return ag_lerr(l, n->kid[i + 1],
+			    "bad action %s for %s "
+			    "(%s)",
+			    ag_q(l, s), ag_q(l, f->path), list);
 		}
 	}
 	return 0;
@@ -383,15 +393,18 @@ load_seal(struct ld *l, struct ag_rule *r, const struct yt_node *n,
 	if (strcmp(s, "required") == 0)
 		r->seal = AG_SEAL_REQUIRED;
 	else if (strcmp(s, "optional") != 0)
-		return ag_lerr(l, n, "seal must be optional or required, not "
-		    "%s", ag_q(l, s));
+		return ag_lerr(l, n,
+		    "seal must be optional or required, not "
+		    "%s",
+		    ag_q(l, s));
 	for (i = 0; r->seal == AG_SEAL_REQUIRED && i < r->nto; i++) {
 		p = agreement_party(l->a, r->to[i]);
 		if (p != NULL && p->nrecipients == 0)
-			return ag_lerr(l, to->kid[i], "the rule says seal: "
+			return ag_lerr(l, to->kid[i],
+			    "the rule says seal: "
 			    "required (line %lu), but party %s lists no "
-			    "recipients to seal to", n->line,
-			    ag_q(l, r->to[i]));
+			    "recipients to seal to",
+			    n->line, ag_q(l, r->to[i]));
 	}
 	return 0;
 }
@@ -400,8 +413,8 @@ static int
 load_rule(struct ld *l, const struct yt_node *n, struct ag_rule *r)
 {
 	static const char *const names[] = { "from", "+to", "+ceiling",
-	    "+purposes", "+types", "third_party", "ids", "+fields", "seal",
-	    NULL };
+		"+purposes", "+types", "third_party", "ids", "+fields", "seal",
+		NULL };
 	const struct yt_node *v[10];
 	const char *s;
 	int k, rc;
@@ -417,20 +430,22 @@ load_rule(struct ld *l, const struct yt_node *n, struct ag_rule *r)
 			return rc;
 		r->from = xstrdup(s);
 	}
-	if ((rc = wordlist(l, v[1], "to", "party", &r->to, &r->nto,
-	    check_to)) != 0 ||
+	if ((rc = wordlist(
+		 l, v[1], "to", "party", &r->to, &r->nto, check_to)) != 0 ||
 	    (rc = load_seal(l, r, v[8], v[1])) != 0)
 		return rc;
 	if ((rc = ag_word(l, v[2], "ceiling", &s)) != 0)
 		return rc;
 	if ((k = agreement_class_rank(l->a, s)) < 0)
-		return ag_lerr(l, v[2], "ceiling %s is not among the "
-		    "classifications", ag_q(l, s));
+		return ag_lerr(l, v[2],
+		    "ceiling %s is not among the "
+		    "classifications",
+		    ag_q(l, s));
 	r->ceiling = (size_t)k;
 	if ((rc = wordlist(l, v[3], "purposes", "purpose", &r->purposes,
-	    &r->npurposes, check_purpose)) != 0 ||
-	    (rc = wordlist(l, v[4], "types", "type", &r->types, &r->ntypes,
-	    NULL)) != 0)
+		 &r->npurposes, check_purpose)) != 0 ||
+	    (rc = wordlist(
+		 l, v[4], "types", "type", &r->types, &r->ntypes, NULL)) != 0)
 		return rc;
 	r->third_party = AG_THIRD_DENY;
 	if (v[5] != NULL) {
@@ -439,8 +454,10 @@ load_rule(struct ld *l, const struct yt_node *n, struct ag_rule *r)
 		if (strcmp(s, "if-releasable") == 0)
 			r->third_party = AG_THIRD_IF_RELEASABLE;
 		else if (strcmp(s, "deny") != 0)
-			return ag_lerr(l, v[5], "third_party must be deny or "
-			    "if-releasable, not %s", ag_q(l, s));
+			return ag_lerr(l, v[5],
+			    "third_party must be deny or "
+			    "if-releasable, not %s",
+			    ag_q(l, s));
 	}
 	if (v[6] != NULL) {
 		if ((rc = ag_text(l, v[6], "ids", &s)) != 0)
@@ -448,8 +465,10 @@ load_rule(struct ld *l, const struct yt_node *n, struct ag_rule *r)
 		if (strcmp(s, "pseudonymise") == 0)
 			r->pseudonymise_ids = 1;
 		else if (strcmp(s, "keep") != 0)
-			return ag_lerr(l, v[6], "ids must be keep or "
-			    "pseudonymise, not %s", ag_q(l, s));
+			return ag_lerr(l, v[6],
+			    "ids must be keep or "
+			    "pseudonymise, not %s",
+			    ag_q(l, s));
 	}
 	return load_fields(l, r, v[7]);
 }
@@ -490,17 +509,28 @@ resolve(const char *file, const char *rel)
 }
 
 enum {
-	M_FORMAT, M_ID, M_VERSION, M_TITLE, M_FROM, M_UNTIL, M_CLASSES,
-	M_PURPOSES, M_RETENTION, M_PSK, M_PARTIES, M_RELEASES, M_COUNT
+	M_FORMAT,
+	M_ID,
+	M_VERSION,
+	M_TITLE,
+	M_FROM,
+	M_UNTIL,
+	M_CLASSES,
+	M_PURPOSES,
+	M_RETENTION,
+	M_PSK,
+	M_PARTIES,
+	M_RELEASES,
+	M_COUNT
 };
 
 static int
 load_top(struct ld *l)
 {
 	static const char *const names[] = { "+intel_agreement", "+id",
-	    "+version", "title", "+valid_from", "+valid_until",
-	    "+classifications", "+purposes", "retention_days",
-	    "pseudonym_key", "+parties", "+releases", NULL };
+		"+version", "title", "+valid_from", "+valid_until",
+		"+classifications", "+purposes", "retention_days",
+		"pseudonym_key", "+parties", "+releases", NULL };
 	const struct yt_node *v[M_COUNT + 1], *root = l->root;
 	struct agreement *a = l->a;
 	const char *s;
@@ -509,7 +539,8 @@ load_top(struct ld *l)
 	int rc;
 
 	if (root->kind != YT_MAP)
-		return ag_lerr(l, root, "the top level must be a mapping, not %s",
+		return ag_lerr(l, root,
+		    "the top level must be a mapping, not %s",
 		    yamltree_kind_name(root->kind));
 	if ((rc = ag_members(l, root, names, v, "agreement")) != 0 ||
 	    (rc = ag_required(l, root, names, v, "agreement")) != 0)
@@ -518,13 +549,16 @@ load_top(struct ld *l)
 	if ((rc = ag_text(l, v[M_FORMAT], "intel_agreement", &s)) != 0)
 		return rc;
 	if (strcmp(s, "1") != 0)
-		return ag_lerr(l, v[M_FORMAT], "intel_agreement must be 1 (the "
-		    "only format this program reads), not %s", ag_q(l, s));
+		return ag_lerr(l, v[M_FORMAT],
+		    "intel_agreement must be 1 (the "
+		    "only format this program reads), not %s",
+		    ag_q(l, s));
 
 	if ((rc = ag_text(l, v[M_ID], "id", &s)) != 0)
 		return rc;
 	if (!id_ok(s))
-		return ag_lerr(l, v[M_ID], "id %s may only hold a-z, 0-9, \".\", "
+		return ag_lerr(l, v[M_ID],
+		    "id %s may only hold a-z, 0-9, \".\", "
 		    "\"_\" and \"-\", and starts with a letter or a digit",
 		    ag_q(l, s));
 	a->id = xstrdup(s);
@@ -532,8 +566,10 @@ load_top(struct ld *l)
 	if ((rc = ag_text(l, v[M_VERSION], "version", &s)) != 0)
 		return rc;
 	if (parse_uint(s, INT64_MAX, &a->version) != 0 || a->version < 1)
-		return ag_lerr(l, v[M_VERSION], "version must be a positive "
-		    "integer, not %s", ag_q(l, s));
+		return ag_lerr(l, v[M_VERSION],
+		    "version must be a positive "
+		    "integer, not %s",
+		    ag_q(l, s));
 
 	if (v[M_TITLE] != NULL) {
 		if ((rc = ag_text(l, v[M_TITLE], "title", &s)) != 0)
@@ -547,19 +583,20 @@ load_top(struct ld *l)
 	if (a->valid_from > a->valid_until)
 		return ag_lerr(l, v[M_FROM], "valid_from is after valid_until");
 
-	if ((rc = wordlist(l, v[M_CLASSES], "classifications",
-	    "classification", &a->classifications, &a->nclassifications,
-	    NULL)) != 0 ||
+	if ((rc = wordlist(l, v[M_CLASSES], "classifications", "classification",
+		 &a->classifications, &a->nclassifications, NULL)) != 0 ||
 	    (rc = wordlist(l, v[M_PURPOSES], "purposes", "purpose",
-	    &a->purposes, &a->npurposes, NULL)) != 0)
+		 &a->purposes, &a->npurposes, NULL)) != 0)
 		return rc;
 
 	a->retention_days = -1;
 	if (v[M_RETENTION] != NULL) {
-		if ((rc = ag_text(l, v[M_RETENTION], "retention_days", &s)) != 0)
+		if ((rc = ag_text(l, v[M_RETENTION], "retention_days", &s)) !=
+		    0)
 			return rc;
 		if (parse_uint(s, AG_MAX_RETENTION, &t) != 0)
-			return ag_lerr(l, v[M_RETENTION], "retention_days must be "
+			return ag_lerr(l, v[M_RETENTION],
+			    "retention_days must be "
 			    "an integer from 0 to %d, not %s",
 			    AG_MAX_RETENTION, ag_q(l, s));
 		a->retention_days = t;
@@ -580,7 +617,8 @@ load_top(struct ld *l)
 	if (a->pseudonym_key == NULL)
 		for (i = 0; i < a->nrules; i++)
 			if (agreement_rule_pseudonymises(&a->rules[i]))
-				return ag_lerr(l, root, "missing member "
+				return ag_lerr(l, root,
+				    "missing member "
 				    "\"pseudonym_key\" in agreement (the rule "
 				    "at line %lu pseudonymises)",
 				    a->rules[i].line);
@@ -600,8 +638,10 @@ read_file(const char *path, struct buf *b, struct ierr *e)
 		buf_add(b, chunk, n);
 		if (b->len > AG_MAX_FILE) {
 			fclose(f);
-			return err_set(e, EXIT_CONFIG, "%s: larger than %d "
-			    "bytes: not an agreement", path, AG_MAX_FILE);
+			return err_set(e, EXIT_CONFIG,
+			    "%s: larger than %d "
+			    "bytes: not an agreement",
+			    path, AG_MAX_FILE);
 		}
 	}
 	if (ferror(f)) {
@@ -634,8 +674,8 @@ agreement_load(const char *path, struct agreement **out, struct ierr *e)
 	rc = yamltree_parse(path, b.data != NULL ? b.data : "", b.len,
 	    "an agreement", &l.root, e);
 	if (rc == 0 && l.root == NULL)
-		rc = lerr_at(&l, 1, 1, EXIT_CONFIG,
-		    "empty file: no agreement in it");
+		rc = lerr_at(
+		    &l, 1, 1, EXIT_CONFIG, "empty file: no agreement in it");
 	if (rc == 0)
 		rc = load_top(&l);
 	yamltree_free(l.root);
@@ -703,8 +743,7 @@ agreement_free(struct agreement *a)
 /* Questions about a loaded agreement */
 
 int
-agreement_check_window(const struct agreement *a, int64_t now,
-    struct ierr *e)
+agreement_check_window(const struct agreement *a, int64_t now, struct ierr *e)
 {
 	char at[TIMEUTIL_LEN], from[TIMEUTIL_LEN], until[TIMEUTIL_LEN];
 
@@ -713,8 +752,10 @@ agreement_check_window(const struct agreement *a, int64_t now,
 	timeutil_format(now, at);
 	timeutil_format(a->valid_from, from);
 	timeutil_format(a->valid_until, until);
-	return err_set(e, EXIT_CONFIG, "%s: agreement %s is not valid at %s "
-	    "(valid %s to %s)", a->file, a->id, at, from, until);
+	return err_set(e, EXIT_CONFIG,
+	    "%s: agreement %s is not valid at %s "
+	    "(valid %s to %s)",
+	    a->file, a->id, at, from, until);
 }
 
 const struct ag_party *
@@ -730,8 +771,8 @@ agreement_party(const struct agreement *a, const char *code)
 }
 
 int
-agreement_party_has_key(const struct ag_party *p,
-    const unsigned char key[AG_KEY_LEN])
+agreement_party_has_key(
+    const struct ag_party *p, const unsigned char key[AG_KEY_LEN])
 {
 	size_t i;
 
@@ -789,18 +830,20 @@ agreement_rule_pseudonymises(const struct ag_rule *r)
 }
 
 int
-agreement_load_pseudonym_key(const struct agreement *a,
-    unsigned char **key, size_t *len, struct ierr *e)
+agreement_load_pseudonym_key(
+    const struct agreement *a, unsigned char **key, size_t *len, struct ierr *e)
 {
 	int rc;
 
 	*key = NULL;
 	*len = 0;
 	if (a->pseudonym_key == NULL)
-		return err_set(e, EXIT_CONFIG, "%s: the agreement names no "
-		    "pseudonym_key", a->file);
+		return err_set(e, EXIT_CONFIG,
+		    "%s: the agreement names no "
+		    "pseudonym_key",
+		    a->file);
 	if ((rc = secmem_init(e)) != 0)
 		return rc;
-	return secfile_read(a->pseudonym_key, &secfile_pseudonym_key, key,
-	    len, e);
+	return secfile_read(
+	    a->pseudonym_key, &secfile_pseudonym_key, key, len, e);
 }

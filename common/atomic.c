@@ -17,8 +17,8 @@
 
 struct atomic {
 	FILE *f;
-	char *path;		/* the target */
-	char *tmp;		/* the temporary file beside it; NULL when
+	char *path; /* the target */
+	char *tmp;  /* the temporary file beside it; NULL when
 				 * the target is a device or a pipe */
 	int slot;
 };
@@ -178,7 +178,8 @@ atomic_resolve(const char *path, int check, char **real, struct ierr *e)
 		if (strcmp(comp.data, ".") == 0)
 			continue;
 		if (strcmp(comp.data, "..") == 0) {
-			if ((p = strrchr(res.data ? res.data : "", '/')) != NULL)
+			if ((p = strrchr(res.data ? res.data : "", '/')) !=
+			    NULL)
 				cut_to(&res, (size_t)(p - res.data));
 			continue;
 		}
@@ -203,11 +204,12 @@ atomic_resolve(const char *path, int check, char **real, struct ierr *e)
 			if (dirlen)
 				dir[dirlen] = '\0';
 			if (!link_trusted(dir, &st))
-				rc = err_set(e, EXIT_CANTCREAT, "%s: the "
+				rc = err_set(e, EXIT_CANTCREAT,
+				    "%s: the "
 				    "symbolic link %s belongs to uid %lu, "
 				    "neither you, root nor the owner of its "
-				    "folder: not followed", path, res.data,
-				    (unsigned long)st.st_uid);
+				    "folder: not followed",
+				    path, res.data, (unsigned long)st.st_uid);
 			free(dir);
 			if (rc != 0)
 				break;
@@ -252,8 +254,7 @@ take_mode(int fd, const char *path, mode_t mode)
 }
 
 int
-atomic_open(const char *path, mode_t mode, struct atomic **out,
-    struct ierr *e)
+atomic_open(const char *path, mode_t mode, struct atomic **out, struct ierr *e)
 {
 	struct atomic *a;
 	char *copy, *dir, *base, *real = NULL;
@@ -267,8 +268,9 @@ atomic_open(const char *path, mode_t mode, struct atomic **out,
 	/* Follow links we trust; replace the file, keep the links. */
 	if ((rc = atomic_resolve(path, 1, &real, e)) != 0)
 		return rc;
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (is_direct(real) ||
-	    strncmp(real, "/dev/", 5) == 0 || strncmp(real, "/proc/", 6) == 0)) {
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
+	    (is_direct(real) || strncmp(real, "/dev/", 5) == 0 ||
+		strncmp(real, "/proc/", 6) == 0)) {
 		free(real);
 		return open_direct(path, out, e);
 	}

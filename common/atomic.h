@@ -28,8 +28,8 @@ struct atomic;
 
 /* Creates the temporary file for path; mode is that of a new file (0600
  * for records and secrets).  EXIT_CANTCREAT on failure. */
-int atomic_open(const char *path, mode_t mode, struct atomic **out,
-    struct ierr *e);
+int
+atomic_open(const char *path, mode_t mode, struct atomic **out, struct ierr *e);
 FILE *atomic_file(struct atomic *a);
 /* Flushes, syncs and renames; frees a.  EXIT_IOERR on failure, when the
  * temporary file is removed and the target is untouched. */
@@ -44,8 +44,7 @@ void atomic_abort(struct atomic *a);
  * user, root nor the owner of its folder is refused (EXIT_CANTCREAT).
  * *real is an absolute name without links, for the caller to free.
  */
-int atomic_resolve(const char *path, int check, char **real,
-    struct ierr *e);
+int atomic_resolve(const char *path, int check, char **real, struct ierr *e);
 
 /* Flushes a folder's entry table to disk (after a rename into it). */
 int atomic_sync_dir(const char *path, struct ierr *e);

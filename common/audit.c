@@ -35,11 +35,11 @@ audit_hash(const void *p, size_t n, char hex[2 * CRYPTO_SHA256_LEN + 1])
  * its newline, read backwards in chunks.
  */
 static int
-audit_last_line(int fd, const char *path, off_t size, struct buf *line,
-    struct ierr *e)
+audit_last_line(
+    int fd, const char *path, off_t size, struct buf *line, struct ierr *e)
 {
 	char chunk[AUDIT_CHUNK];
-	off_t end = size - 1, pos = end;	/* skip the final newline */
+	off_t end = size - 1, pos = end; /* skip the final newline */
 	ssize_t n;
 
 	buf_reset(line);
@@ -61,8 +61,8 @@ audit_last_line(int fd, const char *path, off_t size, struct buf *line,
 	}
 	/* The line is [pos, end). */
 	buf_reserve(line, (size_t)(end - pos));
-	if (end > pos && (n = pread(fd, line->data, (size_t)(end - pos),
-	    pos)) != end - pos)
+	if (end > pos &&
+	    (n = pread(fd, line->data, (size_t)(end - pos), pos)) != end - pos)
 		return err_set(e, EXIT_IOERR, "%s: read error: %s", path,
 		    n < 0 ? strerror(errno) : "short read");
 	line->len = (size_t)(end - pos);
@@ -79,8 +79,8 @@ put_str(json_t *o, const char *key, const char *v)
 static void
 put_num(json_t *o, const char *key, long long v)
 {
-	json_object_set_new(o, key, v == AUDIT_NONE ? json_null() :
-	    json_integer(v));
+	json_object_set_new(
+	    o, key, v == AUDIT_NONE ? json_null() : json_integer(v));
 }
 
 static int
@@ -102,8 +102,8 @@ audit_line(const struct audit_entry *ent, const char *prev, struct buf *b,
 	put_str(o, "sha512", ent->sha512);
 	put_str(o, "to", ent->to);
 	put_str(o, "tool", ent->tool);
-	json_object_set_new(o, "withheld", ent->withheld ?
-	    json_deep_copy(ent->withheld) : json_null());
+	json_object_set_new(o, "withheld",
+	    ent->withheld ? json_deep_copy(ent->withheld) : json_null());
 	rc = jsonio_canon(b, o, e);
 	json_decref(o);
 	if (rc == 0)
@@ -138,15 +138,15 @@ sync_log(int fd, const struct stat *st)
 {
 	if (fsync(fd) == 0)
 		return 0;
-	if (!S_ISREG(st->st_mode) && (errno == EINVAL || errno == ENOTSUP ||
-	    errno == EOPNOTSUPP))
+	if (!S_ISREG(st->st_mode) &&
+	    (errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP))
 		return 0;
 	return -1;
 }
 
 static int
-audit_locked(int fd, const char *path, const struct audit_entry *ent,
-    struct ierr *e)
+audit_locked(
+    int fd, const char *path, const struct audit_entry *ent, struct ierr *e)
 {
 	char prev[2 * CRYPTO_SHA256_LEN + 1] = "";
 	struct buf last = BUF_INIT, out = BUF_INIT;
@@ -160,8 +160,10 @@ audit_locked(int fd, const char *path, const struct audit_entry *ent,
 		if (pread(fd, &c, 1, st.st_size - 1) != 1)
 			return err_errno(e, EXIT_IOERR, path);
 		if (c != '\n')
-			return err_set(e, EXIT_DATAERR, "%s: the last line is "
-			    "incomplete; not appending to a damaged log", path);
+			return err_set(e, EXIT_DATAERR,
+			    "%s: the last line is "
+			    "incomplete; not appending to a damaged log",
+			    path);
 		if ((rc = audit_last_line(fd, path, st.st_size, &last, e)))
 			goto out;
 		audit_hash(last.data, last.len, prev);
@@ -182,8 +184,7 @@ out:
 }
 
 int
-audit_append(const char *path, const struct audit_entry *ent,
-    struct ierr *e)
+audit_append(const char *path, const struct audit_entry *ent, struct ierr *e)
 {
 	char *real;
 	int fd, rc;
@@ -191,11 +192,10 @@ audit_append(const char *path, const struct audit_entry *ent,
 	/* Through links we trust only; a new log is 0600 whatever the
 	 * umask. */
 	if (strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0)
-		real = xstrdup(path);	/* streams, as atomic.h writes them */
+		real = xstrdup(path); /* streams, as atomic.h writes them */
 	else if ((rc = atomic_resolve(path, 1, &real, e)) != 0)
 		return rc;
-	fd = open(real, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600);
+	fd = open(real, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd != -1 && fchmod(fd, 0600) != 0) {
 		rc = err_errno(e, EXIT_CANTCREAT, path);
 		close(fd);
@@ -252,26 +252,26 @@ audit_check(const char *path, unsigned long *bad_line, struct ierr *e)
 			break;
 		}
 		if (jsonio_parse(line, len, &v, &pe) != 0) {
-			rc = audit_bad(path, n, bad_line, e,
-			    "not a JSON line");
+			rc = audit_bad(path, n, bad_line, e, "not a JSON line");
 			break;
 		}
 		p = json_object_get(v, "prev");
-		ok = json_is_string(p) && strcmp(json_string_value(p),
-		    prev) == 0;
+		ok = json_is_string(p) &&
+		    strcmp(json_string_value(p), prev) == 0;
 		json_decref(v);
 		if (!ok) {
-			rc = audit_bad(path, n, bad_line, e, n == 1 ?
-			    "prev of the first line is not \"\"" :
-			    "prev is not the SHA-256 of the line before: the "
-			    "line before was changed or removed");
+			rc = audit_bad(path, n, bad_line, e,
+			    n == 1
+				? "prev of the first line is not \"\""
+				: "prev is not the SHA-256 of the line before: the "
+				  "line before was changed or removed");
 			break;
 		}
 		audit_hash(line, len, prev);
 	}
 	if (r < 0 && rc == 0) {
 		rc = e->status;
-		if (rc == EXIT_DATAERR) {	/* a line too long: broken */
+		if (rc == EXIT_DATAERR) { /* a line too long: broken */
 			*bad_line = lines_lineno(l) + 1;
 			rc = EXIT_REFUSED;
 			e->status = rc;

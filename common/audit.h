@@ -18,23 +18,26 @@
 
 #include "err.h"
 
-#define AUDIT_NONE (-1)		/* a count that does not apply: null */
+#define AUDIT_NONE (-1) /* a count that does not apply: null */
 
 struct audit_entry {
-	const char *tool;	/* "intel-redact"; required */
-	const char *agreement;	/* agreement id, or NULL */
-	int64_t at;		/* when (seconds, UTC); written RFC 3339 */
-	const char *bundle;	/* bundle id, or NULL */
-	const char *from;	/* party codes, or NULL */
+	const char *tool;      /* "intel-redact"; required */
+	const char *agreement; /* agreement id, or NULL */
+	int64_t at;	       /* when (seconds, UTC); written RFC 3339 */
+	const char *bundle;    /* bundle id, or NULL */
+	const char *from;      /* party codes, or NULL */
 	const char *to;
 	long long records;	/* records read, or AUDIT_NONE */
 	long long released;	/* records released/written, or AUDIT_NONE */
 	const char *sha512;	/* bundle digest (hex), or NULL */
-	const json_t *withheld;	/* a number or an object, or NULL */
+	const json_t *withheld; /* a number or an object, or NULL */
 };
 
-#define AUDIT_ENTRY_INIT { NULL, NULL, 0, NULL, NULL, NULL, AUDIT_NONE, \
-	AUDIT_NONE, NULL, NULL }
+#define AUDIT_ENTRY_INIT \
+	{ \
+		NULL, NULL, 0, NULL, NULL, NULL, AUDIT_NONE, AUDIT_NONE, NULL, \
+		    NULL \
+	}
 
 /*
  * Appends one line to the log at path (created with mode 0600 if missing,
@@ -44,8 +47,8 @@ struct audit_entry {
  * nothing is appended to a damaged chain), EXIT_IOERR if reading, writing
  * or syncing fails (a partial line is then cut off again).
  */
-int audit_append(const char *path, const struct audit_entry *ent,
-    struct ierr *e);
+int
+audit_append(const char *path, const struct audit_entry *ent, struct ierr *e);
 
 /*
  * Checks the chain.  0 when every line is a JSON object whose prev is the

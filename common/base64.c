@@ -81,8 +81,7 @@ base64_encode(const void *in, size_t n, char *out)
 }
 
 int
-base64_decode(const char *in, size_t len, unsigned char *out,
-    size_t *outlen)
+base64_decode(const char *in, size_t len, unsigned char *out, size_t *outlen)
 {
 	const unsigned char *s = (const unsigned char *)in;
 	size_t i, o = 0, pad = 0;
@@ -99,7 +98,7 @@ base64_decode(const char *in, size_t len, unsigned char *out,
 		v1 = dec_char(s[i + 1]);
 		if (i + 4 == len && pad == 2) {
 			bad |= (v0 | v1) & 0x100;
-			bad |= v1 & 0x0f;	/* unused bits must be zero */
+			bad |= v1 & 0x0f; /* unused bits must be zero */
 			out[o++] = (unsigned char)(v0 << 2 | v1 >> 4);
 			break;
 		}

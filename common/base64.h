@@ -15,9 +15,9 @@
 #include <stddef.h>
 
 /* Characters needed to encode n bytes, without the NUL. */
-#define BASE64_ENCODED_LEN(n)	((((n) + 2) / 3) * 4)
+#define BASE64_ENCODED_LEN(n) ((((n) + 2) / 3) * 4)
 /* Bytes a string of len characters can decode to, at most. */
-#define BASE64_DECODED_MAX(len)	(((len) / 4) * 3)
+#define BASE64_DECODED_MAX(len) (((len) / 4) * 3)
 
 /* Encodes n bytes into out, which holds BASE64_ENCODED_LEN(n) + 1
  * characters; writes the NUL and returns the length. */
@@ -27,7 +27,7 @@ size_t base64_encode(const void *in, size_t n, char *out);
  * BASE64_DECODED_MAX(len) bytes; stores the number of bytes in *outlen.
  * 0 on success, -1 if in is not strict base64 (out may then hold
  * partial output: wipe it if it is secret). */
-int base64_decode(const char *in, size_t len, unsigned char *out,
-    size_t *outlen);
+int
+base64_decode(const char *in, size_t len, unsigned char *out, size_t *outlen);
 
 #endif

@@ -11,9 +11,8 @@ static const char alphabet[33] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 static uint32_t
 polymod_step(uint32_t c, unsigned int v)
 {
-	static const uint32_t gen[5] = {
-		0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3
-	};
+	static const uint32_t gen[5] = { 0x3b6a57b2, 0x26508e6d, 0x1ea119fa,
+		0x3d4233dd, 0x2a1462b3 };
 	uint32_t top = c >> 25;
 	int i;
 
@@ -67,8 +66,8 @@ from_char(int c)
 }
 
 long
-bech32_encode(const char *hrp, const unsigned char *data, size_t len,
-    char *out, size_t outsize)
+bech32_encode(const char *hrp, const unsigned char *data, size_t len, char *out,
+    size_t outsize)
 {
 	size_t hl = strlen(hrp), i, o, need;
 	uint32_t c, acc = 0;

@@ -21,8 +21,7 @@
 
 /* Characters needed for hrp of hrplen bytes and len data bytes, without
  * the NUL. */
-#define BECH32_ENCODED_LEN(hrplen, len) \
-	((hrplen) + 1 + ((len) * 8 + 4) / 5 + 6)
+#define BECH32_ENCODED_LEN(hrplen, len) ((hrplen) + 1 + ((len)*8 + 4) / 5 + 6)
 
 /*
  * Encodes: out (outsize bytes, NUL included) receives hrp, "1", the data

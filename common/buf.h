@@ -9,12 +9,15 @@
 #include <stddef.h>
 
 struct buf {
-	char *data;		/* NUL-terminated after every buf_* call */
+	char *data; /* NUL-terminated after every buf_* call */
 	size_t len;
 	size_t cap;
 };
 
-#define BUF_INIT { NULL, 0, 0 }
+#define BUF_INIT \
+	{ \
+		NULL, 0, 0 \
+	}
 
 void buf_reserve(struct buf *b, size_t more);
 void buf_add(struct buf *b, const void *p, size_t n);

@@ -29,8 +29,8 @@
 #include "parallel.h"
 #include "timeutil.h"
 
-#define BUNDLE_COPY_CHUNK	65536
-#define BUNDLE_SIG_B64_LEN	BASE64_ENCODED_LEN(CRYPTO_ED25519_SIG_LEN)
+#define BUNDLE_COPY_CHUNK 65536
+#define BUNDLE_SIG_B64_LEN BASE64_ENCODED_LEN(CRYPTO_ED25519_SIG_LEN)
 
 /* ---- the spool ---- */
 
@@ -42,8 +42,8 @@ int bundle_spool_reset(FILE *f, struct ierr *e);
 int bundle_spool_write(FILE *f, const void *p, size_t n, struct ierr *e);
 /* Copies the whole spool to out, feeding d too (NULL: none).  EXIT_IOERR,
  * the message naming the side that failed. */
-int bundle_spool_copy(FILE *f, FILE *out, struct crypto_sha512 *d,
-    struct ierr *e);
+int
+bundle_spool_copy(FILE *f, FILE *out, struct crypto_sha512 *d, struct ierr *e);
 
 /* ---- canonical lines ---- */
 
@@ -63,8 +63,8 @@ extern const char *const bundle_header_members[];
 extern const char *const bundle_trailer_members[];
 
 /* 1 when o has every member of names and no other; else 0 and why. */
-int bundle_members_exact(const json_t *o, const char *const *names,
-    char *why, size_t whylen);
+int bundle_members_exact(
+    const json_t *o, const char *const *names, char *why, size_t whylen);
 /* A string member of 1 to max - 1 bytes; else 0 and why. */
 int bundle_str_member(const json_t *o, const char *name, size_t max,
     const char **out, char *why, size_t whylen);
@@ -93,7 +93,6 @@ int bundle_is_lchex(const char *s, size_t len, size_t want);
  * (escape.h: "\u001b", "\xff"), cut at a whole character to fit size. */
 void bundle_copy_clean(char *dst, size_t size, const char *src);
 
-
 /* ---- verifying (bundle-verify.c), and opening sealed bundles
  * (bundle-open.c) ---- */
 
@@ -102,17 +101,17 @@ struct state_run;
 struct bundle_verifier {
 	struct bundle_verify_opts o;
 	FILE *spool;
-	int ready;		/* the spool holds an accepted bundle */
+	int ready; /* the spool holds an accepted bundle */
 	struct buf canon;
 	char at[TIMEUTIL_LEN];
-	char limit[TIMEUTIL_LEN];	/* at + retention_days */
+	char limit[TIMEUTIL_LEN]; /* at + retention_days */
 	int64_t limit_t;
-	struct state_run *run;	/* the accepted counters, with --state */
+	struct state_run *run; /* the accepted counters, with --state */
 	/* The spool of a sealed bundle is an age stream to this key. */
-	unsigned char *spool_secret;	/* secure memory */
+	unsigned char *spool_secret; /* secure memory */
 	unsigned char spool_pub[AGE_KEY_LEN];
-	struct age_writer *sw;	/* while a sealed bundle is spooled */
-	int spool_sealed;	/* the spool holds such a stream */
+	struct age_writer *sw; /* while a sealed bundle is spooled */
+	int spool_sealed;      /* the spool holds such a stream */
 };
 
 /* How many bytes are looked at to tell a sealed bundle from a plain one:
@@ -132,9 +131,9 @@ struct bundle_opened {
 	struct age_reader *ar;
 	const unsigned char *p;
 	size_t n, off;
-	int last;		/* the whole stream authenticated */
+	int last; /* the whole stream authenticated */
 	int failed;
-	struct ierr err;	/* why it failed */
+	struct ierr err; /* why it failed */
 };
 
 /* A sealed bundle: opened (ok says how), or why not. */
@@ -153,13 +152,13 @@ struct bundle_pass {
 	json_t *header;
 	json_t *trailer;
 	const struct ag_party *sender;
-	const unsigned char *pub;	/* the key that signed it */
+	const unsigned char *pub; /* the key that signed it */
 	struct policy *pol;
-	int header_ok;		/* line 1 is a well-formed header */
+	int header_ok; /* line 1 is a well-formed header */
 	char header_why[BUNDLE_NOTE_MAX];
-	int header_bad;		/* an early check failed */
-	int early[BUNDLE_NCHECKS];	/* their results, by check */
-	int no_rule;		/* no release rule for (from, to) */
+	int header_bad;		   /* an early check failed */
+	int early[BUNDLE_NCHECKS]; /* their results, by check */
+	int no_rule;		   /* no release rule for (from, to) */
 	char no_rule_why[ERR_MSG_MAX];
 	/* The first record that is malformed or not canonical, and the
 	 * first that does not comply (checking stops at the first). */
@@ -175,7 +174,7 @@ struct bundle_pass {
 	int have_held, held_kind;
 	unsigned long held_line;
 	struct buf held, held_out, held_why;
-	struct ierr err;	/* a spool write error in commit */
+	struct ierr err; /* a spool write error in commit */
 	/* A sealed bundle: opened, or why not. */
 	struct bundle_seal seal;
 };
@@ -188,8 +187,8 @@ extern const struct par_ops bundle_records_ops;
 enum bundle_kind { BUNDLE_PLAIN, BUNDLE_SEALED, BUNDLE_ARMORED };
 
 /* Reads the first bytes of f (named name) into in.  EXIT_IOERR. */
-int bundle_open_peek(struct bundle_insrc *in, FILE *f, const char *name,
-    struct ierr *e);
+int bundle_open_peek(
+    struct bundle_insrc *in, FILE *f, const char *name, struct ierr *e);
 /* What those bytes say the bundle is. */
 enum bundle_kind bundle_open_kind(const unsigned char *pre, size_t n);
 
@@ -208,13 +207,13 @@ long bundle_open_read(void *arg, void *buf, size_t n, struct ierr *e);
 int bundle_open_drain(struct bundle_opened *o);
 /* The stream failed: s says so, unless the file could not be read at
  * all.  0 or EXIT_IOERR. */
-int bundle_open_broken(struct bundle_seal *s, struct bundle_opened *op,
-    struct ierr *e);
+int bundle_open_broken(
+    struct bundle_seal *s, struct bundle_opened *op, struct ierr *e);
 
 /* Appends to the spool: plain, or the age stream to the verifier's key
  * while v->sw is open.  EXIT_IOERR. */
-int bundle_open_spool_put(struct bundle_verifier *v, const void *p,
-    size_t n, struct ierr *e);
+int bundle_open_spool_put(
+    struct bundle_verifier *v, const void *p, size_t n, struct ierr *e);
 /* Writes the sealed spool to out, whole lines only.  EXIT_IOERR. */
 int bundle_open_emit(struct bundle_verifier *v, FILE *out, struct ierr *e);
 

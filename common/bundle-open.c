@@ -56,8 +56,8 @@ opened_more(struct bundle_opened *o)
 	while (o->off == o->n) {
 		if (o->last)
 			return 1;
-		if (age_reader_next(o->ar, &o->p, &o->n, &o->last,
-		    &o->err) != 0) {
+		if (age_reader_next(o->ar, &o->p, &o->n, &o->last, &o->err) !=
+		    0) {
 			o->failed = 1;
 			return -1;
 		}
@@ -125,8 +125,8 @@ out_sink(void *arg, const void *p, size_t n, struct ierr *e)
 }
 
 int
-bundle_open_spool_put(struct bundle_verifier *v, const void *p, size_t n,
-    struct ierr *e)
+bundle_open_spool_put(
+    struct bundle_verifier *v, const void *p, size_t n, struct ierr *e)
 {
 	if (v->sw != NULL)
 		return age_writer_write(v->sw, p, n, e);
@@ -134,8 +134,8 @@ bundle_open_spool_put(struct bundle_verifier *v, const void *p, size_t n,
 }
 
 int
-bundle_open_peek(struct bundle_insrc *in, FILE *f, const char *name,
-    struct ierr *e)
+bundle_open_peek(
+    struct bundle_insrc *in, FILE *f, const char *name, struct ierr *e)
 {
 	in->f = f;
 	in->name = name;
@@ -187,11 +187,14 @@ bundle_open_seal(struct bundle_verifier *v, struct bundle_report *r,
 	}
 	r->stanzas = age_reader_stanzas(op->ar);
 	which = age_reader_identity(op->ar);
-	snprintf(s->ok, sizeof s->ok, "age, %zu stanza%s, opened "
-	    "with %s", r->stanzas, r->stanzas == 1 ? "" : "s",
-	    v->o.id_names != NULL && v->o.id_names[which] != NULL ?
-	    v->o.id_names[which] : "the key given");
-	v->sw = age_writer_new((const unsigned char (*)[32])v->spool_pub, 1,
+	snprintf(s->ok, sizeof s->ok,
+	    "age, %zu stanza%s, opened "
+	    "with %s",
+	    r->stanzas, r->stanzas == 1 ? "" : "s",
+	    v->o.id_names != NULL && v->o.id_names[which] != NULL
+		? v->o.id_names[which]
+		: "the key given");
+	v->sw = age_writer_new((const unsigned char(*)[32])v->spool_pub, 1,
 	    spool_sink, v->spool, e);
 	return v->sw == NULL ? e->status : 0;
 }
@@ -199,8 +202,8 @@ bundle_open_seal(struct bundle_verifier *v, struct bundle_report *r,
 /* A sealed bundle's stream failed: the seal check says so, unless the
  * file could not be read at all.  0 or EXIT_IOERR. */
 int
-bundle_open_broken(struct bundle_seal *s, struct bundle_opened *op,
-    struct ierr *e)
+bundle_open_broken(
+    struct bundle_seal *s, struct bundle_opened *op, struct ierr *e)
 {
 	if (op->err.status == EXIT_IOERR) {
 		*e = op->err;
@@ -241,8 +244,9 @@ bundle_open_emit(struct bundle_verifier *v, FILE *out, struct ierr *e)
 		for (nl = p + n; nl > p && nl[-1] != '\n'; nl--)
 			;
 		if (nl > p) {
-			if ((carry.len > 0 && (rc = out_sink(out, carry.data,
-			    carry.len, e)) != 0) ||
+			if ((carry.len > 0 &&
+				(rc = out_sink(
+				     out, carry.data, carry.len, e)) != 0) ||
 			    (rc = out_sink(out, p, (size_t)(nl - p), e)) != 0)
 				goto out;
 			buf_reset(&carry);
@@ -250,7 +254,8 @@ bundle_open_emit(struct bundle_verifier *v, FILE *out, struct ierr *e)
 		buf_add(&carry, nl, (size_t)(p + n - nl));
 	}
 	if (carry.len > 0)
-		rc = err_set(e, EXIT_IOERR, "spool file: a line without a "
+		rc = err_set(e, EXIT_IOERR,
+		    "spool file: a line without a "
 		    "newline");
 out:
 	age_reader_free(ar);

@@ -36,26 +36,26 @@ stamp(struct bundle_verifier *v, struct bundle_pass *p, json_t *rec)
 	json_t *exp = json_object_get(rec, "expires");
 	int64_t t;
 
-	json_object_set_new(rec, "received", json_pack("{s:s, s:s, s:s}",
-	    "from", json_string_value(json_object_get(p->header, "from")),
-	    "bundle", p->r->id, "at", v->at));
+	json_object_set_new(rec, "received",
+	    json_pack("{s:s, s:s, s:s}", "from",
+		json_string_value(json_object_get(p->header, "from")), "bundle",
+		p->r->id, "at", v->at));
 	if (v->o.agreement->retention_days < 0)
 		return;
 	if (json_is_string(exp) &&
-	    timeutil_parse(json_string_value(exp), &t) == 0 &&
-	    t <= v->limit_t)
-		return;		/* the record's own is earlier: kept */
+	    timeutil_parse(json_string_value(exp), &t) == 0 && t <= v->limit_t)
+		return; /* the record's own is earlier: kept */
 	json_object_set_new(rec, "expires", json_string(v->limit));
 }
 
 /* A worker (-j N) or the calling thread: its own policy and buffer. */
 struct vworker {
 	struct bundle_pass *p;
-	struct policy *pol;	/* NULL: records are not checked for it */
-	struct comply *comply;	/* the same check, without a tree */
+	struct policy *pol;    /* NULL: records are not checked for it */
+	struct comply *comply; /* the same check, without a tree */
 	struct buf canon;
-	struct buf received;	/* stamp()'s "received", canonical */
-	struct buf limit;	/* and its "expires" */
+	struct buf received; /* stamp()'s "received", canonical */
+	struct buf limit;    /* and its "expires" */
 };
 
 static void *
@@ -72,7 +72,7 @@ vworker_new(void *arg, struct ierr *e)
 	from = json_string_value(json_object_get(p->header, "from"));
 	to = json_string_value(json_object_get(p->header, "to"));
 	if (policy_new(a, from, to, p->v->o.now, 0, &w->pol, e) != 0) {
-		free(w);	/* the pass made one: memory, at worst */
+		free(w); /* the pass made one: memory, at worst */
 		return NULL;
 	}
 	w->comply = comply_new(w->pol);
@@ -122,7 +122,7 @@ stamp_line(struct vworker *w, const struct scan_record *r, struct buf *out)
 			memcpy(t, s, len);
 			t[len] = '\0';
 			if (timeutil_parse(t, &when) == 0 && when <= v->limit_t)
-				set[SCAN_EXPIRES] = NULL;	/* kept */
+				set[SCAN_EXPIRES] = NULL; /* kept */
 		}
 	}
 	buf_reset(out);
@@ -143,13 +143,13 @@ vwork(void *arg, struct par_item *it)
 	json_t *rec;
 
 	if (p->header_bad) {
-		*kind = REC_SKIPPED;	/* refused anyway: only hashed */
+		*kind = REC_SKIPPED; /* refused anyway: only hashed */
 		return;
 	}
 	/* A canonical line that complies takes no tree; any other does,
 	 * and is judged and explained as it always was. */
-	if (w->comply != NULL && comply_line(w->comply, it->line, it->len,
-	    &r) == COMPLY_YES) {
+	if (w->comply != NULL &&
+	    comply_line(w->comply, it->line, it->len, &r) == COMPLY_YES) {
 		*kind = REC_OK;
 		stamp_line(w, &r, &it->out);
 		return;
@@ -164,14 +164,17 @@ vwork(void *arg, struct par_item *it)
 	    w->canon.len != it->len ||
 	    memcmp(w->canon.data, it->line, it->len) != 0) {
 		*kind = REC_BAD;
-		err_set(&it->err, EXIT_REFUSED, "record not canonical (it was "
+		err_set(&it->err, EXIT_REFUSED,
+		    "record not canonical (it was "
 		    "changed after signing or not written by intel-sign)");
 	} else if (w->pol == NULL) {
-		*kind = REC_SKIPPED;	/* no rule: compliance fails */
+		*kind = REC_SKIPPED; /* no rule: compliance fails */
 	} else if (!policy_complies(w->pol, rec, why, sizeof why)) {
 		*kind = REC_NONCOMPLIANT;
-		err_set(&it->err, EXIT_REFUSED, "record not allowed from %s "
-		    "to %s: %s", p->r->from, p->r->to, why);
+		err_set(&it->err, EXIT_REFUSED,
+		    "record not allowed from %s "
+		    "to %s: %s",
+		    p->r->from, p->r->to, why);
 	} else {
 		stamp(p->v, p, rec);
 		if (bundle_canon_line(&it->out, rec, &it->err) != 0)
@@ -200,8 +203,9 @@ vcommit(void *arg, struct par_item *it)
 			snprintf(p->cmp_why, sizeof p->cmp_why, "%s",
 			    p->held_why.data);
 		} else if (p->held_kind == REC_OK && p->rec_line == 0 &&
-		    p->cmp_line == 0 && bundle_open_spool_put(p->v,
-		    p->held_out.data, p->held_out.len, &p->err) != 0)
+		    p->cmp_line == 0 &&
+		    bundle_open_spool_put(
+			p->v, p->held_out.data, p->held_out.len, &p->err) != 0)
 			return p->err.status;
 	}
 	p->have_held = 1;

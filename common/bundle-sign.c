@@ -34,22 +34,22 @@
 #include "record.h"
 #include "timeutil.h"
 
-#define SPOOL_CHUNK	65536
+#define SPOOL_CHUNK 65536
 
 struct bundle_screen {
 	const struct bundle_sign *s;
 	struct policy *pol;
-	struct comply *comply;		/* the same check, without a tree */
+	struct comply *comply; /* the same check, without a tree */
 };
 
 /* The encrypted spool: a file of chunks, each a 4-byte big-endian plain
  * length (authenticated as associated data) then ciphertext and tag. */
 struct espool {
 	FILE *f;
-	unsigned char *key;	/* secure memory, CRYPTO_AEAD_KEY_LEN */
-	unsigned char *buf;	/* SPOOL_CHUNK + CRYPTO_AEAD_TAG_LEN */
-	size_t len;		/* plain bytes waiting in buf */
-	uint64_t chunks;	/* written to f */
+	unsigned char *key; /* secure memory, CRYPTO_AEAD_KEY_LEN */
+	unsigned char *buf; /* SPOOL_CHUNK + CRYPTO_AEAD_TAG_LEN */
+	size_t len;	    /* plain bytes waiting in buf */
+	uint64_t chunks;    /* written to f */
 };
 
 struct bundle_sign {
@@ -57,7 +57,7 @@ struct bundle_sign {
 	const struct keys_secret *k;
 	char *to;
 	int64_t now;
-	struct bundle_screen *check;	/* bundle_sign_add()'s */
+	struct bundle_screen *check; /* bundle_sign_add()'s */
 	struct espool spool;
 	struct buf canon;
 	unsigned long long n;
@@ -128,9 +128,10 @@ espool_flush(struct espool *sp, struct ierr *e)
 	rc = crypto_aead_seal(sp->key, nonce, sizeof nonce, ad, sizeof ad,
 	    sp->buf, sp->len, ct, e);
 	secmem_wipe(sp->buf, sp->len);
-	if (rc == 0 && (fwrite(ad, 1, sizeof ad, sp->f) != sizeof ad ||
-	    fwrite(ct, 1, sp->len + CRYPTO_AEAD_TAG_LEN, sp->f) !=
-	    sp->len + CRYPTO_AEAD_TAG_LEN))
+	if (rc == 0 &&
+	    (fwrite(ad, 1, sizeof ad, sp->f) != sizeof ad ||
+		fwrite(ct, 1, sp->len + CRYPTO_AEAD_TAG_LEN, sp->f) !=
+		    sp->len + CRYPTO_AEAD_TAG_LEN))
 		rc = err_set(e, EXIT_IOERR, "spool file: write error: %s",
 		    strerror(errno ? errno : EIO));
 	free(ct);
@@ -161,8 +162,8 @@ espool_write(struct espool *sp, const char *p, size_t n, struct ierr *e)
 
 /* Decrypts the whole spool, chunk by chunk, into out and d. */
 static int
-espool_copy(struct espool *sp, FILE *out, struct crypto_sha512 *d,
-    struct ierr *e)
+espool_copy(
+    struct espool *sp, FILE *out, struct crypto_sha512 *d, struct ierr *e)
 {
 	unsigned char nonce[CRYPTO_AEAD_NONCE_LEN], ad[4], *ct;
 	uint64_t i;
@@ -181,17 +182,20 @@ espool_copy(struct espool *sp, FILE *out, struct crypto_sha512 *d,
 		}
 		len = (size_t)ad[0] << 24 | (size_t)ad[1] << 16 |
 		    (size_t)ad[2] << 8 | ad[3];
-		if (len == 0 || len > SPOOL_CHUNK || fread(ct, 1,
-		    len + CRYPTO_AEAD_TAG_LEN, sp->f) !=
-		    len + CRYPTO_AEAD_TAG_LEN) {
+		if (len == 0 || len > SPOOL_CHUNK ||
+		    fread(ct, 1, len + CRYPTO_AEAD_TAG_LEN, sp->f) !=
+			len + CRYPTO_AEAD_TAG_LEN) {
 			rc = err_set(e, EXIT_IOERR, "spool file: read error");
 			break;
 		}
 		espool_nonce(i, nonce);
 		if (crypto_aead_open(sp->key, nonce, sizeof nonce, ad,
-		    sizeof ad, ct, len + CRYPTO_AEAD_TAG_LEN, sp->buf, e) != 0) {
-			rc = err_set(e, EXIT_IOERR, "spool file: chunk %llu "
-			    "was changed on disk", (unsigned long long)i);
+			sizeof ad, ct, len + CRYPTO_AEAD_TAG_LEN, sp->buf,
+			e) != 0) {
+			rc = err_set(e, EXIT_IOERR,
+			    "spool file: chunk %llu "
+			    "was changed on disk",
+			    (unsigned long long)i);
 			break;
 		}
 		if (d != NULL)
@@ -202,7 +206,8 @@ espool_copy(struct espool *sp, FILE *out, struct crypto_sha512 *d,
 		secmem_wipe(sp->buf, len);
 	}
 	if (rc == 0 && fgetc(sp->f) != EOF)
-		rc = err_set(e, EXIT_IOERR, "spool file: more than was written");
+		rc = err_set(
+		    e, EXIT_IOERR, "spool file: more than was written");
 	free(ct);
 	return rc;
 }
@@ -217,14 +222,20 @@ bundle_sign_new(const struct agreement *a, const struct keys_secret *k,
 	int rc;
 
 	if (p == NULL)
-		return err_set(e, EXIT_CONFIG, "the key is for %s, which is "
-		    "not a party of agreement %s", from, a->id);
+		return err_set(e, EXIT_CONFIG,
+		    "the key is for %s, which is "
+		    "not a party of agreement %s",
+		    from, a->id);
 	if (!agreement_party_has_key(p, keys_public(k)))
-		return err_set(e, EXIT_CONFIG, "key %s is not among the keys "
-		    "of %s in agreement %s", keys_key_id(k), from, a->id);
+		return err_set(e, EXIT_CONFIG,
+		    "key %s is not among the keys "
+		    "of %s in agreement %s",
+		    keys_key_id(k), from, a->id);
 	if (agreement_party(a, to) == NULL)
-		return err_set(e, EXIT_CONFIG, "recipient %s is not a party "
-		    "of agreement %s", to, a->id);
+		return err_set(e, EXIT_CONFIG,
+		    "recipient %s is not a party "
+		    "of agreement %s",
+		    to, a->id);
 	s = xcalloc(1, sizeof *s);
 	s->a = a;
 	s->k = k;
@@ -240,14 +251,14 @@ bundle_sign_new(const struct agreement *a, const struct keys_secret *k,
 }
 
 int
-bundle_screen_new(const struct bundle_sign *s, struct bundle_screen **out,
-    struct ierr *e)
+bundle_screen_new(
+    const struct bundle_sign *s, struct bundle_screen **out, struct ierr *e)
 {
 	struct policy *pol;
 	int rc;
 
-	if ((rc = policy_new(s->a, keys_party(s->k), s->to, s->now, 0, &pol,
-	    e)) != 0)
+	if ((rc = policy_new(
+		 s->a, keys_party(s->k), s->to, s->now, 0, &pol, e)) != 0)
 		return rc;
 	*out = xcalloc(1, sizeof **out);
 	(*out)->s = s;
@@ -301,16 +312,18 @@ bundle_screen_record(struct bundle_screen *c, const char *line, size_t len,
 	if (!policy_complies(c->pol, rec, why, sizeof why)) {
 		json_decref(rec);
 		buf_reset(out);
-		return err_set(e, EXIT_REFUSED, "record not allowed to %s "
-		    "under agreement %s: %s", c->s->to, c->s->a->id, why);
+		return err_set(e, EXIT_REFUSED,
+		    "record not allowed to %s "
+		    "under agreement %s: %s",
+		    c->s->to, c->s->a->id, why);
 	}
 	json_decref(rec);
 	return 0;
 }
 
 int
-bundle_sign_put(struct bundle_sign *s, const char *line, size_t len,
-    struct ierr *e)
+bundle_sign_put(
+    struct bundle_sign *s, const char *line, size_t len, struct ierr *e)
 {
 	int rc;
 
@@ -321,8 +334,8 @@ bundle_sign_put(struct bundle_sign *s, const char *line, size_t len,
 }
 
 int
-bundle_sign_add(struct bundle_sign *s, const char *line, size_t len,
-    struct ierr *e)
+bundle_sign_add(
+    struct bundle_sign *s, const char *line, size_t len, struct ierr *e)
 {
 	int rc;
 
@@ -353,15 +366,10 @@ bundle_sign_write(struct bundle_sign *s, int64_t seq, FILE *out,
 	crypto_random(rnd, sizeof rnd);
 	crypto_hex(rnd, sizeof rnd, info->id);
 	timeutil_format(s->now, created);
-	h = json_pack("{s:s, s:I, s:s, s:s, s:s, s:i, s:I, s:s}",
-	    "agreement", s->a->id,
-	    "agreement_version", (json_int_t)s->a->version,
-	    "created", created,
-	    "from", keys_party(s->k),
-	    "id", info->id,
-	    "intel_bundle", BUNDLE_FORMAT,
-	    "seq", (json_int_t)seq,
-	    "to", s->to);
+	h = json_pack("{s:s, s:I, s:s, s:s, s:s, s:i, s:I, s:s}", "agreement",
+	    s->a->id, "agreement_version", (json_int_t)s->a->version, "created",
+	    created, "from", keys_party(s->k), "id", info->id, "intel_bundle",
+	    BUNDLE_FORMAT, "seq", (json_int_t)seq, "to", s->to);
 	rc = bundle_canon_line(&line, h, e);
 	json_decref(h);
 	if (rc != 0)
@@ -382,11 +390,9 @@ bundle_sign_write(struct bundle_sign *s, int64_t seq, FILE *out,
 	crypto_hex(digest, sizeof digest, info->sha512);
 
 	/* The signed message: the trailer without sig, canonical. */
-	t = json_pack("{s:i, s:s, s:I, s:s}",
-	    "intel_signature", BUNDLE_SIG_FORMAT,
-	    "key", keys_key_id(s->k),
-	    "records", (json_int_t)s->n,
-	    "sha512", info->sha512);
+	t = json_pack("{s:i, s:s, s:I, s:s}", "intel_signature",
+	    BUNDLE_SIG_FORMAT, "key", keys_key_id(s->k), "records",
+	    (json_int_t)s->n, "sha512", info->sha512);
 	buf_reset(&line);
 	if ((rc = jsonio_canon(&line, t, e)) != 0 ||
 	    (rc = keys_sign(s->k, line.data, line.len, sig, e)) != 0) {

@@ -60,7 +60,7 @@ bundle_verifier_new(const struct bundle_verify_opts *o,
 		return rc;
 	}
 	if ((v->spool_secret = gcry_malloc_secure(AGE_KEY_LEN)) == NULL)
-		abort();	/* as secmem_dup() does */
+		abort(); /* as secmem_dup() does */
 	crypto_x25519_keygen(v->spool_secret, v->spool_pub);
 	if (o->state_dir != NULL)
 		v->run = state_run_new(o->state_dir);
@@ -97,9 +97,8 @@ bundle_verifier_free(struct bundle_verifier *v)
 	free(v);
 }
 
-static void ATTR_PRINTF(4, 5)
-note(struct bundle_report *r, enum bundle_check c, enum bundle_outcome o,
-    const char *fmt, ...)
+static void ATTR_PRINTF(4, 5) note(struct bundle_report *r, enum bundle_check c,
+    enum bundle_outcome o, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -155,12 +154,15 @@ check_seal(struct bundle_verifier *v, struct bundle_pass *p,
 	}
 	rule = policy_rule(p->pol);
 	if (rule->seal == AG_SEAL_REQUIRED) {
-		note(r, BUNDLE_SEAL, BUNDLE_FAILED, "a plain bundle, and the "
+		note(r, BUNDLE_SEAL, BUNDLE_FAILED,
+		    "a plain bundle, and the "
 		    "rule at line %lu of %s requires sealed ones (seal: "
-		    "required)", rule->line, v->o.agreement->file);
+		    "required)",
+		    rule->line, v->o.agreement->file);
 		return EXIT_REFUSED;
 	}
-	note(r, BUNDLE_SEAL, BUNDLE_NOT_CHECKED, "a plain bundle; its rule "
+	note(r, BUNDLE_SEAL, BUNDLE_NOT_CHECKED,
+	    "a plain bundle; its rule "
 	    "does not require sealing");
 	return 0;
 }
@@ -204,13 +206,14 @@ check_agreement(struct bundle_verifier *v, struct bundle_pass *p,
 	(void)line, (void)e;
 	if (strcmp(header_str(p, "agreement"), a->id) != 0 ||
 	    r->agreement_version != a->version) {
-		note(r, BUNDLE_AGREEMENT, BUNDLE_FAILED, "the bundle is for "
+		note(r, BUNDLE_AGREEMENT, BUNDLE_FAILED,
+		    "the bundle is for "
 		    "agreement %s version %" PRId64 ", not %s version %" PRId64,
 		    r->agreement, r->agreement_version, a->id, a->version);
 		return EXIT_REFUSED;
 	}
-	note(r, BUNDLE_AGREEMENT, BUNDLE_PASSED, "%s version %" PRId64,
-	    a->id, a->version);
+	note(r, BUNDLE_AGREEMENT, BUNDLE_PASSED, "%s version %" PRId64, a->id,
+	    a->version);
 	return 0;
 }
 
@@ -224,13 +227,17 @@ check_sender(struct bundle_verifier *v, struct bundle_pass *p,
 
 	(void)line, (void)e;
 	if ((p->sender = agreement_party(a, header_str(p, "from"))) == NULL) {
-		note(r, BUNDLE_SENDER, BUNDLE_FAILED, "%s is not a party of "
-		    "agreement %s", r->from, a->id);
+		note(r, BUNDLE_SENDER, BUNDLE_FAILED,
+		    "%s is not a party of "
+		    "agreement %s",
+		    r->from, a->id);
 		return EXIT_REFUSED;
 	}
 	if (v->o.from != NULL && strcmp(v->o.from, p->sender->code) != 0) {
-		note(r, BUNDLE_SENDER, BUNDLE_FAILED, "the bundle is from %s, "
-		    "not from %s (--from)", r->from, v->o.from);
+		note(r, BUNDLE_SENDER, BUNDLE_FAILED,
+		    "the bundle is from %s, "
+		    "not from %s (--from)",
+		    r->from, v->o.from);
 		return EXIT_REFUSED;
 	}
 	note(r, BUNDLE_SENDER, BUNDLE_PASSED, "%s", r->from);
@@ -265,8 +272,8 @@ key_owner(const struct agreement *a, const struct ag_party *prefer,
 }
 
 static int
-check_key(struct bundle_verifier *v, struct bundle_pass *p,
-    unsigned long *line, struct ierr *e)
+check_key(struct bundle_verifier *v, struct bundle_pass *p, unsigned long *line,
+    struct ierr *e)
 {
 	const struct agreement *a = v->o.agreement;
 	struct bundle_report *r = p->r;
@@ -276,16 +283,20 @@ check_key(struct bundle_verifier *v, struct bundle_pass *p,
 	*line = p->trailer_line;
 	owner = key_owner(a, p->sender, r->key_id, &p->pub);
 	if (owner != NULL)
-		bundle_copy_clean(r->key_party, sizeof r->key_party,
-		    owner->code);
+		bundle_copy_clean(
+		    r->key_party, sizeof r->key_party, owner->code);
 	if (owner == NULL) {
-		note(r, BUNDLE_KEY, BUNDLE_FAILED, "key %s is not a key of any "
-		    "party of agreement %s", r->key_id, a->id);
+		note(r, BUNDLE_KEY, BUNDLE_FAILED,
+		    "key %s is not a key of any "
+		    "party of agreement %s",
+		    r->key_id, a->id);
 		return EXIT_REFUSED;
 	}
 	if (owner != p->sender) {
-		note(r, BUNDLE_KEY, BUNDLE_FAILED, "key %s belongs to %s, not "
-		    "to the sender %s", r->key_id, owner->code, r->from);
+		note(r, BUNDLE_KEY, BUNDLE_FAILED,
+		    "key %s belongs to %s, not "
+		    "to the sender %s",
+		    r->key_id, owner->code, r->from);
 		return EXIT_REFUSED;
 	}
 	note(r, BUNDLE_KEY, BUNDLE_PASSED, "%s of %s", r->key_id, owner->code);
@@ -294,8 +305,8 @@ check_key(struct bundle_verifier *v, struct bundle_pass *p,
 
 /* The signature over the trailer without sig. */
 static int
-signature_holds(struct bundle_verifier *v, struct bundle_pass *p,
-    const unsigned char *pub)
+signature_holds(
+    struct bundle_verifier *v, struct bundle_pass *p, const unsigned char *pub)
 {
 	unsigned char sig[BASE64_DECODED_MAX(BUNDLE_SIG_B64_LEN)];
 	const char *s = json_string_value(json_object_get(p->trailer, "sig"));
@@ -326,8 +337,10 @@ check_signature(struct bundle_verifier *v, struct bundle_pass *p,
 	(void)e;
 	*line = p->trailer_line;
 	if (!signature_holds(v, p, p->pub)) {
-		note(r, BUNDLE_SIGNATURE, BUNDLE_FAILED, "the Ed25519 "
-		    "signature does not hold for key %s", r->key_id);
+		note(r, BUNDLE_SIGNATURE, BUNDLE_FAILED,
+		    "the Ed25519 "
+		    "signature does not hold for key %s",
+		    r->key_id);
 		return EXIT_REFUSED;
 	}
 	note(r, BUNDLE_SIGNATURE, BUNDLE_PASSED, "Ed25519, key %s", r->key_id);
@@ -338,13 +351,14 @@ static int
 check_digest(struct bundle_verifier *v, struct bundle_pass *p,
     unsigned long *line, struct ierr *e)
 {
-	const char *sha = json_string_value(json_object_get(p->trailer,
-	    "sha512"));
+	const char *sha = json_string_value(
+	    json_object_get(p->trailer, "sha512"));
 
 	(void)v, (void)e;
 	*line = p->trailer_line;
 	if (!crypto_memeq(sha, p->r->sha512, BUNDLE_SHA512_HEX)) {
-		note(p->r, BUNDLE_DIGEST, BUNDLE_FAILED, "the SHA-512 of lines "
+		note(p->r, BUNDLE_DIGEST, BUNDLE_FAILED,
+		    "the SHA-512 of lines "
 		    "1 to %lu does not match the trailer's",
 		    p->trailer_line - 1);
 		return EXIT_REFUSED;
@@ -363,9 +377,10 @@ check_count(struct bundle_verifier *v, struct bundle_pass *p,
 	(void)v, (void)e;
 	*line = p->trailer_line;
 	if ((unsigned long long)r->records != r->lines_read) {
-		note(r, BUNDLE_COUNT, BUNDLE_FAILED, "the trailer says %lld "
-		    "records, the bundle holds %llu", r->records,
-		    r->lines_read);
+		note(r, BUNDLE_COUNT, BUNDLE_FAILED,
+		    "the trailer says %lld "
+		    "records, the bundle holds %llu",
+		    r->records, r->lines_read);
 		return EXIT_REFUSED;
 	}
 	note(r, BUNDLE_COUNT, BUNDLE_PASSED, "%llu records", r->lines_read);
@@ -383,26 +398,33 @@ check_recipient(struct bundle_verifier *v, struct bundle_pass *p,
 
 	(void)line, (void)e;
 	if (agreement_party(a, to) == NULL) {
-		note(r, BUNDLE_RECIPIENT, BUNDLE_FAILED, "%s is not a party of "
-		    "agreement %s", r->to, a->id);
+		note(r, BUNDLE_RECIPIENT, BUNDLE_FAILED,
+		    "%s is not a party of "
+		    "agreement %s",
+		    r->to, a->id);
 		return EXIT_REFUSED;
 	}
 	if (v->o.to != NULL && strcmp(v->o.to, to) != 0 && r->sealed) {
-		note(r, BUNDLE_RECIPIENT, BUNDLE_FAILED, "the sealed bundle "
-		    "is for %s, but it was opened with a key of %s", r->to,
-		    v->o.to);
+		note(r, BUNDLE_RECIPIENT, BUNDLE_FAILED,
+		    "the sealed bundle "
+		    "is for %s, but it was opened with a key of %s",
+		    r->to, v->o.to);
 		return EXIT_REFUSED;
 	}
 	if (v->o.to != NULL && strcmp(v->o.to, to) != 0) {
-		note(r, BUNDLE_RECIPIENT, BUNDLE_FAILED, "the bundle is for "
-		    "%s, not for %s", r->to, v->o.to);
+		note(r, BUNDLE_RECIPIENT, BUNDLE_FAILED,
+		    "the bundle is for "
+		    "%s, not for %s",
+		    r->to, v->o.to);
 		return EXIT_REFUSED;
 	}
 	if (v->o.to != NULL)
 		note(r, BUNDLE_RECIPIENT, BUNDLE_PASSED, "%s", r->to);
 	else
-		note(r, BUNDLE_RECIPIENT, BUNDLE_NOT_CHECKED, "bundle for %s; "
-		    "no --to or INTEL_PARTY to check it against", r->to);
+		note(r, BUNDLE_RECIPIENT, BUNDLE_NOT_CHECKED,
+		    "bundle for %s; "
+		    "no --to or INTEL_PARTY to check it against",
+		    r->to);
 	return 0;
 }
 
@@ -421,9 +443,10 @@ check_window(struct bundle_verifier *v, struct bundle_pass *p,
 	timeutil_format(a->valid_from, from_t);
 	timeutil_format(a->valid_until, until_t);
 	if (created < a->valid_from || created > a->valid_until) {
-		note(r, BUNDLE_WINDOW, BUNDLE_FAILED, "created %s lies outside "
-		    "the agreement's validity, %s to %s", r->created, from_t,
-		    until_t);
+		note(r, BUNDLE_WINDOW, BUNDLE_FAILED,
+		    "created %s lies outside "
+		    "the agreement's validity, %s to %s",
+		    r->created, from_t, until_t);
 		return EXIT_REFUSED;
 	}
 	note(r, BUNDLE_WINDOW, BUNDLE_PASSED, "created %s, within %s to %s",
@@ -441,8 +464,10 @@ check_records(struct bundle_verifier *v, struct bundle_pass *p,
 		note(p->r, BUNDLE_RECORDS, BUNDLE_FAILED, "%s", p->rec_why);
 		return EXIT_REFUSED;
 	}
-	note(p->r, BUNDLE_RECORDS, BUNDLE_PASSED, "%llu well formed and "
-	    "canonical", p->r->lines_read);
+	note(p->r, BUNDLE_RECORDS, BUNDLE_PASSED,
+	    "%llu well formed and "
+	    "canonical",
+	    p->r->lines_read);
 	return 0;
 }
 
@@ -461,9 +486,10 @@ check_compliance(struct bundle_verifier *v, struct bundle_pass *p,
 		note(p->r, BUNDLE_COMPLIANCE, BUNDLE_FAILED, "%s", p->cmp_why);
 		return EXIT_REFUSED;
 	}
-	note(p->r, BUNDLE_COMPLIANCE, BUNDLE_PASSED, "every record complies "
-	    "with the rule at line %lu of %s", policy_rule(p->pol)->line,
-	    v->o.agreement->file);
+	note(p->r, BUNDLE_COMPLIANCE, BUNDLE_PASSED,
+	    "every record complies "
+	    "with the rule at line %lu of %s",
+	    policy_rule(p->pol)->line, v->o.agreement->file);
 	return 0;
 }
 
@@ -478,29 +504,33 @@ check_replay(struct bundle_verifier *v, struct bundle_pass *p,
 
 	(void)line;
 	if (v->run == NULL) {
-		note(r, BUNDLE_REPLAY, BUNDLE_NOT_CHECKED, "seq %" PRId64
-		    "; no --state folder", r->seq);
+		note(r, BUNDLE_REPLAY, BUNDLE_NOT_CHECKED,
+		    "seq %" PRId64 "; no --state folder", r->seq);
 		return 0;
 	}
 	if ((rc = state_run_check(v->run, v->o.agreement->id,
-	    header_str(p, "from"), header_str(p, "to"), r->seq, &last,
-	    &fresh, e)) != 0) {
+		 header_str(p, "from"), header_str(p, "to"), r->seq, &last,
+		 &fresh, e)) != 0) {
 		note(r, BUNDLE_REPLAY, BUNDLE_FAILED, "%s", e->msg);
 		return rc;
 	}
 	if (!fresh) {
-		note(r, BUNDLE_REPLAY, BUNDLE_FAILED, "seq %" PRId64 " is not "
+		note(r, BUNDLE_REPLAY, BUNDLE_FAILED,
+		    "seq %" PRId64 " is not "
 		    "above %" PRId64 ", the last accepted from %s to %s (a "
-		    "replay, or bundles verified out of order)", r->seq, last,
-		    r->from, r->to);
+		    "replay, or bundles verified out of order)",
+		    r->seq, last, r->from, r->to);
 		return EXIT_REFUSED;
 	}
 	if (last == STATE_NONE)
-		note(r, BUNDLE_REPLAY, BUNDLE_PASSED, "seq %" PRId64 ", the "
-		    "first from %s to %s", r->seq, r->from, r->to);
+		note(r, BUNDLE_REPLAY, BUNDLE_PASSED,
+		    "seq %" PRId64 ", the "
+		    "first from %s to %s",
+		    r->seq, r->from, r->to);
 	else
-		note(r, BUNDLE_REPLAY, BUNDLE_PASSED, "seq %" PRId64 " above %"
-		    PRId64 ", the last accepted", r->seq, last);
+		note(r, BUNDLE_REPLAY, BUNDLE_PASSED,
+		    "seq %" PRId64 " above %" PRId64 ", the last accepted",
+		    r->seq, last);
 	return 0;
 }
 
@@ -519,16 +549,16 @@ static const struct check {
 	[BUNDLE_SEAL] = { BUNDLE_SEAL, "seal", check_seal, 0 },
 	[BUNDLE_HEADER] = { BUNDLE_HEADER, "header", check_header, 0 },
 	[BUNDLE_TRAILER] = { BUNDLE_TRAILER, "trailer", check_trailer, 0 },
-	[BUNDLE_AGREEMENT] = { BUNDLE_AGREEMENT, "agreement",
-	    check_agreement, 1 },
+	[BUNDLE_AGREEMENT] = { BUNDLE_AGREEMENT, "agreement", check_agreement,
+	    1 },
 	[BUNDLE_SENDER] = { BUNDLE_SENDER, "sender", check_sender, 1 },
 	[BUNDLE_KEY] = { BUNDLE_KEY, "key", check_key, 0 },
-	[BUNDLE_SIGNATURE] = { BUNDLE_SIGNATURE, "signature",
-	    check_signature, 0 },
+	[BUNDLE_SIGNATURE] = { BUNDLE_SIGNATURE, "signature", check_signature,
+	    0 },
 	[BUNDLE_DIGEST] = { BUNDLE_DIGEST, "digest", check_digest, 0 },
 	[BUNDLE_COUNT] = { BUNDLE_COUNT, "count", check_count, 0 },
-	[BUNDLE_RECIPIENT] = { BUNDLE_RECIPIENT, "recipient",
-	    check_recipient, 1 },
+	[BUNDLE_RECIPIENT] = { BUNDLE_RECIPIENT, "recipient", check_recipient,
+	    1 },
 	[BUNDLE_WINDOW] = { BUNDLE_WINDOW, "window", check_window, 1 },
 	[BUNDLE_RECORDS] = { BUNDLE_RECORDS, "records", check_records, 0 },
 	[BUNDLE_COMPLIANCE] = { BUNDLE_COMPLIANCE, "compliance",
@@ -562,7 +592,7 @@ early_checks(struct bundle_verifier *v, struct bundle_pass *p)
 	if (p->header_bad)
 		return;
 	if (policy_new(v->o.agreement, header_str(p, "from"),
-	    header_str(p, "to"), v->o.now, 0, &p->pol, &pe) != 0) {
+		header_str(p, "to"), v->o.now, 0, &p->pol, &pe) != 0) {
 		p->no_rule = 1;
 		snprintf(p->no_rule_why, sizeof p->no_rule_why, "%s", pe.msg);
 	}
@@ -605,9 +635,8 @@ decide(struct bundle_verifier *v, struct bundle_pass *p, struct ierr *e)
 		note(r, checks[j].check, BUNDLE_NOT_REACHED, NULL);
 	r->failed = checks[i].check;
 	r->failed_line = line;
-	return err_set(e, EXIT_REFUSED, "%s:%lu: %s: %s",
-	    r->name, line, checks[i].name,
-	    r->note[i]);
+	return err_set(e, EXIT_REFUSED, "%s:%lu: %s: %s", r->name, line,
+	    checks[i].name, r->note[i]);
 }
 
 int
@@ -654,7 +683,8 @@ bundle_verify(struct bundle_verifier *v, const char *path,
 	case BUNDLE_ARMORED:
 		r->sealed = 1;
 		p.seal.failed = 1;
-		snprintf(p.seal.why, sizeof p.seal.why, "the ASCII-armored "
+		snprintf(p.seal.why, sizeof p.seal.why,
+		    "the ASCII-armored "
 		    "form of age is not supported");
 		goto judge;
 	case BUNDLE_SEALED:
@@ -662,12 +692,15 @@ bundle_verify(struct bundle_verifier *v, const char *path,
 		if (v->o.nids == 0) {
 			for (int c = 0; c < BUNDLE_NCHECKS; c++)
 				note(r, c, BUNDLE_NOT_REACHED, NULL);
-			note(r, BUNDLE_SEAL, BUNDLE_FAILED, "a sealed bundle, "
+			note(r, BUNDLE_SEAL, BUNDLE_FAILED,
+			    "a sealed bundle, "
 			    "and no key (-k) to open it");
 			r->failed = BUNDLE_SEAL;
 			r->failed_line = 1;
-			rc = err_set(e, EXIT_USAGE, "%s: a sealed bundle, and "
-			    "no key to open it", name);
+			rc = err_set(e, EXIT_USAGE,
+			    "%s: a sealed bundle, and "
+			    "no key to open it",
+			    name);
 			goto out;
 		}
 		if ((rc = bundle_open_seal(v, r, &in, &op, &p.seal, e)) != 0)
@@ -688,27 +721,28 @@ bundle_verify(struct bundle_verifier *v, const char *path,
 		goto out;
 	}
 	if (got == 0) {
-		snprintf(p.header_why, sizeof p.header_why,
-		    "the file is empty");
+		snprintf(
+		    p.header_why, sizeof p.header_why, "the file is empty");
 		goto judge;
 	}
 	if (!(p.header_ok = bundle_parse_header(&v->canon, line, len, r,
-	    &p.header, p.header_why, sizeof p.header_why)))
+		  &p.header, p.header_why, sizeof p.header_why)))
 		goto judge;
 	early_checks(v, &p);
 	p.trailer_line = 2;
-	snprintf(p.trailer_why, sizeof p.trailer_why, "missing (the bundle "
+	snprintf(p.trailer_why, sizeof p.trailer_why,
+	    "missing (the bundle "
 	    "has one line)");
 	if (!lines_newline(l))
-		goto judge;	/* the only line: no trailer either */
+		goto judge; /* the only line: no trailer either */
 	p.digest = crypto_sha512_init();
 	crypto_sha512_update(p.digest, line, len);
 	crypto_sha512_update(p.digest, "\n", 1);
 
 	/* Records are checked by -j workers; vcommit() holds each line back
 	 * until the next arrives, and the last one is the trailer. */
-	if ((rc = par_run(l, v->o.jobs > 0 ? v->o.jobs : 1,
-	    &bundle_records_ops, &p, e)) != 0) {
+	if ((rc = par_run(l, v->o.jobs > 0 ? v->o.jobs : 1, &bundle_records_ops,
+		 &p, e)) != 0) {
 		if (p.err.status != 0)
 			*e = p.err;
 		else if (op.failed) {
@@ -725,8 +759,8 @@ bundle_verify(struct bundle_verifier *v, const char *path,
 	if (p.have_held) {
 		p.trailer_line = p.held_line;
 		p.trailer_ok = bundle_parse_trailer(&v->canon, p.held.data,
-		    p.held.len, lines_newline(l), r, &p.trailer,
-		    p.trailer_why, sizeof p.trailer_why);
+		    p.held.len, lines_newline(l), r, &p.trailer, p.trailer_why,
+		    sizeof p.trailer_why);
 	}
 judge:
 	/* A sealed bundle is judged only once all of it authenticated. */

@@ -75,8 +75,7 @@ bundle_spool_write(FILE *f, const void *p, size_t n, struct ierr *e)
  * EXIT_IOERR names the side that failed.
  */
 int
-bundle_spool_copy(FILE *f, FILE *out, struct crypto_sha512 *d,
-    struct ierr *e)
+bundle_spool_copy(FILE *f, FILE *out, struct crypto_sha512 *d, struct ierr *e)
 {
 	char *chunk;
 	size_t n;
@@ -109,7 +108,7 @@ bundle_is_lchex(const char *s, size_t len, size_t want)
 		return 0;
 	for (size_t i = 0; i < len; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
+			(s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return 1;
 }
@@ -137,8 +136,8 @@ bundle_canon_line(struct buf *b, const json_t *v, struct ierr *e)
 }
 
 json_t *
-bundle_parse_canonical(struct buf *scratch, const char *text, size_t len,
-    char *why, size_t whylen)
+bundle_parse_canonical(
+    struct buf *scratch, const char *text, size_t len, char *why, size_t whylen)
 {
 	struct ierr pe = IERR_INIT;
 	json_t *o;
@@ -162,24 +161,22 @@ bundle_parse_canonical(struct buf *scratch, const char *text, size_t len,
 	return o;
 }
 
-const char *const bundle_header_members[] = {
-	"agreement", "agreement_version", "created", "from", "id",
-	"intel_bundle", "seq", "to", NULL
-};
-const char *const bundle_trailer_members[] = {
-	"intel_signature", "key", "records", "sha512", "sig", NULL
-};
+const char *const bundle_header_members[] = { "agreement", "agreement_version",
+	"created", "from", "id", "intel_bundle", "seq", "to", NULL };
+const char *const bundle_trailer_members[] = { "intel_signature", "key",
+	"records", "sha512", "sig", NULL };
 
 /* Every member known, every known one present. */
 int
-bundle_members_exact(const json_t *o, const char *const *names, char *why,
-    size_t whylen)
+bundle_members_exact(
+    const json_t *o, const char *const *names, char *why, size_t whylen)
 {
 	const char *k;
 	json_t *val;
 	size_t i;
 
-	json_object_foreach((json_t *)o, k, val) {
+	json_object_foreach((json_t *)o, k, val)
+	{
 		for (i = 0; names[i] != NULL; i++)
 			if (strcmp(names[i], k) == 0)
 				break;
@@ -190,8 +187,8 @@ bundle_members_exact(const json_t *o, const char *const *names, char *why,
 	}
 	for (i = 0; names[i] != NULL; i++)
 		if (json_object_get(o, names[i]) == NULL) {
-			snprintf(why, whylen, "member \"%s\" is missing",
-			    names[i]);
+			snprintf(
+			    why, whylen, "member \"%s\" is missing", names[i]);
 			return 0;
 		}
 	return 1;
@@ -217,14 +214,14 @@ bundle_str_member(const json_t *o, const char *name, size_t max,
 }
 
 int
-bundle_int_member(const json_t *o, const char *name, int64_t min,
-    int64_t *out, char *why, size_t whylen)
+bundle_int_member(const json_t *o, const char *name, int64_t min, int64_t *out,
+    char *why, size_t whylen)
 {
 	json_t *m = json_object_get(o, name);
 
 	if (!json_is_integer(m) || json_integer_value(m) < min) {
-		snprintf(why, whylen, "%s: not an integer of at least %"
-		    PRId64, name, min);
+		snprintf(why, whylen, "%s: not an integer of at least %" PRId64,
+		    name, min);
 		return 0;
 	}
 	*out = json_integer_value(m);
@@ -251,19 +248,20 @@ bundle_parse_header(struct buf *scratch, const char *text, size_t len,
 	}
 	if ((fmt = json_integer_value(json_object_get(h, "intel_bundle"))) !=
 	    BUNDLE_FORMAT) {
-		snprintf(why, whylen, "unsupported bundle format %" PRId64
-		    " (%d expected)", fmt, BUNDLE_FORMAT);
+		snprintf(why, whylen,
+		    "unsupported bundle format %" PRId64 " (%d expected)", fmt,
+		    BUNDLE_FORMAT);
 		return 0;
 	}
 	if (!bundle_members_exact(h, bundle_header_members, why, whylen) ||
-	    !bundle_str_member(h, "agreement", BUNDLE_NAME_MAX, &ag, why,
-	    whylen) ||
+	    !bundle_str_member(
+		h, "agreement", BUNDLE_NAME_MAX, &ag, why, whylen) ||
 	    !bundle_int_member(h, "agreement_version", INT64_MIN,
-	    &r->agreement_version, why, whylen) ||
-	    !bundle_str_member(h, "created", TIMEUTIL_LEN, &created, why,
-	    whylen) ||
-	    !bundle_str_member(h, "from", BUNDLE_NAME_MAX, &from, why,
-	    whylen) ||
+		&r->agreement_version, why, whylen) ||
+	    !bundle_str_member(
+		h, "created", TIMEUTIL_LEN, &created, why, whylen) ||
+	    !bundle_str_member(
+		h, "from", BUNDLE_NAME_MAX, &from, why, whylen) ||
 	    !bundle_str_member(h, "id", BUNDLE_ID_LEN + 1, &id, why, whylen) ||
 	    !bundle_int_member(h, "seq", 0, &r->seq, why, whylen) ||
 	    !bundle_str_member(h, "to", BUNDLE_NAME_MAX, &to, why, whylen))
@@ -298,7 +296,8 @@ bundle_parse_trailer(struct buf *scratch, const char *line, size_t len,
 	json_t *t;
 
 	if (!newline) {
-		snprintf(why, whylen, "the last line has no newline "
+		snprintf(why, whylen,
+		    "the last line has no newline "
 		    "(truncated?)");
 		return 0;
 	}
@@ -307,22 +306,24 @@ bundle_parse_trailer(struct buf *scratch, const char *line, size_t len,
 		return 0;
 	*out = t;
 	if (!json_is_integer(json_object_get(t, "intel_signature"))) {
-		snprintf(why, whylen, "the last line is not a trailer "
+		snprintf(why, whylen,
+		    "the last line is not a trailer "
 		    "(no intel_signature)");
 		return 0;
 	}
 	fmt = json_integer_value(json_object_get(t, "intel_signature"));
 	if (fmt != BUNDLE_SIG_FORMAT) {
-		snprintf(why, whylen, "unsupported signature format %" PRId64
-		    " (%d expected)", fmt, BUNDLE_SIG_FORMAT);
+		snprintf(why, whylen,
+		    "unsupported signature format %" PRId64 " (%d expected)",
+		    fmt, BUNDLE_SIG_FORMAT);
 		return 0;
 	}
 	if (!bundle_members_exact(t, bundle_trailer_members, why, whylen) ||
 	    !bundle_str_member(t, "key", 64, &key, why, whylen) ||
 	    !bundle_int_member(t, "records", 0, &n, why, whylen) ||
 	    !bundle_str_member(t, "sha512", 256, &sha, why, whylen) ||
-	    !bundle_str_member(t, "sig", BUNDLE_SIG_B64_LEN + 1, &sig, why,
-	    whylen))
+	    !bundle_str_member(
+		t, "sig", BUNDLE_SIG_B64_LEN + 1, &sig, why, whylen))
 		return 0;
 	if (!bundle_is_lchex(key, strlen(key), CRYPTO_KEY_ID_LEN)) {
 		snprintf(why, whylen, "key: not %d lowercase hex digits",
@@ -398,14 +399,17 @@ bundle_report_format(const struct bundle_report *r, struct buf *b)
 		buf_printf(b, "  %-12s", "key");
 		add_text(b, r->key_id);
 		buf_adds(b, " (");
-		add_text(b, r->key_party[0] != '\0' ? r->key_party :
-		    "no party of the agreement");
+		add_text(b,
+		    r->key_party[0] != '\0' ? r->key_party
+					    : "no party of the agreement");
 		buf_adds(b, ")\n");
 		if ((unsigned long long)r->records == r->lines_read)
 			buf_printf(b, "  records     %lld\n", r->records);
 		else
-			buf_printf(b, "  records     %llu (the trailer says "
-			    "%lld)\n", r->lines_read, r->records);
+			buf_printf(b,
+			    "  records     %llu (the trailer says "
+			    "%lld)\n",
+			    r->lines_read, r->records);
 	}
 	if (r->sha512[0] != '\0')
 		add_field(b, "sha512", r->sha512);

@@ -45,12 +45,12 @@
 #include "keys.h"
 #include "timeutil.h"
 
-#define BUNDLE_FORMAT		1	/* intel_bundle */
-#define BUNDLE_SIG_FORMAT	1	/* intel_signature */
-#define BUNDLE_ID_LEN		32	/* hex digits of a bundle id */
-#define BUNDLE_SHA512_HEX	128
-#define BUNDLE_NOTE_MAX		256
-#define BUNDLE_NAME_MAX		256	/* party codes, agreement ids kept */
+#define BUNDLE_FORMAT 1	    /* intel_bundle */
+#define BUNDLE_SIG_FORMAT 1 /* intel_signature */
+#define BUNDLE_ID_LEN 32    /* hex digits of a bundle id */
+#define BUNDLE_SHA512_HEX 128
+#define BUNDLE_NOTE_MAX 256
+#define BUNDLE_NAME_MAX 256 /* party codes, agreement ids kept */
 
 /* What a signed bundle is (for summaries and the audit log). */
 struct bundle_info {
@@ -82,8 +82,8 @@ int bundle_sign_new(const struct agreement *a, const struct keys_secret *k,
  * first offending value's path or the withholding reason), EXIT_IOERR
  * when the spool cannot be written.  The caller puts FILE:LINE in front.
  */
-int bundle_sign_add(struct bundle_sign *s, const char *line, size_t len,
-    struct ierr *e);
+int bundle_sign_add(
+    struct bundle_sign *s, const char *line, size_t len, struct ierr *e);
 unsigned long long bundle_sign_count(const struct bundle_sign *s);
 
 /*
@@ -93,46 +93,46 @@ unsigned long long bundle_sign_count(const struct bundle_sign *s);
  * bundle_screen_record() replaces out by the canonical line and a newline.
  */
 struct bundle_screen;
-int bundle_screen_new(const struct bundle_sign *s,
-    struct bundle_screen **out, struct ierr *e);
-void bundle_screen_free(struct bundle_screen *c);	/* NULL is allowed */
-int bundle_screen_record(struct bundle_screen *c, const char *line,
-    size_t len, struct buf *out, struct ierr *e);
-int bundle_sign_put(struct bundle_sign *s, const char *line, size_t len,
-    struct ierr *e);
+int bundle_screen_new(
+    const struct bundle_sign *s, struct bundle_screen **out, struct ierr *e);
+void bundle_screen_free(struct bundle_screen *c); /* NULL is allowed */
+int bundle_screen_record(struct bundle_screen *c, const char *line, size_t len,
+    struct buf *out, struct ierr *e);
+int bundle_sign_put(
+    struct bundle_sign *s, const char *line, size_t len, struct ierr *e);
 
 /* Writes the bundle with this seq to out; fills info.  EXIT_IOERR on a
  * write error, EXIT_CONFIG if the key cannot sign. */
 int bundle_sign_write(struct bundle_sign *s, int64_t seq, FILE *out,
     struct bundle_info *info, struct ierr *e);
-void bundle_sign_free(struct bundle_sign *s);	/* NULL is allowed */
+void bundle_sign_free(struct bundle_sign *s); /* NULL is allowed */
 
 /* ---- verifying ---- */
 
 /* The checks, in the order they are made and reported. */
 enum bundle_check {
-	BUNDLE_SEAL,		/* sealed (SPEC 6a): opened; or not required */
-	BUNDLE_HEADER,		/* line 1 is a canonical, known header */
-	BUNDLE_TRAILER,		/* the last line is a canonical trailer */
-	BUNDLE_AGREEMENT,	/* agreement id and version match */
-	BUNDLE_SENDER,		/* from is a party, and the one expected */
-	BUNDLE_KEY,		/* the key id is one of from's keys */
-	BUNDLE_SIGNATURE,	/* Ed25519 over the trailer without sig */
-	BUNDLE_DIGEST,		/* SHA-512 of the bytes before the trailer */
-	BUNDLE_COUNT,		/* records as many as the trailer says */
-	BUNDLE_RECIPIENT,	/* to is a party, and the one expected */
-	BUNDLE_WINDOW,		/* created in the agreement's window */
-	BUNDLE_RECORDS,		/* every record well formed and canonical */
-	BUNDLE_COMPLIANCE,	/* every record complies with the rule */
-	BUNDLE_REPLAY,		/* seq above the last accepted (--state) */
+	BUNDLE_SEAL,	   /* sealed (SPEC 6a): opened; or not required */
+	BUNDLE_HEADER,	   /* line 1 is a canonical, known header */
+	BUNDLE_TRAILER,	   /* the last line is a canonical trailer */
+	BUNDLE_AGREEMENT,  /* agreement id and version match */
+	BUNDLE_SENDER,	   /* from is a party, and the one expected */
+	BUNDLE_KEY,	   /* the key id is one of from's keys */
+	BUNDLE_SIGNATURE,  /* Ed25519 over the trailer without sig */
+	BUNDLE_DIGEST,	   /* SHA-512 of the bytes before the trailer */
+	BUNDLE_COUNT,	   /* records as many as the trailer says */
+	BUNDLE_RECIPIENT,  /* to is a party, and the one expected */
+	BUNDLE_WINDOW,	   /* created in the agreement's window */
+	BUNDLE_RECORDS,	   /* every record well formed and canonical */
+	BUNDLE_COMPLIANCE, /* every record complies with the rule */
+	BUNDLE_REPLAY,	   /* seq above the last accepted (--state) */
 	BUNDLE_NCHECKS
 };
 
 enum bundle_outcome {
-	BUNDLE_NOT_REACHED,	/* an earlier check failed */
+	BUNDLE_NOT_REACHED, /* an earlier check failed */
 	BUNDLE_PASSED,
 	BUNDLE_FAILED,
-	BUNDLE_NOT_CHECKED	/* nothing to check it against */
+	BUNDLE_NOT_CHECKED /* nothing to check it against */
 };
 
 /* "seal", "header", "trailer", "agreement", "sender", "key", "signature",
@@ -141,9 +141,9 @@ enum bundle_outcome {
 const char *bundle_check_name(enum bundle_check c);
 
 struct bundle_report {
-	char name[BUNDLE_NAME_MAX];	/* the file, or "<stdin>" */
-	int sealed;			/* an age file (SPEC 6a) */
-	size_t stanzas;			/* in its header, when it parsed */
+	char name[BUNDLE_NAME_MAX]; /* the file, or "<stdin>" */
+	int sealed;		    /* an age file (SPEC 6a) */
+	size_t stanzas;		    /* in its header, when it parsed */
 	int have_header, have_trailer;
 	/* From the header (when have_header). */
 	char id[BUNDLE_ID_LEN + 1];
@@ -154,26 +154,26 @@ struct bundle_report {
 	int64_t seq;
 	/* From the trailer (when have_trailer). */
 	char key_id[17];
-	char key_party[BUNDLE_NAME_MAX];	/* "" when no party holds it */
-	long long records;			/* as the trailer says */
+	char key_party[BUNDLE_NAME_MAX]; /* "" when no party holds it */
+	long long records;		 /* as the trailer says */
 	/* Computed. */
-	unsigned long long lines_read;		/* records read */
-	char sha512[BUNDLE_SHA512_HEX + 1];	/* of the bytes read */
+	unsigned long long lines_read;	    /* records read */
+	char sha512[BUNDLE_SHA512_HEX + 1]; /* of the bytes read */
 	enum bundle_outcome outcome[BUNDLE_NCHECKS];
 	char note[BUNDLE_NCHECKS][BUNDLE_NOTE_MAX];
 	int accepted;
-	enum bundle_check failed;	/* when !accepted */
+	enum bundle_check failed; /* when !accepted */
 	unsigned long failed_line;
 };
 
 struct bundle_verify_opts {
 	const struct agreement *agreement;
-	const char *to;		/* expected recipient, or NULL */
-	int64_t now;		/* received.at, the window, expiry */
-	const char *state_dir;	/* replay protection, or NULL */
-	int record_seq;		/* store an accepted seq (not for --report) */
-	int jobs;		/* worker threads for the records (-j) */
-	const char *from;	/* expected sender (--from), or NULL */
+	const char *to;	       /* expected recipient, or NULL */
+	int64_t now;	       /* received.at, the window, expiry */
+	const char *state_dir; /* replay protection, or NULL */
+	int record_seq;	       /* store an accepted seq (not for --report) */
+	int jobs;	       /* worker threads for the records (-j) */
+	const char *from;      /* expected sender (--from), or NULL */
 	/* X25519 secrets (32 bytes each, secure memory, the caller's) that
 	 * open sealed bundles, and the names of their key files for the
 	 * report; none: a sealed bundle is a usage error (EXIT_USAGE). */
@@ -223,8 +223,7 @@ int bundle_verify(struct bundle_verifier *v, const char *path,
     struct bundle_report *r, struct ierr *e);
 
 /* Copies the records of the bundle last accepted to out.  EXIT_IOERR. */
-int bundle_verify_emit(struct bundle_verifier *v, FILE *out,
-    struct ierr *e);
+int bundle_verify_emit(struct bundle_verifier *v, FILE *out, struct ierr *e);
 
 /* Appends a human-readable report (several lines) to b. */
 void bundle_report_format(const struct bundle_report *r, struct buf *b);

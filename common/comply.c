@@ -32,7 +32,7 @@ enum { F_NODE, F_APPLY };
 
 struct frame {
 	int mode;
-	int obj;			/* an object, else an array */
+	int obj; /* an object, else an array */
 	size_t depth;
 	const struct rt_node *best;
 };
@@ -50,7 +50,7 @@ struct cnode {
 	struct ckid *kids;
 	size_t nkids;
 	struct cnode *star;
-	int deeper;			/* rules below */
+	int deeper; /* rules below */
 };
 
 struct comply {
@@ -61,13 +61,13 @@ struct comply {
 	int64_t now;
 	struct ruletree tree;
 	struct cnode *root;
-	const struct cnode **act;	/* (maxdepth + 2) * width */
+	const struct cnode **act; /* (maxdepth + 2) * width */
 	size_t *nact;
 	struct frame fr[JSONIO_MAX_DEPTH + 2];
 	int nfr;
-	struct frame next;		/* the context of a member's value */
-	int no;				/* a value does not comply */
-	int unsure;			/* cannot tell without decoding */
+	struct frame next; /* the context of a member's value */
+	int no;		   /* a value does not comply */
+	int unsure;	   /* cannot tell without decoding */
 };
 
 static struct cnode *
@@ -132,16 +132,15 @@ static const struct cnode *
 kid(const struct cnode *n, const char *name, size_t len)
 {
 	for (size_t i = 0; i < n->nkids; i++)
-		if (n->kids[i].len == len && memcmp(n->kids[i].name, name,
-		    len) == 0)
+		if (n->kids[i].len == len &&
+		    memcmp(n->kids[i].name, name, len) == 0)
 			return n->kids[i].node;
 	return NULL;
 }
 
 /* walk_member: the context of the member `name` of the object at top. */
 static void
-member(struct comply *c, const struct frame *top, const char *name,
-    size_t len)
+member(struct comply *c, const struct frame *top, const char *name, size_t len)
 {
 	size_t w = c->tree.width, n = 0;
 	const struct cnode **cur = c->act + top->depth * w;
@@ -158,8 +157,10 @@ member(struct comply *c, const struct frame *top, const char *name,
 				continue;
 			nxt[n++] = k;
 			deeper |= k->deeper;
-			if (k->rt->rule != NULL && (best == NULL ||
-			    ruletree_more_specific(k->rt->rule, best->rule)))
+			if (k->rt->rule != NULL &&
+			    (best == NULL ||
+				ruletree_more_specific(
+				    k->rt->rule, best->rule)))
 				best = k->rt;
 		}
 	}
@@ -208,8 +209,9 @@ generalised(const char *s, size_t len, size_t want)
 		return 0;
 	if (want == 4)
 		return 1;
-	return s[4] == '-' && ((s[5] == '0' && s[6] >= '1' && s[6] <= '9') ||
-	    (s[5] == '1' && s[6] >= '0' && s[6] <= '2'));
+	return s[4] == '-' &&
+	    ((s[5] == '0' && s[6] >= '1' && s[6] <= '9') ||
+		(s[5] == '1' && s[6] >= '0' && s[6] <= '2'));
 }
 
 /* round:N leaves the real number d, written t[0..len), as it is. */
@@ -226,8 +228,9 @@ rounded(const char *t, size_t len, double d, int arg)
 	 * farther from d than it and reads back to d, the gaps on both sides
 	 * of d being equal unless d is a power of two (tried in full).
 	 */
-	if ((dot = memchr(t, '.', len)) != NULL && memchr(t, 'e', len) ==
-	    NULL && (size_t)(t + len - dot - 1) <= (size_t)arg &&
+	if ((dot = memchr(t, '.', len)) != NULL &&
+	    memchr(t, 'e', len) == NULL &&
+	    (size_t)(t + len - dot - 1) <= (size_t)arg &&
 	    frexp(d, &e2) != 0.5 && frexp(d, &e2) != -0.5)
 		return 1;
 	snprintf(text, sizeof text, "%.*f", arg, d);
@@ -239,8 +242,8 @@ rounded(const char *t, size_t len, double d, int arg)
  * "pn:" is ASCII (checked first, so that the sums below carry into no
  * neighbour) and in '0'-'9' or 'a'-'f'.
  */
-#define ONES	0x0101010101010101ULL
-#define HIGHS	0x8080808080808080ULL
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
 
 static int
 pseudonym(const char *s, size_t len)
@@ -253,10 +256,10 @@ pseudonym(const char *s, size_t len)
 		memcpy(&x, s + i, 8);
 		if ((x & HIGHS) != 0)
 			return 0;
-		digit = (x + ONES * (0x80 - '0')) & ~(x + ONES * (0x80 - '9' -
-		    1));
-		letter = (x + ONES * (0x80 - 'a')) & ~(x + ONES * (0x80 - 'f' -
-		    1));
+		digit = (x + ONES * (0x80 - '0')) &
+		    ~(x + ONES * (0x80 - '9' - 1));
+		letter = (x + ONES * (0x80 - 'a')) &
+		    ~(x + ONES * (0x80 - 'f' - 1));
 		if (((digit | letter) & HIGHS) != HIGHS)
 			return 0;
 	}
@@ -283,8 +286,8 @@ leaf(const struct ag_field *f, const struct scan_val *v)
 	case AG_ROUND:
 		if (v->kind == SCAN_INTEGER)
 			return 1;
-		return v->kind == SCAN_REAL && rounded(v->p, v->len, v->num,
-		    f->arg);
+		return v->kind == SCAN_REAL &&
+		    rounded(v->p, v->len, v->num, f->arg);
 	case AG_NACTIONS:
 		break;
 	}
@@ -313,7 +316,7 @@ visit(void *arg, enum scan_event ev, const struct scan_val *v)
 		}
 		for (size_t i = 0; i < v->len; i++)
 			if (v->p[i] == '.')
-				return no(c);	/* SPEC 2: unaddressable */
+				return no(c); /* SPEC 2: unaddressable */
 		if (top->mode == F_APPLY)
 			c->next = *top;
 		else
@@ -438,8 +441,8 @@ released(const struct comply *c, const struct scan_record *r)
 }
 
 int
-comply_line(struct comply *c, const char *line, size_t len,
-    struct scan_record *r)
+comply_line(
+    struct comply *c, const char *line, size_t len, struct scan_record *r)
 {
 	const char *id;
 	size_t idlen;

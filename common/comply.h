@@ -25,16 +25,16 @@
 #include "policy.h"
 #include "scan.h"
 
-#define COMPLY_NO	0
-#define COMPLY_YES	1
-#define COMPLY_UNSURE	(-1)
+#define COMPLY_NO 0
+#define COMPLY_YES 1
+#define COMPLY_UNSURE (-1)
 
 struct comply;
 
 struct comply *comply_new(const struct policy *p);
 void comply_free(struct comply *c);
 
-int comply_line(struct comply *c, const char *line, size_t len,
-    struct scan_record *r);
+int comply_line(
+    struct comply *c, const char *line, size_t len, struct scan_record *r);
 
 #endif

@@ -18,12 +18,10 @@ struct crypto_hmac {
 
 /* The group order L = 2^252 + 27742317777372353535851937790883648493,
  * little endian, as S is encoded in a signature. */
-static const unsigned char ed25519_order[32] = {
-	0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
-	0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10
-};
+static const unsigned char ed25519_order[32] = { 0xed, 0xd3, 0xf5, 0x5c, 0x1a,
+	0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x10 };
 
 /* Only memory exhaustion or a broken library get here. */
 static void
@@ -95,8 +93,8 @@ crypto_hmac_new(const void *key, size_t keylen)
 	c = malloc(sizeof *c);
 	if (c == NULL)
 		abort();
-	rc = gcry_md_open(&c->h, GCRY_MD_SHA256,
-	    GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE);
+	rc = gcry_md_open(
+	    &c->h, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE);
 	if (rc != 0)
 		gcrypt_fatal();
 	/* HMAC pads a short key with zeros: an empty key is one zero byte. */
@@ -124,8 +122,8 @@ crypto_hmac_dup(const struct crypto_hmac *c)
 }
 
 void
-crypto_hmac(struct crypto_hmac *c, const void *msg, size_t len,
-    unsigned char out[32])
+crypto_hmac(
+    struct crypto_hmac *c, const void *msg, size_t len, unsigned char out[32])
 {
 	const unsigned char *d;
 
@@ -142,7 +140,7 @@ crypto_hmac_free(struct crypto_hmac *c)
 {
 	if (c == NULL)
 		return;
-	gcry_md_close(c->h);	/* wipes: the handle is in secure memory */
+	gcry_md_close(c->h); /* wipes: the handle is in secure memory */
 	free(c);
 }
 
@@ -153,8 +151,8 @@ crypto_random(void *p, size_t n)
 }
 
 int
-crypto_ed25519_public_from_seed(const unsigned char *seed,
-    unsigned char pub[32], struct ierr *e)
+crypto_ed25519_public_from_seed(
+    const unsigned char *seed, unsigned char pub[32], struct ierr *e)
 {
 	gcry_sexp_t key = NULL;
 	gcry_ctx_t ctx = NULL;
@@ -164,8 +162,8 @@ crypto_ed25519_public_from_seed(const unsigned char *seed,
 	int rv = EXIT_CONFIG;
 
 	if (gcry_sexp_build(&key, NULL,
-	    "(private-key(ecc(curve Ed25519)(flags eddsa)(d %b)))",
-	    CRYPTO_ED25519_SEED_LEN, seed) != 0)
+		"(private-key(ecc(curve Ed25519)(flags eddsa)(d %b)))",
+		CRYPTO_ED25519_SEED_LEN, seed) != 0)
 		goto out;
 	if (gcry_mpi_ec_new(&ctx, key, NULL) != 0)
 		goto out;
@@ -188,8 +186,8 @@ out:
 }
 
 int
-crypto_ed25519_keygen(unsigned char pub[32], unsigned char *seed,
-    struct ierr *e)
+crypto_ed25519_keygen(
+    unsigned char pub[32], unsigned char *seed, struct ierr *e)
 {
 	/*
 	 * GCRY_STRONG_RANDOM: both levels draw on the kernel generator here;
@@ -233,12 +231,13 @@ crypto_ed25519_sign(const unsigned char *seed, const unsigned char pub[32],
 		    CRYPTO_ED25519_MSG_MAX);
 	/* Giving q as well as d spares libgcrypt a scalar multiplication. */
 	if (gcry_sexp_build(&key, NULL,
-	    "(private-key(ecc(curve Ed25519)(flags eddsa)(q %b)(d %b)))",
-	    CRYPTO_ED25519_PUB_LEN, pub, CRYPTO_ED25519_SEED_LEN, seed) != 0)
+		"(private-key(ecc(curve Ed25519)(flags eddsa)(q %b)(d %b)))",
+		CRYPTO_ED25519_PUB_LEN, pub, CRYPTO_ED25519_SEED_LEN,
+		seed) != 0)
 		goto out;
 	if (gcry_sexp_build(&data, NULL,
-	    "(data(flags eddsa)(hash-algo sha512)(value %b))",
-	    (int)len, len ? msg : "") != 0)
+		"(data(flags eddsa)(hash-algo sha512)(value %b))", (int)len,
+		len ? msg : "") != 0)
 		goto out;
 	if (gcry_pk_sign(&s, data, key) != 0)
 		goto out;
@@ -266,12 +265,12 @@ scalar_reduced(const unsigned char *s)
 		if (s[i] > ed25519_order[i])
 			return 0;
 	}
-	return 0;		/* S == L */
+	return 0; /* S == L */
 }
 
 int
-crypto_ed25519_verify(const unsigned char pub[32], const void *msg,
-    size_t len, const unsigned char sig[64])
+crypto_ed25519_verify(const unsigned char pub[32], const void *msg, size_t len,
+    const unsigned char sig[64])
 {
 	gcry_sexp_t key = NULL, data = NULL, s = NULL;
 	int valid = 0;
@@ -279,15 +278,15 @@ crypto_ed25519_verify(const unsigned char pub[32], const void *msg,
 	if (len > CRYPTO_ED25519_MSG_MAX || !scalar_reduced(sig + 32))
 		return 0;
 	if (gcry_sexp_build(&key, NULL,
-	    "(public-key(ecc(curve Ed25519)(flags eddsa)(q %b)))",
-	    CRYPTO_ED25519_PUB_LEN, pub) != 0)
+		"(public-key(ecc(curve Ed25519)(flags eddsa)(q %b)))",
+		CRYPTO_ED25519_PUB_LEN, pub) != 0)
 		goto out;
 	if (gcry_sexp_build(&data, NULL,
-	    "(data(flags eddsa)(hash-algo sha512)(value %b))",
-	    (int)len, len ? msg : "") != 0)
+		"(data(flags eddsa)(hash-algo sha512)(value %b))", (int)len,
+		len ? msg : "") != 0)
 		goto out;
-	if (gcry_sexp_build(&s, NULL, "(sig-val(eddsa(r %b)(s %b)))",
-	    32, sig, 32, sig + 32) != 0)
+	if (gcry_sexp_build(&s, NULL, "(sig-val(eddsa(r %b)(s %b)))", 32, sig,
+		32, sig + 32) != 0)
 		goto out;
 	valid = gcry_pk_verify(s, data, key) == 0;
 out:
@@ -317,11 +316,11 @@ crypto_argon2id(const void *pass, size_t passlen, const void *salt,
 
 	if (t < 1 || t > 64 || p < 1 || p > 64 || m < 8 * p || m > 4194304)
 		return err_set(e, EXIT_CONFIG,
-		    "Argon2id parameters out of range (t=%lu m=%lu p=%lu)",
-		    t, m, p);
+		    "Argon2id parameters out of range (t=%lu m=%lu p=%lu)", t,
+		    m, p);
 	if (outlen < 4 || saltlen < 8)
-		return err_set(e, EXIT_CONFIG,
-		    "Argon2id needs a salt of 8 bytes or more");
+		return err_set(
+		    e, EXIT_CONFIG, "Argon2id needs a salt of 8 bytes or more");
 	param[0] = outlen;
 	param[1] = t;
 	param[2] = m;
@@ -329,13 +328,15 @@ crypto_argon2id(const void *pass, size_t passlen, const void *salt,
 	rc = gcry_kdf_open(&h, GCRY_KDF_ARGON2, GCRY_KDF_ARGON2ID, param, 4,
 	    pass, passlen, salt, saltlen, NULL, 0, NULL, 0);
 	if (rc != 0)
-		return err_set(e, EXIT_CONFIG, "Argon2id: %s", gcry_strerror(rc));
+		return err_set(
+		    e, EXIT_CONFIG, "Argon2id: %s", gcry_strerror(rc));
 	rc = gcry_kdf_compute(h, NULL);
 	if (rc == 0)
 		rc = gcry_kdf_final(h, outlen, out);
 	gcry_kdf_close(h);
 	if (rc != 0)
-		return err_set(e, EXIT_CONFIG, "Argon2id: %s", gcry_strerror(rc));
+		return err_set(
+		    e, EXIT_CONFIG, "Argon2id: %s", gcry_strerror(rc));
 	return 0;
 }
 
@@ -350,17 +351,18 @@ aead_open_handle(gcry_cipher_hd_t *h, const unsigned char *key,
 		return err_set(e, EXIT_CONFIG,
 		    "ChaCha20-Poly1305 needs a %d-byte nonce, not %zu",
 		    CRYPTO_AEAD_NONCE_LEN, noncelen);
-	rc = gcry_cipher_open(h, GCRY_CIPHER_CHACHA20, GCRY_CIPHER_MODE_POLY1305,
-	    GCRY_CIPHER_SECURE);
+	rc = gcry_cipher_open(h, GCRY_CIPHER_CHACHA20,
+	    GCRY_CIPHER_MODE_POLY1305, GCRY_CIPHER_SECURE);
 	if (rc != 0)
-		return err_set(e, EXIT_CONFIG, "ChaCha20-Poly1305: %s",
-		    gcry_strerror(rc));
+		return err_set(
+		    e, EXIT_CONFIG, "ChaCha20-Poly1305: %s", gcry_strerror(rc));
 	if ((rc = gcry_cipher_setkey(*h, key, CRYPTO_AEAD_KEY_LEN)) != 0 ||
 	    (rc = gcry_cipher_setiv(*h, nonce, noncelen)) != 0 ||
-	    (adlen > 0 && (rc = gcry_cipher_authenticate(*h, ad, adlen)) != 0)) {
+	    (adlen > 0 &&
+		(rc = gcry_cipher_authenticate(*h, ad, adlen)) != 0)) {
 		gcry_cipher_close(*h);
-		return err_set(e, EXIT_CONFIG, "ChaCha20-Poly1305: %s",
-		    gcry_strerror(rc));
+		return err_set(
+		    e, EXIT_CONFIG, "ChaCha20-Poly1305: %s", gcry_strerror(rc));
 	}
 	return 0;
 }
@@ -374,14 +376,15 @@ crypto_aead_seal(const unsigned char *key, const unsigned char *nonce,
 	gcry_error_t rc;
 	int rv;
 
-	if ((rv = aead_open_handle(&h, key, nonce, noncelen, ad, adlen, e)) != 0)
+	if ((rv = aead_open_handle(&h, key, nonce, noncelen, ad, adlen, e)) !=
+	    0)
 		return rv;
 	if ((rc = gcry_cipher_encrypt(h, out, len, in, len)) == 0)
 		rc = gcry_cipher_gettag(h, out + len, CRYPTO_AEAD_TAG_LEN);
 	gcry_cipher_close(h);
 	if (rc != 0)
-		return err_set(e, EXIT_CONFIG, "ChaCha20-Poly1305: %s",
-		    gcry_strerror(rc));
+		return err_set(
+		    e, EXIT_CONFIG, "ChaCha20-Poly1305: %s", gcry_strerror(rc));
 	return 0;
 }
 
@@ -399,7 +402,8 @@ crypto_aead_open(const unsigned char *key, const unsigned char *nonce,
 	if (len < CRYPTO_AEAD_TAG_LEN)
 		return err_set(e, EXIT_CONFIG, "sealed data too short");
 	n = len - CRYPTO_AEAD_TAG_LEN;
-	if ((rv = aead_open_handle(&h, key, nonce, noncelen, ad, adlen, e)) != 0)
+	if ((rv = aead_open_handle(&h, key, nonce, noncelen, ad, adlen, e)) !=
+	    0)
 		return rv;
 	if ((rc = gcry_cipher_decrypt(h, out, n, c, n)) == 0)
 		rc = gcry_cipher_checktag(h, c + n, CRYPTO_AEAD_TAG_LEN);
@@ -439,8 +443,7 @@ hexval(int c)
 }
 
 int
-crypto_unhex(const char *hex, size_t hexlen, unsigned char *out,
-    size_t outlen)
+crypto_unhex(const char *hex, size_t hexlen, unsigned char *out, size_t outlen)
 {
 	size_t i;
 	int hi, lo;
@@ -471,16 +474,15 @@ crypto_memeq(const void *a, const void *b, size_t n)
 
 /* HMAC-SHA256 of the concatenation of up to three parts, keyed by key. */
 static void
-hmac3(const void *key, size_t keylen, const void *a, size_t alen,
-    const void *b, size_t blen, const void *c, size_t clen,
-    unsigned char out[32])
+hmac3(const void *key, size_t keylen, const void *a, size_t alen, const void *b,
+    size_t blen, const void *c, size_t clen, unsigned char out[32])
 {
 	static const unsigned char nokey[1];
 	gcry_md_hd_t h;
 	const unsigned char *d;
 
 	if (gcry_md_open(&h, GCRY_MD_SHA256,
-	    GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE) != 0)
+		GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE) != 0)
 		gcrypt_fatal();
 	/* HMAC pads a short key with zeros: an empty key is one zero byte. */
 	if (gcry_md_setkey(h, keylen ? key : nokey, keylen ? keylen : 1) != 0)
@@ -499,8 +501,7 @@ hmac3(const void *key, size_t keylen, const void *a, size_t alen,
 
 void
 crypto_hkdf_sha256(const void *salt, size_t saltlen, const void *ikm,
-    size_t ikmlen, const void *info, size_t infolen, void *out,
-    size_t outlen)
+    size_t ikmlen, const void *info, size_t infolen, void *out, size_t outlen)
 {
 	unsigned char *prk, *t, ctr;
 	unsigned char *o = out;
@@ -517,13 +518,13 @@ crypto_hkdf_sha256(const void *salt, size_t saltlen, const void *ikm,
 	/* Expand: T(i) = HMAC(PRK, T(i-1) | info | i), T(0) empty. */
 	tlen = 0;
 	for (done = 0, ctr = 1; done < outlen; done += n, ctr++) {
-		hmac3(prk, CRYPTO_SHA256_LEN, t, tlen, info, infolen, &ctr, 1,
-		    t);
+		hmac3(
+		    prk, CRYPTO_SHA256_LEN, t, tlen, info, infolen, &ctr, 1, t);
 		tlen = CRYPTO_SHA256_LEN;
 		n = outlen - done < tlen ? outlen - done : tlen;
 		memcpy(o + done, t, n);
 	}
-	gcry_free(prk);		/* secure memory is wiped when freed */
+	gcry_free(prk); /* secure memory is wiped when freed */
 }
 
 static int
@@ -547,8 +548,8 @@ x25519_mul(const unsigned char *secret, const unsigned char *point,
 }
 
 int
-crypto_x25519_public(const unsigned char *secret, unsigned char pub[32],
-    struct ierr *e)
+crypto_x25519_public(
+    const unsigned char *secret, unsigned char pub[32], struct ierr *e)
 {
 	if (x25519_mul(secret, NULL, pub) != 0)
 		return err_set(e, EXIT_CONFIG, "X25519 failed");
@@ -618,7 +619,7 @@ crypto_x25519_public_check(const unsigned char pub[32])
  */
 struct ed_curve {
 	gcry_mpi_t p, d;
-	gcry_mpi_t t[8];	/* scratch for ed_add() */
+	gcry_mpi_t t[8]; /* scratch for ed_add() */
 };
 
 struct ed_point {
@@ -641,9 +642,9 @@ ed_curve_init(struct ed_curve *c)
 	int i;
 
 	c->p = mpi_hex("7fffffffffffffffffffffffffffffff"
-	    "ffffffffffffffffffffffffffffffed");
+		       "ffffffffffffffffffffffffffffffed");
 	c->d = mpi_hex("52036cee2b6ffe738cc740797779e898"
-	    "00700a4d4141d8ab75eb4dca135978a3");
+		       "00700a4d4141d8ab75eb4dca135978a3");
 	for (i = 0; i < 8; i++)
 		c->t[i] = gcry_mpi_new(512);
 }
@@ -683,25 +684,25 @@ ed_add(struct ed_curve *c, struct ed_point *r, const struct ed_point *a,
 	gcry_mpi_t A = c->t[0], B = c->t[1], C = c->t[2], D = c->t[3];
 	gcry_mpi_t E = c->t[4], F = c->t[5], G = c->t[6], H = c->t[7];
 
-	gcry_mpi_mulm(A, a->z, b->z, c->p);		/* A = Z1 Z2 */
-	gcry_mpi_mulm(B, A, A, c->p);			/* B = A^2 */
-	gcry_mpi_mulm(C, a->x, b->x, c->p);		/* C = X1 X2 */
-	gcry_mpi_mulm(D, a->y, b->y, c->p);		/* D = Y1 Y2 */
+	gcry_mpi_mulm(A, a->z, b->z, c->p); /* A = Z1 Z2 */
+	gcry_mpi_mulm(B, A, A, c->p);	    /* B = A^2 */
+	gcry_mpi_mulm(C, a->x, b->x, c->p); /* C = X1 X2 */
+	gcry_mpi_mulm(D, a->y, b->y, c->p); /* D = Y1 Y2 */
 	gcry_mpi_mulm(E, C, D, c->p);
-	gcry_mpi_mulm(E, E, c->d, c->p);		/* E = d C D */
-	gcry_mpi_subm(F, B, E, c->p);			/* F = B - E */
-	gcry_mpi_addm(G, B, E, c->p);			/* G = B + E */
+	gcry_mpi_mulm(E, E, c->d, c->p); /* E = d C D */
+	gcry_mpi_subm(F, B, E, c->p);	 /* F = B - E */
+	gcry_mpi_addm(G, B, E, c->p);	 /* G = B + E */
 	gcry_mpi_addm(H, a->x, a->y, c->p);
 	gcry_mpi_addm(B, b->x, b->y, c->p);
 	gcry_mpi_mulm(H, H, B, c->p);
 	gcry_mpi_subm(H, H, C, c->p);
-	gcry_mpi_subm(H, H, D, c->p);		/* (X1+Y1)(X2+Y2) - C - D */
+	gcry_mpi_subm(H, H, D, c->p); /* (X1+Y1)(X2+Y2) - C - D */
 	gcry_mpi_mulm(H, H, F, c->p);
-	gcry_mpi_mulm(r->x, H, A, c->p);		/* X3 = A F H */
-	gcry_mpi_addm(D, D, C, c->p);			/* D + C (a = -1) */
+	gcry_mpi_mulm(r->x, H, A, c->p); /* X3 = A F H */
+	gcry_mpi_addm(D, D, C, c->p);	 /* D + C (a = -1) */
 	gcry_mpi_mulm(D, D, G, c->p);
-	gcry_mpi_mulm(r->y, D, A, c->p);		/* Y3 = A G (D + C) */
-	gcry_mpi_mulm(r->z, F, G, c->p);		/* Z3 = F G */
+	gcry_mpi_mulm(r->y, D, A, c->p); /* Y3 = A G (D + C) */
+	gcry_mpi_mulm(r->z, F, G, c->p); /* Z3 = F G */
 }
 
 /* r = n P (left to right double and add; public values only). */
@@ -733,8 +734,8 @@ ed_is_identity(const struct ed_curve *c, const struct ed_point *q)
  * reason it does not decode.
  */
 static const char *
-ed_decode(const struct ed_curve *c, const unsigned char pub[32],
-    struct ed_point *q)
+ed_decode(
+    const struct ed_curve *c, const unsigned char pub[32], struct ed_point *q)
 {
 	unsigned char be[32];
 	gcry_mpi_t u, v, w, t, e;
@@ -765,14 +766,14 @@ ed_decode(const struct ed_curve *c, const unsigned char pub[32],
 	gcry_mpi_addm(v, v, e, c->p);
 	if (!gcry_mpi_invm(v, v, c->p))
 		gcrypt_fatal();
-	gcry_mpi_mulm(w, u, v, c->p);			/* w = x^2 */
+	gcry_mpi_mulm(w, u, v, c->p); /* w = x^2 */
 	/* A square root candidate: w^((p + 3) / 8). */
 	gcry_mpi_add_ui(e, c->p, 3);
 	gcry_mpi_rshift(e, e, 3);
 	gcry_mpi_powm(q->x, w, e, c->p);
 	gcry_mpi_mulm(t, q->x, q->x, c->p);
 	if (gcry_mpi_cmp(t, w) != 0) {
-		gcry_mpi_subm(u, c->p, w, c->p);	/* u = -w mod p */
+		gcry_mpi_subm(u, c->p, w, c->p); /* u = -w mod p */
 		if (gcry_mpi_cmp(t, u) != 0) {
 			why = "not on the curve";
 			goto out;
@@ -821,7 +822,7 @@ crypto_ed25519_public_why(const unsigned char pub[32])
 	}
 	/* L = 2^252 + 27742317777372353535851937790883648493. */
 	n = mpi_hex("10000000000000000000000000000000"
-	    "14def9dea2f79cd65812631a5cf5d3ed");
+		    "14def9dea2f79cd65812631a5cf5d3ed");
 	ed_mul(&c, &r, n, &q);
 	gcry_mpi_release(n);
 	if (!ed_is_identity(&c, &r))

@@ -19,16 +19,16 @@
 
 #include "err.h"
 
-#define CRYPTO_SHA256_LEN	32
-#define CRYPTO_SHA512_LEN	64
-#define CRYPTO_ED25519_PUB_LEN	32
-#define CRYPTO_ED25519_SEED_LEN	32
-#define CRYPTO_ED25519_SIG_LEN	64
-#define CRYPTO_KEY_ID_LEN	16	/* hex digits, without the NUL */
+#define CRYPTO_SHA256_LEN 32
+#define CRYPTO_SHA512_LEN 64
+#define CRYPTO_ED25519_PUB_LEN 32
+#define CRYPTO_ED25519_SEED_LEN 32
+#define CRYPTO_ED25519_SIG_LEN 64
+#define CRYPTO_KEY_ID_LEN 16 /* hex digits, without the NUL */
 /* The longest message that can be signed or verified.  libgcrypt 1.10
  * keeps S-expression lengths in 16 bits: from 65,473 bytes on, signing
  * fails or crashes the process.  Sign trailers or digests, never inputs. */
-#define CRYPTO_ED25519_MSG_MAX	32768
+#define CRYPTO_ED25519_MSG_MAX 32768
 
 /* One-shot digests. */
 void crypto_sha256(const void *p, size_t n, unsigned char out[32]);
@@ -51,8 +51,8 @@ void crypto_sha512_free(struct crypto_sha512 *c);
 struct crypto_hmac;
 struct crypto_hmac *crypto_hmac_new(const void *key, size_t keylen);
 struct crypto_hmac *crypto_hmac_dup(const struct crypto_hmac *c);
-void crypto_hmac(struct crypto_hmac *c, const void *msg, size_t len,
-    unsigned char out[32]);
+void crypto_hmac(
+    struct crypto_hmac *c, const void *msg, size_t len, unsigned char out[32]);
 void crypto_hmac_free(struct crypto_hmac *c);
 
 /* Random bytes (a strong generator; for salts, nonces, bundle ids). */
@@ -67,10 +67,10 @@ void crypto_random(void *p, size_t n);
  * takes the seed and its public key; EXIT_DATAERR for a message longer than
  * CRYPTO_ED25519_MSG_MAX, EXIT_CONFIG if libgcrypt refuses the key.
  */
-int crypto_ed25519_keygen(unsigned char pub[32], unsigned char *seed,
-    struct ierr *e);
-int crypto_ed25519_public_from_seed(const unsigned char *seed,
-    unsigned char pub[32], struct ierr *e);
+int crypto_ed25519_keygen(
+    unsigned char pub[32], unsigned char *seed, struct ierr *e);
+int crypto_ed25519_public_from_seed(
+    const unsigned char *seed, unsigned char pub[32], struct ierr *e);
 int crypto_ed25519_sign(const unsigned char *seed, const unsigned char pub[32],
     const void *msg, size_t len, unsigned char sig[64], struct ierr *e);
 /*
@@ -103,9 +103,9 @@ int crypto_argon2id(const void *pass, size_t passlen, const void *salt,
  * the tag does not match (wrong key or changed data) and then leaves no
  * plaintext in out.  out may be secure memory.
  */
-#define CRYPTO_AEAD_KEY_LEN	32
-#define CRYPTO_AEAD_NONCE_LEN	12
-#define CRYPTO_AEAD_TAG_LEN	16
+#define CRYPTO_AEAD_KEY_LEN 32
+#define CRYPTO_AEAD_NONCE_LEN 12
+#define CRYPTO_AEAD_TAG_LEN 16
 int crypto_aead_seal(const unsigned char *key, const unsigned char *nonce,
     size_t noncelen, const void *ad, size_t adlen, const void *in, size_t len,
     unsigned char *out, struct ierr *e);
@@ -117,8 +117,8 @@ int crypto_aead_open(const unsigned char *key, const unsigned char *nonce,
 void crypto_hex(const void *p, size_t n, char *out);
 /* Decodes exactly 2 * outlen hex digits (either case) from hex[0..hexlen);
  * returns 0, or -1 when hexlen is wrong or a digit is not hex. */
-int crypto_unhex(const char *hex, size_t hexlen, unsigned char *out,
-    size_t outlen);
+int
+crypto_unhex(const char *hex, size_t hexlen, unsigned char *out, size_t outlen);
 /* 1 when the n bytes are equal, else 0; time depends only on n. */
 int crypto_memeq(const void *a, const void *b, size_t n);
 
@@ -133,10 +133,9 @@ int crypto_memeq(const void *a, const void *b, size_t n);
  * secure memory and is wiped.  out may be secure memory.  Aborts on a
  * longer outlen (a programming error) or when libgcrypt fails.
  */
-#define CRYPTO_HKDF_MAX		(255 * CRYPTO_SHA256_LEN)
+#define CRYPTO_HKDF_MAX (255 * CRYPTO_SHA256_LEN)
 void crypto_hkdf_sha256(const void *salt, size_t saltlen, const void *ikm,
-    size_t ikmlen, const void *info, size_t infolen, void *out,
-    size_t outlen);
+    size_t ikmlen, const void *info, size_t infolen, void *out, size_t outlen);
 
 /*
  * X25519 (RFC 7748) through libgcrypt's gcry_ecc_mul_point().  Secrets are
@@ -155,10 +154,10 @@ void crypto_hkdf_sha256(const void *salt, size_t saltlen, const void *ikm,
  * of order 8, and their encodings plus p or with the high bit set), with
  * which every shared secret would be all zero.
  */
-#define CRYPTO_X25519_LEN	32
+#define CRYPTO_X25519_LEN 32
 void crypto_x25519_keygen(unsigned char *secret, unsigned char pub[32]);
-int crypto_x25519_public(const unsigned char *secret, unsigned char pub[32],
-    struct ierr *e);
+int crypto_x25519_public(
+    const unsigned char *secret, unsigned char pub[32], struct ierr *e);
 int crypto_x25519(const unsigned char *secret, const unsigned char pub[32],
     unsigned char *shared, struct ierr *e);
 int crypto_x25519_public_check(const unsigned char pub[32]);

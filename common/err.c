@@ -56,8 +56,8 @@ err_prefix(struct ierr *e, const char *fmt, ...)
 }
 
 int
-err_setv_at(struct ierr *e, int status, const char *file,
-    unsigned long line, unsigned long col, const char *fmt, va_list ap)
+err_setv_at(struct ierr *e, int status, const char *file, unsigned long line,
+    unsigned long col, const char *fmt, va_list ap)
 {
 	err_setv(e, status, fmt, ap);
 	err_prefix(e, "%s:%lu:%lu", file, line, col);

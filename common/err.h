@@ -17,11 +17,14 @@
 #define ERR_MSG_MAX 1024
 
 struct ierr {
-	int status;		/* 0 when nothing went wrong */
+	int status; /* 0 when nothing went wrong */
 	char msg[ERR_MSG_MAX];
 };
 
-#define IERR_INIT { 0, "" }
+#define IERR_INIT \
+	{ \
+		0, "" \
+	}
 
 #if defined(__GNUC__)
 #define ATTR_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -34,9 +37,9 @@ int err_set(struct ierr *e, int status, const char *fmt, ...) ATTR_PRINTF(3, 4);
 int err_setv(struct ierr *e, int status, const char *fmt, va_list ap)
     ATTR_PRINTF(3, 0);
 /* err_setv with the prefix "FILE:LINE:COLUMN" (an input at fault). */
-int err_setv_at(struct ierr *e, int status, const char *file,
-    unsigned long line, unsigned long col, const char *fmt, va_list ap)
-    ATTR_PRINTF(6, 0);
+int
+err_setv_at(struct ierr *e, int status, const char *file, unsigned long line,
+    unsigned long col, const char *fmt, va_list ap) ATTR_PRINTF(6, 0);
 /* Sets status and the message "WHAT: strerror(errno)". */
 int err_errno(struct ierr *e, int status, const char *what);
 /* Puts "PREFIX: " in front of the message (e.g. "file.csv:12"). */

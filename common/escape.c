@@ -30,7 +30,7 @@ utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 		len = 4;
 		c = s[0] & 0x07;
 	} else
-		return 0;	/* continuation byte, C0, C1, F5-FF */
+		return 0; /* continuation byte, C0, C1, F5-FF */
 	if (n < len)
 		return 0;
 	for (i = 1; i < len; i++) {
@@ -49,10 +49,9 @@ utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 static int
 must_escape(uint32_t c)
 {
-	return c <= 0x1f || (c >= 0x7f && c <= 0x9f) ||
-	    c == 0x061c || c == 0x200e || c == 0x200f ||
-	    c == 0x2028 || c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
-	    (c >= 0x2066 && c <= 0x2069);
+	return c <= 0x1f || (c >= 0x7f && c <= 0x9f) || c == 0x061c ||
+	    c == 0x200e || c == 0x200f || c == 0x2028 || c == 0x2029 ||
+	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
 }
 
 size_t

@@ -12,34 +12,34 @@
 #include "record.h"
 #include "scan.h"
 
-#define PN_LEN		35	/* "pn:" and 32 hex digits */
-#define PN_BYTES	16
+#define PN_LEN 35 /* "pn:" and 32 hex digits */
+#define PN_BYTES 16
 
 struct pn_ent {
-	unsigned char	key[PN_BYTES];
-	uint32_t	origin;		/* from 1; 0: free */
-	int		multi;		/* in 2+ origins */
+	unsigned char key[PN_BYTES];
+	uint32_t origin; /* from 1; 0: free */
+	int multi;	 /* in 2+ origins */
 };
 
 struct occ {
-	unsigned char	key[PN_BYTES];
-	const char	*origin;	/* owned by hits->onames */
-	char		*id;
-	char		*path;
+	unsigned char key[PN_BYTES];
+	const char *origin; /* owned by hits->onames */
+	char *id;
+	char *path;
 };
 
 struct hits {
-	struct pn_ent	*tab;
-	size_t		 cap;		/* a power of two */
-	size_t		 used;
-	size_t		 nmulti;
+	struct pn_ent *tab;
+	size_t cap; /* a power of two */
+	size_t used;
+	size_t nmulti;
 
-	json_t		*omap;		/* origin -> index from 1 */
-	char		**onames;	/* index - 1 -> name */
-	size_t		 norigins;
+	json_t *omap;  /* origin -> index from 1 */
+	char **onames; /* index - 1 -> name */
+	size_t norigins;
 
-	struct occ	*occ;
-	size_t		 nocc, capocc;
+	struct occ *occ;
+	size_t nocc, capocc;
 };
 
 struct hits *
@@ -167,8 +167,8 @@ origin_index(struct hits *h, const char *origin)
 		return (uint32_t)json_integer_value(v);
 	h->onames = xrealloc(h->onames, (h->norigins + 1) * sizeof *h->onames);
 	h->onames[h->norigins++] = xstrdup(origin);
-	if (json_object_set_new(h->omap, origin,
-	    json_integer((json_int_t)h->norigins)) != 0)
+	if (json_object_set_new(
+		h->omap, origin, json_integer((json_int_t)h->norigins)) != 0)
 		abort();
 	return (uint32_t)h->norigins;
 }
@@ -176,11 +176,11 @@ origin_index(struct hits *h, const char *origin)
 enum pass { PASS_NOTE, PASS_COLLECT };
 
 struct walk {
-	struct hits	*h;
-	enum pass	 pass;
-	uint32_t	 origin;
-	const char	*id;
-	struct buf	 path;
+	struct hits *h;
+	enum pass pass;
+	uint32_t origin;
+	const char *id;
+	struct buf path;
 };
 
 static void
@@ -230,7 +230,8 @@ walk(struct walk *w, const json_t *v)
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		len = w->path.len;
-		json_object_foreach((json_t *)v, k, m) {
+		json_object_foreach((json_t *)v, k, m)
+		{
 			if (len > 0)
 				buf_addc(&w->path, '.');
 			buf_adds(&w->path, k);
@@ -244,8 +245,8 @@ walk(struct walk *w, const json_t *v)
 			walk(w, json_array_get(v, i));
 		break;
 	case JSON_STRING:
-		if (record_is_pseudonym(json_string_value(v),
-		    json_string_length(v)))
+		if (record_is_pseudonym(
+			json_string_value(v), json_string_length(v)))
 			found(w, json_string_value(v));
 		break;
 	default:
@@ -294,11 +295,11 @@ hits_collect(struct hits *h, const json_t *rec)
  * the length of the path where the d-th open container began.
  */
 struct swalk {
-	struct walk	 w;
-	size_t		 base[JSONIO_MAX_DEPTH + 2];
-	int		 isobj[JSONIO_MAX_DEPTH + 2];
-	int		 depth;
-	struct buf	 tmp;
+	struct walk w;
+	size_t base[JSONIO_MAX_DEPTH + 2];
+	int isobj[JSONIO_MAX_DEPTH + 2];
+	int depth;
+	struct buf tmp;
 };
 
 static void
@@ -324,8 +325,8 @@ swalk_fn(void *arg, enum scan_event ev, const struct scan_val *v)
 		if (p->len > 0)
 			buf_addc(p, '.');
 		buf_reserve(p, v->len);
-		n = v->esc ? scan_unescape(v->p, v->len, p->data + p->len) :
-		    (memcpy(p->data + p->len, v->p, v->len), v->len);
+		n = v->esc ? scan_unescape(v->p, v->len, p->data + p->len)
+			   : (memcpy(p->data + p->len, v->p, v->len), v->len);
 		path_cut(p, p->len + n);
 		break;
 	case SCAN_BEGIN:
@@ -376,12 +377,12 @@ scan_line(struct hits *h, const char *line, size_t len, enum pass pass)
 	if (r.withdrawn)
 		return;
 	buf_reserve(&origin, r.m[SCAN_ORIGIN].vlen);
-	origin.len = scan_unescape(r.m[SCAN_ORIGIN].value + 1,
-	    r.m[SCAN_ORIGIN].vlen - 2, origin.data);
+	origin.len = scan_unescape(
+	    r.m[SCAN_ORIGIN].value + 1, r.m[SCAN_ORIGIN].vlen - 2, origin.data);
 	origin.data[origin.len] = '\0';
 	buf_reserve(&id, r.m[SCAN_ID].vlen);
-	id.len = scan_unescape(r.m[SCAN_ID].value + 1, r.m[SCAN_ID].vlen - 2,
-	    id.data);
+	id.len = scan_unescape(
+	    r.m[SCAN_ID].value + 1, r.m[SCAN_ID].vlen - 2, id.data);
 	id.data[id.len] = '\0';
 	memset(&s, 0, sizeof s);
 	s.w.h = h;
@@ -459,7 +460,8 @@ hits_write(struct hits *h, FILE *f, struct ierr *e)
 		if (line == NULL || recs == NULL)
 			abort();
 		for (j = i; j < h->nocc &&
-		    memcmp(h->occ[j].key, h->occ[i].key, PN_BYTES) == 0; j++) {
+		     memcmp(h->occ[j].key, h->occ[i].key, PN_BYTES) == 0;
+		     j++) {
 			if (j > i && occ_cmp(&h->occ[j], &h->occ[j - 1]) == 0)
 				continue;
 			json_array_append_new(recs, occ_json(&h->occ[j]));

@@ -13,8 +13,8 @@
 #include "jsonio.h"
 #include "lines.h"
 
-static int	read_json(struct lines *, input_cb, void *, struct ierr *);
-static int	read_csv(struct lines *, input_cb, void *, struct ierr *);
+static int read_json(struct lines *, input_cb, void *, struct ierr *);
+static int read_csv(struct lines *, input_cb, void *, struct ierr *);
 
 /*
  * The formats.  A format of one object per line has a line parser, which
@@ -79,8 +79,8 @@ blank(const char *s, size_t n)
 
 /* Hands a parsed value, or the reason it is none, to the callback. */
 static int
-deliver(input_cb cb, void *arg, const char *name, unsigned long line,
-    json_t *v, struct ierr *bad)
+deliver(input_cb cb, void *arg, const char *name, unsigned long line, json_t *v,
+    struct ierr *bad)
 {
 	if (v != NULL && !json_is_object(v)) {
 		json_decref(v);
@@ -91,8 +91,7 @@ deliver(input_cb cb, void *arg, const char *name, unsigned long line,
 }
 
 int
-input_ndjson_line(const char *line, size_t len, json_t **obj,
-    struct ierr *bad)
+input_ndjson_line(const char *line, size_t len, json_t **obj, struct ierr *bad)
 {
 	*obj = NULL;
 	if (blank(line, len))
@@ -124,7 +123,7 @@ read_lines(struct lines *l, const struct format *f, input_cb cb, void *arg,
 		if (f->line(line, len, &v, &bad) == 1)
 			continue;
 		if ((rc = cb(arg, lines_name(l), lines_lineno(l), v,
-		    v ? NULL : &bad)) != 0)
+			 v ? NULL : &bad)) != 0)
 			return rc;
 	}
 	return r < 0 ? e->status : 0;
@@ -168,8 +167,9 @@ skip_value(struct scan *sc, struct buf *stack)
 			return -1;
 		c = sc->s[sc->pos];
 		if (c == '"') {
-			for (sc->pos++; sc->pos < sc->len &&
-			    sc->s[sc->pos] != '"'; sc->pos++) {
+			for (sc->pos++;
+			     sc->pos < sc->len && sc->s[sc->pos] != '"';
+			     sc->pos++) {
 				if (sc->s[sc->pos] == '\\')
 					sc->pos++;
 				else if (sc->s[sc->pos] == '\n')
@@ -189,8 +189,8 @@ skip_value(struct scan *sc, struct buf *stack)
 		} else if (c == '\n') {
 			sc->line++;
 			sc->pos++;
-		} else if (stack->len == 0 && (c == ',' || c == ' ' ||
-		    c == '\t' || c == '\r')) {
+		} else if (stack->len == 0 &&
+		    (c == ',' || c == ' ' || c == '\t' || c == '\r')) {
 			break;
 		} else {
 			sc->pos++;
@@ -233,7 +233,7 @@ scan_elements(struct scan *sc, const char *name, input_cb cb, void *arg)
 	skip_ws(sc);
 	if (sc->pos >= sc->len) {
 		what = "empty input: expected a JSON object or an array of "
-		    "objects";
+		       "objects";
 		errline = sc->line;
 		goto out;
 	}
@@ -279,7 +279,8 @@ scan_elements(struct scan *sc, const char *name, input_cb cb, void *arg)
 			sc->pos++;
 			break;
 		}
-		what = "invalid JSON: expected ',' or ']' after an array element";
+		what =
+		    "invalid JSON: expected ',' or ']' after an array element";
 		errline = sc->line;
 		goto out;
 	}
@@ -342,12 +343,12 @@ struct csvstate {
 	input_cb cb;
 	void *arg;
 	const char *name;
-	struct column *cols;	/* the header, once read */
+	struct column *cols; /* the header, once read */
 	size_t ncols;
 	int have_header;
-	char **cells;		/* the current row; NULL for an empty cell */
+	char **cells; /* the current row; NULL for an empty cell */
 	size_t ncells, cap;
-	unsigned long row_line;	/* where the current row starts */
+	unsigned long row_line; /* where the current row starts */
 	int stop;		/* the callback's non-zero answer */
 	int fatal;		/* the header was bad: nothing more to read */
 };
@@ -361,8 +362,8 @@ on_field(void *s, size_t len, void *data)
 		st->cap = st->cap ? 2 * st->cap : 16;
 		st->cells = xrealloc(st->cells, st->cap * sizeof *st->cells);
 	}
-	st->cells[st->ncells++] = (s == NULL || len == 0) ? NULL :
-	    xstrndup(s, len);
+	st->cells[st->ncells++] = (s == NULL || len == 0) ? NULL
+							  : xstrndup(s, len);
 	/* A NUL inside a cell would be cut here; note it as invalid. */
 	if (s != NULL && len > 0 && memchr(s, '\0', len) != NULL) {
 		free(st->cells[st->ncells - 1]);
@@ -378,8 +379,8 @@ free_cells(struct csvstate *st)
 	st->ncells = 0;
 }
 
-static int header_error(struct csvstate *st, const char *fmt, ...)
-    ATTR_PRINTF(2, 3);
+static int
+header_error(struct csvstate *st, const char *fmt, ...) ATTR_PRINTF(2, 3);
 
 static int
 header_error(struct csvstate *st, const char *fmt, ...)
@@ -405,17 +406,21 @@ read_header(struct csvstate *st)
 		struct column *c = &st->cols[i];
 
 		if (name == NULL)
-			return header_error(st, "empty column name in the "
+			return header_error(st,
+			    "empty column name in the "
 			    "header");
 		for (p = name;; p = dot + 1) {
 			dot = strchr(p, '.');
 			if (dot == p || *p == '\0')
-				return header_error(st, "column name \"%.60s\" "
-				    "has an empty part", name);
-			c->segs = xrealloc(c->segs, (c->nsegs + 1) *
-			    sizeof *c->segs);
-			c->segs[c->nsegs++] = dot ? xstrndup(p,
-			    (size_t)(dot - p)) : xstrdup(p);
+				return header_error(st,
+				    "column name \"%.60s\" "
+				    "has an empty part",
+				    name);
+			c->segs = xrealloc(
+			    c->segs, (c->nsegs + 1) * sizeof *c->segs);
+			c->segs[c->nsegs++] = dot
+			    ? xstrndup(p, (size_t)(dot - p))
+			    : xstrdup(p);
 			if (dot == NULL)
 				break;
 		}
@@ -428,8 +433,10 @@ read_header(struct csvstate *st)
 				if (strcmp(c->segs[k], o->segs[k]) != 0)
 					break;
 			if (k == n)
-				return header_error(st, "column \"%.60s\" "
-				    "clashes with an earlier column", name);
+				return header_error(st,
+				    "column \"%.60s\" "
+				    "clashes with an earlier column",
+				    name);
 		}
 	}
 	st->have_header = 1;
@@ -437,12 +444,14 @@ read_header(struct csvstate *st)
 }
 
 static int
-cell_value(const char *key, int top, const char *cell, json_t **out,
-    struct ierr *bad)
+cell_value(
+    const char *key, int top, const char *cell, json_t **out, struct ierr *bad)
 {
 	if (strcmp(cell, "\x01NUL") == 0)
-		return err_set(bad, EXIT_DATAERR, "column \"%.60s\": a NUL "
-		    "byte in a cell", key);
+		return err_set(bad, EXIT_DATAERR,
+		    "column \"%.60s\": a NUL "
+		    "byte in a cell",
+		    key);
 	if (top && strcmp(key, "version") == 0) {
 		char *end;
 		long long v;
@@ -451,24 +460,28 @@ cell_value(const char *key, int top, const char *cell, json_t **out,
 		v = strtoll(cell, &end, 10);
 		if (errno || *end != '\0' || end == cell ||
 		    !(cell[0] >= '0' && cell[0] <= '9'))
-			return err_set(bad, EXIT_DATAERR, "column \"version\" "
+			return err_set(bad, EXIT_DATAERR,
+			    "column \"version\" "
 			    "must be an integer");
 		*out = json_integer(v);
 		return 0;
 	}
-	if (top && (strcmp(key, "purposes") == 0 ||
-	    strcmp(key, "releasable_to") == 0)) {
+	if (top &&
+	    (strcmp(key, "purposes") == 0 ||
+		strcmp(key, "releasable_to") == 0)) {
 		json_t *list = json_array();
 		const char *p = cell, *semi;
 
 		for (;; p = semi + 1) {
 			semi = strchr(p, ';');
-			json_t *s = json_stringn(p, semi ? (size_t)(semi - p) :
-			    strlen(p));
+			json_t *s = json_stringn(
+			    p, semi ? (size_t)(semi - p) : strlen(p));
 			if (s == NULL) {
 				json_decref(list);
-				return err_set(bad, EXIT_DATAERR, "column "
-				    "\"%s\": invalid UTF-8", key);
+				return err_set(bad, EXIT_DATAERR,
+				    "column "
+				    "\"%s\": invalid UTF-8",
+				    key);
 			}
 			json_array_append_new(list, s);
 			if (semi == NULL)
@@ -478,8 +491,10 @@ cell_value(const char *key, int top, const char *cell, json_t **out,
 		return 0;
 	}
 	if ((*out = json_string(cell)) == NULL)
-		return err_set(bad, EXIT_DATAERR, "column \"%.60s\": invalid "
-		    "UTF-8", key);
+		return err_set(bad, EXIT_DATAERR,
+		    "column \"%.60s\": invalid "
+		    "UTF-8",
+		    key);
 	return 0;
 }
 
@@ -489,8 +504,10 @@ row_object(struct csvstate *st, struct ierr *bad)
 	json_t *obj = json_object();
 
 	if (st->ncells != st->ncols) {
-		err_set(bad, EXIT_DATAERR, "row has %zu cells, the header has "
-		    "%zu columns", st->ncells, st->ncols);
+		err_set(bad, EXIT_DATAERR,
+		    "row has %zu cells, the header has "
+		    "%zu columns",
+		    st->ncells, st->ncols);
 		goto fail;
 	}
 	for (size_t i = 0; i < st->ncols; i++) {
@@ -509,7 +526,7 @@ row_object(struct csvstate *st, struct ierr *bad)
 			at = next;
 		}
 		if (cell_value(c->segs[c->nsegs - 1], c->nsegs == 1,
-		    st->cells[i], &v, bad) != 0)
+			st->cells[i], &v, bad) != 0)
 			goto fail;
 		json_object_set_new(at, c->segs[c->nsegs - 1], v);
 	}
@@ -537,8 +554,8 @@ on_row(int c, void *data)
 		return;
 	}
 	obj = row_object(st, &bad);
-	st->stop = st->cb(st->arg, st->name, st->row_line, obj,
-	    obj ? NULL : &bad);
+	st->stop = st->cb(
+	    st->arg, st->name, st->row_line, obj, obj ? NULL : &bad);
 	free_cells(st);
 }
 
@@ -563,17 +580,17 @@ read_csv(struct lines *l, input_cb cb, void *arg, struct ierr *e)
 	st.cb = cb;
 	st.arg = arg;
 	st.name = lines_name(l);
-	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) !=
-	    0)
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0)
 		return err_set(e, EXIT_IOERR, "cannot start the CSV parser");
 	csv_set_space_func(&p, no_space);
-	while (!st.stop && !st.fatal &&
-	    (r = lines_next(l, &line, &len, e)) == 1) {
+	while (
+	    !st.stop && !st.fatal && (r = lines_next(l, &line, &len, e)) == 1) {
 		unsigned long before = lines_lineno(l);
 
-		if (before == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf",
-		    3) == 0) {
-			line += 3;	/* a byte-order mark, as spreadsheets write */
+		if (before == 1 && len >= 3 &&
+		    memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+			line +=
+			    3; /* a byte-order mark, as spreadsheets write */
 			len -= 3;
 		}
 		if (!in_row) {
@@ -598,7 +615,8 @@ read_csv(struct lines *l, input_cb cb, void *arg, struct ierr *e)
 		rc = e->status;
 	else if (!st.stop && !st.fatal &&
 	    csv_fini(&p, on_field, on_row, &st) != 0) {
-		err_set(&bad, EXIT_DATAERR, "invalid CSV: a quoted cell is "
+		err_set(&bad, EXIT_DATAERR,
+		    "invalid CSV: a quoted cell is "
 		    "not closed");
 		st.stop = cb(arg, st.name, st.row_line, NULL, &bad);
 	}
@@ -638,7 +656,7 @@ struct run {
 	const struct format *f;
 	const struct input_ops *ops;
 	void *arg;
-	size_t skip_off;	/* in an item's data, after the caller's */
+	size_t skip_off; /* in an item's data, after the caller's */
 };
 
 /* A line-by-line format: each worker parses its lines, then works. */
@@ -696,7 +714,7 @@ lines_commit(void *arg, struct par_item *it)
 	const struct run *run = arg;
 
 	if (*(int *)((char *)it->data + run->skip_off))
-		return 0;		/* a blank line */
+		return 0; /* a blank line */
 	return run->ops->commit(run->arg, it);
 }
 

@@ -31,8 +31,8 @@ typedef int (*input_cb)(void *arg, const char *name, unsigned long line,
  * One NDJSON line: 1 for a blank line (skipped), 0 with *obj (the
  * caller's) for an object, -1 with bad set for anything else.
  */
-int input_ndjson_line(const char *line, size_t len, json_t **obj,
-    struct ierr *bad);
+int
+input_ndjson_line(const char *line, size_t len, json_t **obj, struct ierr *bad);
 
 /* Parses a format name ("ndjson", "json", "csv").  -1 if unknown. */
 int input_format_parse(const char *s, enum input_format *fmt);
@@ -48,8 +48,8 @@ enum input_format input_format_guess(const char *path);
  * the callback's non-zero value, EXIT_NOINPUT if the file cannot be opened,
  * or EXIT_IOERR on a read error; e is set for the last two.
  */
-int input_read(const char *path, enum input_format fmt, input_cb cb,
-    void *arg, struct ierr *e);
+int input_read(const char *path, enum input_format fmt, input_cb cb, void *arg,
+    struct ierr *e);
 
 /*
  * The work done on each object, split as parallel.h splits it: work() in

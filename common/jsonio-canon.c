@@ -34,9 +34,9 @@
  */
 
 struct jsonio_digits {
-	char	d[24];		/* significant digits, no trailing zeros */
-	int	k;		/* how many */
-	int	e;		/* value is 0.d * 10^e (ECMAScript's n) */
+	char d[24]; /* significant digits, no trailing zeros */
+	int k;	    /* how many */
+	int e;	    /* value is 0.d * 10^e (ECMAScript's n) */
 };
 
 /* d > 0 and finite.  Returns 1 if d rounded to p digits reads back. */
@@ -103,10 +103,8 @@ jsonio_try_up(double d, struct jsonio_digits *dg)
  * within one unit of m, so m is found at the first k that has one (and
  * it is the nearest such decimal).  Returns 0 when there is no such k.
  */
-static const double jsonio_pow10[] = {
-	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
-	1e13, 1e14, 1e15, 1e16, 1e17
-};
+static const double jsonio_pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+	1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17 };
 
 static int
 jsonio_fast(double d, struct jsonio_digits *dg)
@@ -117,7 +115,7 @@ jsonio_fast(double d, struct jsonio_digits *dg)
 	int k, i, n;
 
 	for (k = 0; k < (int)(sizeof jsonio_pow10 / sizeof jsonio_pow10[0]);
-	    k++) {
+	     k++) {
 		x = d * jsonio_pow10[k];
 		if (x >= 0x1p50)
 			return 0;
@@ -182,7 +180,7 @@ jsonio_number(double d, char *out)
 	char *o = out;
 	int n, k, x;
 
-	if (d == 0 || !isfinite(d)) {	/* -0 too; non-finite is a misuse */
+	if (d == 0 || !isfinite(d)) { /* -0 too; non-finite is a misuse */
 		strcpy(out, "0");
 		return;
 	}
@@ -259,8 +257,9 @@ jsonio_plain(const unsigned char *s, size_t n)
 	/* Eight bytes at a time: any byte < 0x20, '"' or '\\'? */
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&x, s + i, 8);
-		if ((((x - ONES * 0x20) & ~x & HIGHS) | HASZERO(x ^ (ONES *
-		    '"')) | HASZERO(x ^ (ONES * '\\'))) != 0)
+		if ((((x - ONES * 0x20) & ~x & HIGHS) |
+			HASZERO(x ^ (ONES * '"')) |
+			HASZERO(x ^ (ONES * '\\'))) != 0)
 			break;
 	}
 	while (i < n && !jsonio_special[s[i]])
@@ -355,20 +354,20 @@ jsonio_putint(struct buf *b, json_int_t v)
  * contain it, and are addressed by index because the array may move.
  */
 struct jsonio_member {
-	const char	*key;
-	size_t		 len;
-	json_t		*value;
+	const char *key;
+	size_t len;
+	json_t *value;
 };
 
 #define CANON_INLINE 64
 
 struct jsonio_canon {
-	struct buf		*b;
-	struct ierr		*e;
-	struct jsonio_member	*m;
-	size_t			 used;
-	size_t			 cap;
-	struct jsonio_member	 inl[CANON_INLINE];
+	struct buf *b;
+	struct ierr *e;
+	struct jsonio_member *m;
+	size_t used;
+	size_t cap;
+	struct jsonio_member inl[CANON_INLINE];
 };
 
 static inline int
@@ -439,7 +438,7 @@ jsonio_object(struct jsonio_canon *c, const json_t *v, int depth)
 	m = c->m + base;
 	i = 0;
 	for (it = json_object_iter((json_t *)v); it != NULL && i < n;
-	    it = json_object_iter_next((json_t *)v, it)) {
+	     it = json_object_iter_next((json_t *)v, it)) {
 		m[i].key = json_object_iter_key(it);
 		m[i].len = json_object_iter_key_len(it);
 		m[i].value = json_object_iter_value(it);
@@ -451,7 +450,7 @@ jsonio_object(struct jsonio_canon *c, const json_t *v, int depth)
 
 	jsonio_putc(c->b, '{');
 	for (i = 0; i < n; i++) {
-		m = c->m + base + i;	/* c->m moves as inner objects grow it */
+		m = c->m + base + i; /* c->m moves as inner objects grow it */
 		if (i != 0)
 			jsonio_putc(c->b, ',');
 		jsonio_putstring(c->b, m->key, m->len);
@@ -498,15 +497,15 @@ jsonio_value(struct jsonio_canon *c, const json_t *v, int depth)
 		for (i = 0; i < n; i++) {
 			if (i != 0)
 				jsonio_putc(c->b, ',');
-			if (jsonio_value(c, json_array_get(v, i),
-			    depth + 1) != 0)
+			if (jsonio_value(c, json_array_get(v, i), depth + 1) !=
+			    0)
 				return -1;
 		}
 		jsonio_putc(c->b, ']');
 		return 0;
 	case JSON_STRING:
-		jsonio_putstring(c->b, json_string_value(v),
-		    json_string_length(v));
+		jsonio_putstring(
+		    c->b, json_string_value(v), json_string_length(v));
 		return 0;
 	case JSON_INTEGER:
 		jsonio_putint(c->b, json_integer_value(v));

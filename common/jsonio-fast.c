@@ -21,18 +21,18 @@
 #include "jsonio-int.h"
 
 struct jsonio_fast {
-	const unsigned char	*p;
-	const unsigned char	*end;
-	struct buf		 tmp;	/* escaped strings, undone */
+	const unsigned char *p;
+	const unsigned char *end;
+	struct buf tmp; /* escaped strings, undone */
 };
 
-#define FAST_RAW ((size_t)-1)	/* a string that is the text's own bytes */
+#define FAST_RAW ((size_t)-1) /* a string that is the text's own bytes */
 
 static inline void
 jsonio_fast_ws(struct jsonio_fast *f)
 {
-	while (f->p < f->end && (*f->p == ' ' || *f->p == '\n' ||
-	    *f->p == '\t' || *f->p == '\r'))
+	while (f->p < f->end &&
+	    (*f->p == ' ' || *f->p == '\n' || *f->p == '\t' || *f->p == '\r'))
 		f->p++;
 }
 
@@ -153,7 +153,7 @@ jsonio_fast_escaped(struct jsonio_fast *f, const unsigned char *start,
 			return -1;
 		}
 		if (end - p < 4 || (cp = jsonio_fast_hex(p)) <= 0)
-			return -1;	/* \u0000 too: jansson words it */
+			return -1; /* \u0000 too: jansson words it */
 		p += 4;
 		if (cp >= 0xdc00 && cp <= 0xdfff)
 			return -1;
@@ -196,8 +196,8 @@ jsonio_fast_escaped(struct jsonio_fast *f, const unsigned char *start,
  * Returns 0, or -1 to give up.
  */
 static int
-jsonio_fast_string(struct jsonio_fast *f, const char **s, size_t *len,
-    size_t *off)
+jsonio_fast_string(
+    struct jsonio_fast *f, const char **s, size_t *len, size_t *off)
 {
 	const unsigned char *p = f->p, *end = f->end;
 	uint64_t x;
@@ -209,9 +209,9 @@ jsonio_fast_string(struct jsonio_fast *f, const char **s, size_t *len,
 		 * then byte by byte up to the one that is. */
 		while (end - p >= 8) {
 			memcpy(&x, p, 8);
-			if ((((x - ONES * 0x20) & ~x & HIGHS) | HASZERO(x ^
-			    (ONES * '"')) | HASZERO(x ^ (ONES * '\\')) |
-			    (x & HIGHS)) != 0)
+			if ((((x - ONES * 0x20) & ~x & HIGHS) |
+				HASZERO(x ^ (ONES * '"')) |
+				HASZERO(x ^ (ONES * '\\')) | (x & HIGHS)) != 0)
 				break;
 			p += 8;
 		}
@@ -222,10 +222,10 @@ jsonio_fast_string(struct jsonio_fast *f, const char **s, size_t *len,
 		if (*p == '"')
 			break;
 		if (*p == '\\')
-			return jsonio_fast_escaped(f, (const unsigned char *)*s,
-			    p, s, len, off);
+			return jsonio_fast_escaped(
+			    f, (const unsigned char *)*s, p, s, len, off);
 		if (*p < 0x80)
-			return -1;	/* a control byte */
+			return -1; /* a control byte */
 		if ((n = jsonio_fast_utf8(p, end)) == 0)
 			return -1;
 		p += n;
@@ -259,7 +259,7 @@ jsonio_fast_number(struct jsonio_fast *f)
 	} else
 		return NULL;
 	if (p - digits > 18)
-		real = -1;	/* the slow reader judges the range */
+		real = -1; /* the slow reader judges the range */
 	if (p < end && *p == '.') {
 		real = 1;
 		if (++p == end || *p < '0' || *p > '9')

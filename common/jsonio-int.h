@@ -10,9 +10,9 @@
 #include <jansson.h>
 
 /* Eight bytes at a time: a word with a zero byte, and friends. */
-#define ONES	0x0101010101010101ULL
-#define HIGHS	0x8080808080808080ULL
-#define HASZERO(x)	(((x) - ONES) & ~(x) & HIGHS)
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+#define HASZERO(x) (((x)-ONES) & ~(x)&HIGHS)
 
 /* Bytes that a JSON string cannot hold raw (defined in jsonio.c): those
  * below 0x20, '"' and '\\'. */

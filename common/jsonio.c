@@ -17,11 +17,9 @@
 #include "jsonio-int.h"
 
 /* Bytes that a JSON string cannot hold raw. */
-const unsigned char jsonio_special[256] = {
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	['"'] = 1, ['\\'] = 1
-};
+const unsigned char jsonio_special[256] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, ['"'] = 1, ['\\'] = 1 };
 
 /*
  * Reading.
@@ -36,17 +34,17 @@ const unsigned char jsonio_special[256] = {
  * descending at JSONIO_MAX_DEPTH (again), so its recursion is bounded.
  */
 
-#define KEY_SHOWN 32		/* bytes of a duplicate key put in a message */
+#define KEY_SHOWN 32 /* bytes of a duplicate key put in a message */
 
 static void
 jsonio_where(char *w, size_t size, const json_error_t *je)
 {
 	if (je->line > 1)
-		snprintf(w, size, "at line %d, column %d", je->line,
-		    je->column);
+		snprintf(
+		    w, size, "at line %d, column %d", je->line, je->column);
 	else
-		snprintf(w, size, "at column %d", je->column < 0 ? 0 :
-		    je->column);
+		snprintf(
+		    w, size, "at column %d", je->column < 0 ? 0 : je->column);
 }
 
 /*
@@ -68,8 +66,8 @@ jsonio_strip_near(char *text)
  * backslashes) and show at most KEY_SHOWN bytes of the key's text.
  */
 static void
-jsonio_dup_key(const char *text, size_t len, const json_error_t *je,
-    char *key, size_t size)
+jsonio_dup_key(const char *text, size_t len, const json_error_t *je, char *key,
+    size_t size)
 {
 	size_t end, i, n, bs;
 
@@ -105,8 +103,8 @@ jsonio_dup_key(const char *text, size_t len, const json_error_t *je,
 }
 
 static int
-jsonio_load_error(const char *text, size_t len, json_error_t *je,
-    struct ierr *e)
+jsonio_load_error(
+    const char *text, size_t len, json_error_t *je, struct ierr *e)
 {
 	char where[64], key[KEY_SHOWN + 8];
 	size_t i;
@@ -120,22 +118,22 @@ jsonio_load_error(const char *text, size_t len, json_error_t *je,
 			    "duplicate key \"%s\" %s", key, where);
 		return err_set(e, EXIT_DATAERR, "duplicate key %s", where);
 	case json_error_null_character:
-		return err_set(e, EXIT_DATAERR, "\\u0000 in a string %s",
-		    where);
+		return err_set(
+		    e, EXIT_DATAERR, "\\u0000 in a string %s", where);
 	case json_error_null_byte_in_key:
 		return err_set(e, EXIT_DATAERR, "\\u0000 in a key %s", where);
 	case json_error_invalid_utf8:
 		return err_set(e, EXIT_DATAERR, "invalid UTF-8 %s", where);
 	case json_error_numeric_overflow:
-		return err_set(e, EXIT_DATAERR, "number out of range %s",
-		    where);
+		return err_set(
+		    e, EXIT_DATAERR, "number out of range %s", where);
 	case json_error_stack_overflow:
 		return err_set(e, EXIT_DATAERR,
 		    "nesting deeper than %d levels %s", JSONIO_MAX_DEPTH,
 		    where);
 	case json_error_out_of_memory:
-		return err_set(e, EXIT_DATAERR,
-		    "out of memory reading JSON %s", where);
+		return err_set(
+		    e, EXIT_DATAERR, "out of memory reading JSON %s", where);
 	default:
 		break;
 	}
@@ -147,8 +145,7 @@ jsonio_load_error(const char *text, size_t len, json_error_t *je,
 	if (i == len)
 		return err_set(e, EXIT_DATAERR, "no JSON value");
 	jsonio_strip_near(je->text);
-	return err_set(e, EXIT_DATAERR, "invalid JSON %s: %s", where,
-	    je->text);
+	return err_set(e, EXIT_DATAERR, "invalid JSON %s: %s", where, je->text);
 }
 
 /*
@@ -158,9 +155,9 @@ jsonio_load_error(const char *text, size_t len, json_error_t *je,
 #define PATH_MAX_SHOWN 96
 
 struct jsonio_path {
-	char	s[PATH_MAX_SHOWN + 1];
-	size_t	start;		/* the path is s[start..PATH_MAX_SHOWN) */
-	int	cut;		/* some of the outer part did not fit */
+	char s[PATH_MAX_SHOWN + 1];
+	size_t start; /* the path is s[start..PATH_MAX_SHOWN) */
+	int cut;      /* some of the outer part did not fit */
 };
 
 static void
@@ -208,9 +205,9 @@ jsonio_check(const json_t *v, int depth, struct jsonio_path *p)
 		if (depth >= JSONIO_MAX_DEPTH)
 			return -1;
 		for (it = json_object_iter((json_t *)v); it != NULL;
-		    it = json_object_iter_next((json_t *)v, it)) {
-			rc = jsonio_check(json_object_iter_value(it), depth + 1,
-			    p);
+		     it = json_object_iter_next((json_t *)v, it)) {
+			rc = jsonio_check(
+			    json_object_iter_value(it), depth + 1, p);
 			if (rc > 0)
 				jsonio_path_key(p, json_object_iter_key(it),
 				    json_object_iter_key_len(it));
@@ -265,11 +262,13 @@ jsonio_check_top(const json_t *v, struct ierr *e)
 	if (*path == '.')
 		path++;
 	if (*path == '\0')
-		return err_set(e, EXIT_DATAERR, "number out of range (an "
+		return err_set(e, EXIT_DATAERR,
+		    "number out of range (an "
 		    "integer beyond the signed 64-bit range)");
-	return err_set(e, EXIT_DATAERR, "number out of range (an integer "
-	    "beyond the signed 64-bit range) at %s%s", p.cut ? "..." : "",
-	    path);
+	return err_set(e, EXIT_DATAERR,
+	    "number out of range (an integer "
+	    "beyond the signed 64-bit range) at %s%s",
+	    p.cut ? "..." : "", path);
 }
 
 /* Where text[at] is, counted as jansson does: characters, from 1. */
@@ -308,7 +307,7 @@ jsonio_prescan(const char *text, size_t len, struct ierr *e)
 	int depth = 0, instr = 0;
 
 	for (i = 0; i < len; i++)
-		opens += (s[i] | 0x20) == '{';	/* '[' is 0x5b, '{' 0x7b */
+		opens += (s[i] | 0x20) == '{'; /* '[' is 0x5b, '{' 0x7b */
 	if (opens <= JSONIO_MAX_DEPTH)
 		return 0;
 	for (i = 0; i < len; i++) {
@@ -326,8 +325,8 @@ jsonio_prescan(const char *text, size_t len, struct ierr *e)
 		case '[':
 		case '{':
 			if (++depth > JSONIO_MAX_DEPTH) {
-				jsonio_where_at(where, sizeof where, text,
-				    text + i);
+				jsonio_where_at(
+				    where, sizeof where, text, text + i);
 				return err_set(e, EXIT_DATAERR,
 				    "nesting deeper than %d levels %s",
 				    JSONIO_MAX_DEPTH, where);
@@ -370,8 +369,8 @@ jsonio_parse(const char *text, size_t len, json_t **out, struct ierr *e)
 	}
 	if (jsonio_prescan(text, len, e) != 0)
 		return e->status;
-	v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-	    &je);
+	v = json_loadb(
+	    text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (v == NULL)
 		return jsonio_load_error(text, len, &je, e);
 	if (jsonio_check_top(v, e) != 0) {

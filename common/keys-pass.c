@@ -29,22 +29,28 @@ keys_read_passphrase_file(const char *path, char **pass, struct ierr *e)
 	int rv;
 
 	*pass = NULL;
-	if ((rv = secfile_read(path, &secfile_passphrase, &file, &filelen,
-	    e)) != 0)
+	if ((rv = secfile_read(
+		 path, &secfile_passphrase, &file, &filelen, e)) != 0)
 		return rv;
 	buf = (char *)file;
 	len = filelen;
 	if ((nl = memchr(buf, '\n', len)) != NULL)
 		len = (size_t)(nl - buf);
 	if (len > KEYS_PASSPHRASE_MAX)
-		rv = err_set(e, EXIT_CONFIG, "%s: the passphrase is longer "
-		    "than %d bytes", path, KEYS_PASSPHRASE_MAX);
+		rv = err_set(e, EXIT_CONFIG,
+		    "%s: the passphrase is longer "
+		    "than %d bytes",
+		    path, KEYS_PASSPHRASE_MAX);
 	else if (len == 0)
-		rv = err_set(e, EXIT_CONFIG, "%s: the first line (the "
-		    "passphrase) is empty", path);
+		rv = err_set(e, EXIT_CONFIG,
+		    "%s: the first line (the "
+		    "passphrase) is empty",
+		    path);
 	else if (memchr(buf, '\0', len) != NULL)
-		rv = err_set(e, EXIT_CONFIG, "%s: the passphrase holds a NUL "
-		    "byte", path);
+		rv = err_set(e, EXIT_CONFIG,
+		    "%s: the passphrase holds a NUL "
+		    "byte",
+		    path);
 	if (rv != 0) {
 		secfile_free(file, filelen);
 		return rv;
@@ -86,10 +92,10 @@ tty_read(int fd, const char *prompt, char **out, struct ierr *e)
 
 	*out = NULL;
 	if (tcgetattr(fd, &saved) == -1)
-		return err_set(e, EXIT_USAGE,
-		    "no terminal to ask for a passphrase on");
+		return err_set(
+		    e, EXIT_USAGE, "no terminal to ask for a passphrase on");
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = tty_catch;	/* no SA_RESTART: read() returns */
+	sa.sa_handler = tty_catch; /* no SA_RESTART: read() returns */
 	sigemptyset(&sa.sa_mask);
 	tty_signal = 0;
 	for (i = 0; i < 4; i++)
@@ -98,8 +104,10 @@ tty_read(int fd, const char *prompt, char **out, struct ierr *e)
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
 	quiet.c_lflag |= ICANON;
 	if (tcsetattr(fd, TCSAFLUSH, &quiet) == -1) {
-		rv = err_set(e, EXIT_USAGE, "cannot turn the terminal's echo "
-		    "off: %s", strerror(errno));
+		rv = err_set(e, EXIT_USAGE,
+		    "cannot turn the terminal's echo "
+		    "off: %s",
+		    strerror(errno));
 		goto restore;
 	}
 	buf = secmem_alloc(KEYS_PASSPHRASE_MAX + 1);
@@ -128,8 +136,10 @@ tty_read(int fd, const char *prompt, char **out, struct ierr *e)
 		rv = err_set(e, EXIT_IOERR, "cannot read the passphrase: %s",
 		    strerror(errno));
 	else if (toolong)
-		rv = err_set(e, EXIT_CONFIG, "the passphrase is longer than "
-		    "%d bytes", KEYS_PASSPHRASE_MAX);
+		rv = err_set(e, EXIT_CONFIG,
+		    "the passphrase is longer than "
+		    "%d bytes",
+		    KEYS_PASSPHRASE_MAX);
 	else if (n == 0)
 		rv = err_set(e, EXIT_CONFIG, "empty passphrase");
 	if (rv != 0)
@@ -145,8 +155,8 @@ restore:
 }
 
 int
-keys_prompt_passphrase(const char *prompt, int confirm, char **pass,
-    struct ierr *e)
+keys_prompt_passphrase(
+    const char *prompt, int confirm, char **pass, struct ierr *e)
 {
 	char *again = NULL;
 	int fd, rv;
@@ -154,14 +164,14 @@ keys_prompt_passphrase(const char *prompt, int confirm, char **pass,
 	*pass = NULL;
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd == -1)
-		return err_set(e, EXIT_USAGE,
-		    "no terminal to ask for a passphrase on");
+		return err_set(
+		    e, EXIT_USAGE, "no terminal to ask for a passphrase on");
 	rv = tty_read(fd, prompt, pass, e);
 	if (rv == 0 && confirm) {
 		rv = tty_read(fd, "Again: ", &again, e);
 		if (rv == 0 && strcmp(*pass, again) != 0)
-			rv = err_set(e, EXIT_CONFIG,
-			    "the passphrases do not match");
+			rv = err_set(
+			    e, EXIT_CONFIG, "the passphrases do not match");
 		keys_free_passphrase(again);
 	}
 	close(fd);

@@ -19,13 +19,13 @@
 #include "secfile.h"
 #include "secmem.h"
 
-#define SALT_LEN	16
+#define SALT_LEN 16
 /* What is sealed: version 1 the Ed25519 seed, version 2 the seed and
  * then the X25519 secret, as one plain text under one key and nonce. */
-#define SECRETS_LEN	(CRYPTO_ED25519_SEED_LEN + CRYPTO_X25519_LEN)
-#define SEALED_MAX	(SECRETS_LEN + CRYPTO_AEAD_TAG_LEN)
-#define MAX_LINES	7
-#define RECIPIENTS_MAX	(64 * 1024)	/* bytes of an age recipients file */
+#define SECRETS_LEN (CRYPTO_ED25519_SEED_LEN + CRYPTO_X25519_LEN)
+#define SEALED_MAX (SECRETS_LEN + CRYPTO_AEAD_TAG_LEN)
+#define MAX_LINES 7
+#define RECIPIENTS_MAX (64 * 1024) /* bytes of an age recipients file */
 
 static const char key_magic[] = "intel-secret-key ";
 static const char pub_prefix[] = "ed25519:";
@@ -36,7 +36,7 @@ struct keys_secret {
 	unsigned char pub[KEYS_PUB_LEN];
 	char id[CRYPTO_KEY_ID_LEN + 1];
 	unsigned char *seed;	/* secure memory */
-	unsigned char *xsecret;	/* secure memory; NULL for version 1 */
+	unsigned char *xsecret; /* secure memory; NULL for version 1 */
 	unsigned char xpub[CRYPTO_X25519_LEN];
 };
 
@@ -130,7 +130,7 @@ eat_ulong(struct line *l, unsigned long *v)
 	*v = 0;
 	while (i < l->len && l->p[i] >= '0' && l->p[i] <= '9') {
 		if (i == 9)
-			return -1;	/* far beyond any sane parameter */
+			return -1; /* far beyond any sane parameter */
 		*v = *v * 10 + (unsigned long)(l->p[i] - '0');
 		i++;
 	}
@@ -144,8 +144,8 @@ eat_ulong(struct line *l, unsigned long *v)
 /* Decodes the rest of the line as base64 of 'min' to 'max' bytes into out
  * (max bytes of room + 2); 0, or -1. */
 static int
-eat_base64(struct line *l, unsigned char *out, size_t min, size_t max,
-    size_t *n)
+eat_base64(
+    struct line *l, unsigned char *out, size_t min, size_t max, size_t *n)
 {
 	if (l->len == 0 || l->len > BASE64_ENCODED_LEN(max))
 		return -1;
@@ -171,46 +171,46 @@ struct sealed {
 };
 
 static int
-parse_kdf(struct line l, const char *path, int ln, struct sealed *s,
-    struct ierr *e)
+parse_kdf(
+    struct line l, const char *path, int ln, struct sealed *s, struct ierr *e)
 {
 	if (!eat(&l, "kdf "))
 		return line_err(e, path, ln, "expected `secret` or `kdf`");
 	if (!eat(&l, "argon2id "))
 		return line_err(e, path, ln, "unknown KDF (argon2id expected)");
-	if (!eat(&l, "t=") || eat_ulong(&l, &s->t) != 0 ||
-	    !eat(&l, " m=") || eat_ulong(&l, &s->m) != 0 ||
-	    !eat(&l, " p=") || eat_ulong(&l, &s->p) != 0 ||
-	    !eat(&l, " salt="))
+	if (!eat(&l, "t=") || eat_ulong(&l, &s->t) != 0 || !eat(&l, " m=") ||
+	    eat_ulong(&l, &s->m) != 0 || !eat(&l, " p=") ||
+	    eat_ulong(&l, &s->p) != 0 || !eat(&l, " salt="))
 		return line_err(e, path, ln,
 		    "expected `kdf argon2id t=N m=N p=N salt=BASE64`");
-	if (s->t < 1 || s->t > 64 || s->p < 1 || s->p > 64 ||
-	    s->m < 8 * s->p || s->m > 4194304)
-		return line_err(e, path, ln, "Argon2id parameters out of range");
+	if (s->t < 1 || s->t > 64 || s->p < 1 || s->p > 64 || s->m < 8 * s->p ||
+	    s->m > 4194304)
+		return line_err(
+		    e, path, ln, "Argon2id parameters out of range");
 	if (eat_base64(&l, s->salt, 8, 64, &s->saltlen) != 0)
-		return line_err(e, path, ln,
-		    "salt: base64 of 8 to 64 bytes expected");
+		return line_err(
+		    e, path, ln, "salt: base64 of 8 to 64 bytes expected");
 	return 0;
 }
 
 static int
-parse_cipher(struct line l, const char *path, int ln, struct sealed *s,
-    struct ierr *e)
+parse_cipher(
+    struct line l, const char *path, int ln, struct sealed *s, struct ierr *e)
 {
 	size_t n;
 
 	if (!eat(&l, "cipher "))
 		return line_err(e, path, ln, "expected `cipher`");
 	if (!eat(&l, "chacha20-poly1305 "))
-		return line_err(e, path, ln,
-		    "unknown cipher (chacha20-poly1305 expected)");
+		return line_err(
+		    e, path, ln, "unknown cipher (chacha20-poly1305 expected)");
 	if (!eat(&l, "nonce="))
 		return line_err(e, path, ln, "expected `nonce=BASE64`");
 	/* libgcrypt would take a 24-byte nonce with only a warning. */
 	if (eat_base64(&l, s->nonce, CRYPTO_AEAD_NONCE_LEN,
-	    CRYPTO_AEAD_NONCE_LEN, &n) != 0)
-		return line_err(e, path, ln,
-		    "nonce: base64 of 12 bytes expected");
+		CRYPTO_AEAD_NONCE_LEN, &n) != 0)
+		return line_err(
+		    e, path, ln, "nonce: base64 of 12 bytes expected");
 	return 0;
 }
 
@@ -220,8 +220,10 @@ parse_sealed(struct line l, const char *path, int ln, size_t want,
 {
 	char why[64];
 
-	snprintf(why, sizeof why, "sealed secret: base64 of %zu bytes "
-	    "expected", want);
+	snprintf(why, sizeof why,
+	    "sealed secret: base64 of %zu bytes "
+	    "expected",
+	    want);
 	if (!eat(&l, "sealed "))
 		return line_err(e, path, ln, "expected `sealed BASE64`");
 	if (eat_base64(&l, s->ct, want, want, &s->ctlen) != 0)
@@ -231,9 +233,8 @@ parse_sealed(struct line l, const char *path, int ln, size_t want,
 
 /* Opens the sealed secrets into out (s->ctlen - 16 bytes). */
 static int
-unseal(const char *path, const struct sealed *s, const char *aad,
-    size_t aadlen, const char *passphrase, unsigned char *out,
-    struct ierr *e)
+unseal(const char *path, const struct sealed *s, const char *aad, size_t aadlen,
+    const char *passphrase, unsigned char *out, struct ierr *e)
 {
 	unsigned char *key;
 	int rv;
@@ -244,8 +245,9 @@ unseal(const char *path, const struct sealed *s, const char *aad,
 	key = secmem_alloc(CRYPTO_AEAD_KEY_LEN);
 	rv = crypto_argon2id(passphrase, strlen(passphrase), s->salt,
 	    s->saltlen, s->t, s->m, s->p, key, CRYPTO_AEAD_KEY_LEN, e);
-	if (rv == 0 && crypto_aead_open(key, s->nonce, CRYPTO_AEAD_NONCE_LEN,
-	    aad, aadlen, s->ct, s->ctlen, out, e) != 0)
+	if (rv == 0 &&
+	    crypto_aead_open(key, s->nonce, CRYPTO_AEAD_NONCE_LEN, aad, aadlen,
+		s->ct, s->ctlen, out, e) != 0)
 		rv = err_set(e, EXIT_CONFIG,
 		    "%s: wrong passphrase or damaged key file", path);
 	else if (rv != 0)
@@ -278,7 +280,7 @@ struct parsed {
 	int version;
 	unsigned char pub[KEYS_PUB_LEN];
 	unsigned char xpub[CRYPTO_X25519_LEN];
-	unsigned char *secrets;	/* secure: seed, then the X25519 secret */
+	unsigned char *secrets; /* secure: seed, then the X25519 secret */
 };
 
 /* Lines 1 to 3 (4 for version 2); *h is the number of lines read. */
@@ -291,8 +293,8 @@ parse_head(const char *path, const struct line *lines, int nl,
 
 	l = nl > 0 ? lines[0] : (struct line){ "", 0 };
 	if (!eat(&l, key_magic))
-		return line_err(e, path, 1,
-		    "not an intel-share secret key file");
+		return line_err(
+		    e, path, 1, "not an intel-share secret key file");
 	if (l.len == 1 && (l.p[0] == '1' || l.p[0] == '2'))
 		pd->version = l.p[0] - '0';
 	else
@@ -303,14 +305,16 @@ parse_head(const char *path, const struct line *lines, int nl,
 		return line_err(e, path, 2, "expected `party NAME`");
 	if (nl < 3 || (l = lines[2], !eat(&l, "public ")) ||
 	    keys_parse_public(l.p, l.len, pd->pub) != 0)
-		return line_err(e, path, 3, "expected `public ed25519:BASE64` "
+		return line_err(e, path, 3,
+		    "expected `public ed25519:BASE64` "
 		    "(32 bytes)");
 	*h = 3;
 	if (pd->version == 1)
 		return 0;
 	if (nl < 4 || (l = lines[3], !eat(&l, "recipient ")) ||
 	    age_recipient_parse(l.p, l.len, pd->xpub, &ignored) != 0)
-		return line_err(e, path, 4, "expected `recipient age1...` "
+		return line_err(e, path, 4,
+		    "expected `recipient age1...` "
 		    "(an age X25519 recipient)");
 	*h = 4;
 	return 0;
@@ -319,8 +323,7 @@ parse_head(const char *path, const struct line *lines, int nl,
 /* The secret lines, from line h + 1 on: in the clear or sealed. */
 static int
 parse_secrets(const char *path, const char *buf, const struct line *lines,
-    int nl, int h, const char *passphrase, struct parsed *pd,
-    struct ierr *e)
+    int nl, int h, const char *passphrase, struct parsed *pd, struct ierr *e)
 {
 	struct sealed s;
 	size_t want = pd->version == 1 ? CRYPTO_ED25519_SEED_LEN : SECRETS_LEN;
@@ -330,13 +333,16 @@ parse_secrets(const char *path, const char *buf, const struct line *lines,
 		return line_err(e, path, h + 1, "expected `secret` or `kdf`");
 	if (lines[h].len >= 7 && memcmp(lines[h].p, "secret ", 7) == 0) {
 		if (parse_clear(lines[h], pub_prefix, pd->secrets) != 0)
-			return line_err(e, path, h + 1, "expected `secret "
+			return line_err(e, path, h + 1,
+			    "expected `secret "
 			    "ed25519:BASE64` (32 bytes)");
 		last = h + 1;
 		if (pd->version == 2) {
-			if (nl <= h + 1 || parse_clear(lines[h + 1], x_prefix,
-			    pd->secrets + CRYPTO_ED25519_SEED_LEN) != 0)
-				return line_err(e, path, h + 2, "expected "
+			if (nl <= h + 1 ||
+			    parse_clear(lines[h + 1], x_prefix,
+				pd->secrets + CRYPTO_ED25519_SEED_LEN) != 0)
+				return line_err(e, path, h + 2,
+				    "expected "
 				    "`secret x25519:BASE64` (32 bytes)");
 			last = h + 2;
 		}
@@ -358,7 +364,7 @@ parse_secrets(const char *path, const char *buf, const struct line *lines,
 		goto out;
 	}
 	if ((rv = parse_sealed(lines[h + 2], path, h + 3,
-	    want + CRYPTO_AEAD_TAG_LEN, &s, e)) != 0)
+		 want + CRYPTO_AEAD_TAG_LEN, &s, e)) != 0)
 		goto out;
 	if (nl > h + 3) {
 		rv = line_err(e, path, h + 4, "unexpected line");
@@ -390,8 +396,8 @@ parse_secret(const char *path, const char *buf, size_t len,
 		goto out;
 	}
 	if ((rv = parse_head(path, lines, nl, &pd, &h, e)) != 0 ||
-	    (rv = parse_secrets(path, buf, lines, nl, h, passphrase, &pd,
-	    e)) != 0)
+	    (rv = parse_secrets(path, buf, lines, nl, h, passphrase, &pd, e)) !=
+		0)
 		goto out;
 	if ((rv = crypto_ed25519_public_from_seed(pd.secrets, check, e)) != 0)
 		goto out;
@@ -400,11 +406,14 @@ parse_secret(const char *path, const char *buf, size_t len,
 		    "%s: the secret key does not match the public key", path);
 		goto out;
 	}
-	if (pd.version == 2 && ((rv = crypto_x25519_public(pd.secrets +
-	    CRYPTO_ED25519_SEED_LEN, check, e)) != 0 ||
-	    !crypto_memeq(check, pd.xpub, CRYPTO_X25519_LEN))) {
-		rv = err_set(e, EXIT_CONFIG, "%s: the X25519 secret does not "
-		    "match the recipient", path);
+	if (pd.version == 2 &&
+	    ((rv = crypto_x25519_public(
+		  pd.secrets + CRYPTO_ED25519_SEED_LEN, check, e)) != 0 ||
+		!crypto_memeq(check, pd.xpub, CRYPTO_X25519_LEN))) {
+		rv = err_set(e, EXIT_CONFIG,
+		    "%s: the X25519 secret does not "
+		    "match the recipient",
+		    path);
 		goto out;
 	}
 	k = xcalloc(1, sizeof *k);
@@ -437,8 +446,7 @@ keys_load_secret(const char *path, const char *passphrase,
 	int rv;
 
 	*out = NULL;
-	if ((rv = secfile_read(path, &secfile_signing_key, &buf, &len,
-	    e)) != 0)
+	if ((rv = secfile_read(path, &secfile_signing_key, &buf, &len, e)) != 0)
 		return rv;
 	rv = parse_secret(path, (const char *)buf, len, passphrase, out, e);
 	secfile_free(buf, len);
@@ -494,8 +502,8 @@ keys_sign(const struct keys_secret *k, const void *msg, size_t len,
 }
 
 int
-keys_load_public(const char *path, char **party, unsigned char pub[32],
-    struct ierr *e)
+keys_load_public(
+    const char *path, char **party, unsigned char pub[32], struct ierr *e)
 {
 	struct line lines[2], l;
 	const char *sp;
@@ -504,18 +512,18 @@ keys_load_public(const char *path, char **party, unsigned char pub[32],
 	int nl, rv;
 
 	*party = NULL;
-	if ((rv = secfile_read(path, &secfile_public_key, &buf, &len,
-	    e)) != 0)
+	if ((rv = secfile_read(path, &secfile_public_key, &buf, &len, e)) != 0)
 		return rv;
 	nl = split_lines((const char *)buf, len, lines, 1);
 	if (nl != 1) {
-		rv = line_err(e, path, nl < 0 ? 2 : 1, nl < 0 ?
-		    "unexpected line" : "empty public key file");
+		rv = line_err(e, path, nl < 0 ? 2 : 1,
+		    nl < 0 ? "unexpected line" : "empty public key file");
 		goto out;
 	}
 	l = lines[0];
 	sp = memchr(l.p, ' ', l.len);
-	if (sp == NULL || keys_parse_public(l.p, (size_t)(sp - l.p), pub) != 0 ||
+	if (sp == NULL ||
+	    keys_parse_public(l.p, (size_t)(sp - l.p), pub) != 0 ||
 	    !keys_party_valid(sp + 1, l.len - (size_t)(sp + 1 - l.p))) {
 		rv = line_err(e, path, 1, "expected `ed25519:BASE64 PARTY`");
 		goto out;
@@ -527,8 +535,8 @@ out:
 }
 
 int
-keys_load_recipients(const char *path, unsigned char (**out)[32],
-    size_t *n, struct ierr *e)
+keys_load_recipients(
+    const char *path, unsigned char (**out)[32], size_t *n, struct ierr *e)
 {
 	struct buf b = BUF_INIT;
 	char chunk[4096];
@@ -548,8 +556,10 @@ keys_load_recipients(const char *path, unsigned char (**out)[32],
 	if (ferror(f))
 		rv = err_errno(e, EXIT_NOINPUT, path);
 	else if (b.len > RECIPIENTS_MAX)
-		rv = err_set(e, EXIT_CONFIG, "%s: larger than %d bytes: not "
-		    "an age recipients file", path, RECIPIENTS_MAX);
+		rv = err_set(e, EXIT_CONFIG,
+		    "%s: larger than %d bytes: not "
+		    "an age recipients file",
+		    path, RECIPIENTS_MAX);
 	fclose(f);
 	p = b.data;
 	end = b.data + b.len;
@@ -564,8 +574,10 @@ keys_load_recipients(const char *path, unsigned char (**out)[32],
 				*out = xrealloc(*out, cap * sizeof **out);
 			}
 			if (*n == AGE_STANZAS_MAX)
-				rv = err_set(e, EXIT_CONFIG, "more than %d "
-				    "recipients", AGE_STANZAS_MAX);
+				rv = err_set(e, EXIT_CONFIG,
+				    "more than %d "
+				    "recipients",
+				    AGE_STANZAS_MAX);
 			else
 				rv = age_recipient_parse(p, got, (*out)[*n], e);
 			if (rv != 0)
@@ -588,16 +600,16 @@ keys_load_recipients(const char *path, unsigned char (**out)[32],
 
 /* Writes len bytes to a new file path (O_EXCL) and flushes it. */
 static int
-write_new(const char *path, mode_t mode, const char *data, size_t len,
-    struct ierr *e)
+write_new(
+    const char *path, mode_t mode, const char *data, size_t len, struct ierr *e)
 {
 	ssize_t w;
 	size_t off = 0;
 	int fd;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    mode);
-	if (fd != -1 && fchmod(fd, mode) == -1) {	/* whatever the umask */
+	fd = open(
+	    path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd != -1 && fchmod(fd, mode) == -1) { /* whatever the umask */
 		close(fd);
 		unlink(path);
 		fd = -1;
@@ -635,8 +647,8 @@ refuse_existing(const char *path, struct ierr *e)
 	struct stat st;
 
 	if (lstat(path, &st) == 0)
-		return err_set(e, EXIT_CANTCREAT, "%s exists: not overwritten",
-		    path);
+		return err_set(
+		    e, EXIT_CANTCREAT, "%s exists: not overwritten", path);
 	if (errno != ENOENT)
 		return err_set(e, EXIT_CANTCREAT, "cannot create %s: %s", path,
 		    strerror(errno));
@@ -688,7 +700,7 @@ files_commit(struct newfile *f, size_t n, struct ierr *e)
 
 	for (i = 0; i < n && rv == 0; i++)
 		if ((rv = write_new(f[i].tmp.data, f[i].mode, f[i].data,
-		    f[i].len, e)) == 0)
+			 f[i].len, e)) == 0)
 			f[i].made = 1;
 	for (i = 0; i < n && rv == 0; i++) {
 		if (link(f[i].tmp.data, f[i].path.data) == -1)
@@ -723,8 +735,8 @@ files_free(struct newfile *f, size_t n)
 static int
 secret_text(const char *party, const unsigned char *pub,
     const unsigned char *seed, const unsigned char *xsecret,
-    const unsigned char *xpub, const char *passphrase, char **out,
-    size_t *cap, size_t *outlen, struct ierr *e)
+    const unsigned char *xpub, const char *passphrase, char **out, size_t *cap,
+    size_t *outlen, struct ierr *e)
 {
 	char pubtext[KEYS_PUBTEXT_LEN + 1], rcpt[AGE_RECIPIENT_LEN + 1];
 	char b64[BASE64_ENCODED_LEN(SEALED_MAX) + 1];
@@ -741,15 +753,17 @@ secret_text(const char *party, const unsigned char *pub,
 	buf = secmem_alloc(*cap);
 	keys_format_public(pub, pubtext);
 	age_recipient_format(xpub, rcpt);
-	n = (size_t)snprintf(buf, *cap, "%s2\nparty %s\npublic %s\n"
-	    "recipient %s\n", key_magic, party, pubtext, rcpt);
+	n = (size_t)snprintf(buf, *cap,
+	    "%s2\nparty %s\npublic %s\n"
+	    "recipient %s\n",
+	    key_magic, party, pubtext, rcpt);
 	if (passphrase == NULL) {
 		base64_encode(seed, CRYPTO_ED25519_SEED_LEN, b64);
-		n += (size_t)snprintf(buf + n, *cap - n, "secret %s%s\n",
-		    pub_prefix, b64);
+		n += (size_t)snprintf(
+		    buf + n, *cap - n, "secret %s%s\n", pub_prefix, b64);
 		base64_encode(xsecret, CRYPTO_X25519_LEN, b64);
-		n += (size_t)snprintf(buf + n, *cap - n, "secret %s%s\n",
-		    x_prefix, b64);
+		n += (size_t)snprintf(
+		    buf + n, *cap - n, "secret %s%s\n", x_prefix, b64);
 		secmem_wipe(b64, sizeof b64);
 		*out = buf;
 		*outlen = n;
@@ -765,7 +779,8 @@ secret_text(const char *party, const unsigned char *pub,
 	base64_encode(nonce, sizeof nonce, nonce64);
 	n += (size_t)snprintf(buf + n, *cap - n,
 	    "kdf argon2id t=%lu m=%lu p=%lu salt=%s\n"
-	    "cipher chacha20-poly1305 nonce=%s\n", t, m, p, b64, nonce64);
+	    "cipher chacha20-poly1305 nonce=%s\n",
+	    t, m, p, b64, nonce64);
 	/* One plain text, one key, one nonce: both secrets together. */
 	secrets = secmem_alloc(SECRETS_LEN);
 	memcpy(secrets, seed, CRYPTO_ED25519_SEED_LEN);
@@ -818,7 +833,7 @@ write_key_files(const char *party, const unsigned char *pub,
 		goto out;
 	crypto_x25519_keygen(xsecret, xpub);
 	if ((rv = secret_text(party, pub, seed, xsecret, xpub, passphrase,
-	    &keyfile, &keycap, &keylen, e)) != 0)
+		 &keyfile, &keycap, &keylen, e)) != 0)
 		goto out;
 	age_recipient_format(xpub, rcpt);
 	buf_printf(&rfile, "# %s\n%s\n", party, rcpt);
@@ -841,16 +856,18 @@ out:
 }
 
 int
-keys_generate(const char *party, const char *passphrase, const char *name,
-    struct ierr *e)
+keys_generate(
+    const char *party, const char *passphrase, const char *name, struct ierr *e)
 {
 	unsigned char pub[KEYS_PUB_LEN], *seed;
 	int rv;
 
 	if (!keys_party_valid(party, strlen(party)))
-		return err_set(e, EXIT_USAGE, "invalid party code: letters, "
+		return err_set(e, EXIT_USAGE,
+		    "invalid party code: letters, "
 		    "digits, '.', '_' and '-', starting with a letter or a "
-		    "digit, at most %d characters", KEYS_PARTY_MAX);
+		    "digit, at most %d characters",
+		    KEYS_PARTY_MAX);
 	if (*name == '\0')
 		return err_set(e, EXIT_USAGE, "empty key file name");
 	seed = secmem_alloc(CRYPTO_ED25519_SEED_LEN);
@@ -867,13 +884,13 @@ keys_upgrade(const struct keys_secret *k, const char *passphrase,
 {
 	if (*name == '\0')
 		return err_set(e, EXIT_USAGE, "empty key file name");
-	return write_key_files(k->party, k->pub, k->seed, passphrase, name, 0,
-	    e);
+	return write_key_files(
+	    k->party, k->pub, k->seed, passphrase, name, 0, e);
 }
 
 int
-keys_export_identity(const struct keys_secret *k, const char *path,
-    struct ierr *e)
+keys_export_identity(
+    const struct keys_secret *k, const char *path, struct ierr *e)
 {
 	struct newfile f[1] = { { .suffix = "", .mode = 0600 } };
 	char rcpt[AGE_RECIPIENT_LEN + 1], *text, *id;
@@ -881,9 +898,11 @@ keys_export_identity(const struct keys_secret *k, const char *path,
 	int rv;
 
 	if (k->xsecret == NULL)
-		return err_set(e, EXIT_CONFIG, "the key of %s has no X25519 "
+		return err_set(e, EXIT_CONFIG,
+		    "the key of %s has no X25519 "
 		    "secret (it was made before sealing): make one with "
-		    "intel-sign --upgrade-key", k->party);
+		    "intel-sign --upgrade-key",
+		    k->party);
 	if ((rv = files_prepare(path, f, 1, e)) != 0) {
 		files_free(f, 1);
 		return rv;
@@ -892,9 +911,11 @@ keys_export_identity(const struct keys_secret *k, const char *path,
 	id = secmem_alloc(AGE_IDENTITY_LEN + 1);
 	age_identity_format(k->xsecret, id);
 	age_recipient_format(k->xpub, rcpt);
-	f[0].len = (size_t)snprintf(text, cap, "# age identity of %s (key "
+	f[0].len = (size_t)snprintf(text, cap,
+	    "# age identity of %s (key "
 	    "%s), from intel-sign --export-age-identity\n# public key: %s\n"
-	    "%s\n", k->party, k->id, rcpt, id);
+	    "%s\n",
+	    k->party, k->id, rcpt, id);
 	f[0].data = text;
 	rv = files_commit(f, 1, e);
 	files_free(f, 1);

@@ -37,17 +37,17 @@
 
 #include "err.h"
 
-#define KEYS_PUB_LEN		32
-#define KEYS_SIG_LEN		64
-#define KEYS_PARTY_MAX		64	/* characters of a party code */
-#define KEYS_PASSPHRASE_MAX	1024	/* bytes of a passphrase */
+#define KEYS_PUB_LEN 32
+#define KEYS_SIG_LEN 64
+#define KEYS_PARTY_MAX 64	 /* characters of a party code */
+#define KEYS_PASSPHRASE_MAX 1024 /* bytes of a passphrase */
 /* "ed25519:" and the base64 of 32 bytes, without the NUL. */
-#define KEYS_PUBTEXT_LEN	52
+#define KEYS_PUBTEXT_LEN 52
 
 /* Default Argon2id parameters for sealed keys. */
-#define KEYS_KDF_T		3
-#define KEYS_KDF_M		65536	/* KiB: 64 MiB */
-#define KEYS_KDF_P		1
+#define KEYS_KDF_T 3
+#define KEYS_KDF_M 65536 /* KiB: 64 MiB */
+#define KEYS_KDF_P 1
 
 struct keys_secret;
 
@@ -60,8 +60,8 @@ struct keys_secret;
  * replacing anything, so a failure leaves none.  EXIT_USAGE for an
  * invalid party code.
  */
-int keys_generate(const char *party, const char *passphrase,
-    const char *name, struct ierr *e);
+int keys_generate(const char *party, const char *passphrase, const char *name,
+    struct ierr *e);
 /*
  * Writes NAME.key (version 2) with k's party and signing key and a new
  * X25519 pair, and NAME.recipient, as keys_generate() does (EXIT_CANTCREAT
@@ -75,18 +75,18 @@ int keys_upgrade(const struct keys_secret *k, const char *passphrase,
  * "AGE-SECRET-KEY-1..."), mode 0600, never replacing a file
  * (EXIT_CANTCREAT).  EXIT_CONFIG for a key without an X25519 secret.
  */
-int keys_export_identity(const struct keys_secret *k, const char *path,
-    struct ierr *e);
+int keys_export_identity(
+    const struct keys_secret *k, const char *path, struct ierr *e);
 
 /* Loads a secret key file.  passphrase NULL: none given (a sealed key is
  * then refused); it is ignored for a key in the clear. */
 int keys_load_secret(const char *path, const char *passphrase,
     struct keys_secret **out, struct ierr *e);
-void keys_free_secret(struct keys_secret *k);	/* NULL is allowed */
+void keys_free_secret(struct keys_secret *k); /* NULL is allowed */
 
 const char *keys_party(const struct keys_secret *k);
-const unsigned char *keys_public(const struct keys_secret *k);	/* 32 */
-const char *keys_key_id(const struct keys_secret *k);	/* 16 hex */
+const unsigned char *keys_public(const struct keys_secret *k); /* 32 */
+const char *keys_key_id(const struct keys_secret *k);	       /* 16 hex */
 /* The X25519 secret (32 bytes, secure memory) and its public key (32
  * bytes); NULL for a key file made before sealing (version 1). */
 const unsigned char *keys_x25519_secret(const struct keys_secret *k);
@@ -104,13 +104,13 @@ int keys_read_passphrase_file(const char *path, char **pass, struct ierr *e);
 /* Asks on /dev/tty with echo off (twice when confirm is set).  EXIT_USAGE
  * when there is no terminal; EXIT_CONFIG for an empty passphrase or two
  * that differ. */
-int keys_prompt_passphrase(const char *prompt, int confirm, char **pass,
-    struct ierr *e);
-void keys_free_passphrase(char *pass);	/* wipes; NULL is allowed */
+int keys_prompt_passphrase(
+    const char *prompt, int confirm, char **pass, struct ierr *e);
+void keys_free_passphrase(char *pass); /* wipes; NULL is allowed */
 
 /* Reads NAME.pub: *party is the caller's (free()). */
-int keys_load_public(const char *path, char **party, unsigned char pub[32],
-    struct ierr *e);
+int keys_load_public(
+    const char *path, char **party, unsigned char pub[32], struct ierr *e);
 
 /*
  * Reads an age recipients file (as age -R does: empty lines and lines
@@ -120,14 +120,14 @@ int keys_load_public(const char *path, char **party, unsigned char pub[32],
  * a line that is not an X25519 recipient fit to seal to, or for a file
  * with none.
  */
-int keys_load_recipients(const char *path, unsigned char (**out)[32],
-    size_t *n, struct ierr *e);
+int keys_load_recipients(
+    const char *path, unsigned char (**out)[32], size_t *n, struct ierr *e);
 
 /* "ed25519:<base64>" (exactly, len bytes) to 32 bytes: 0, or -1. */
 int keys_parse_public(const char *text, size_t len, unsigned char pub[32]);
 /* The same text, NUL-terminated, into out. */
-void keys_format_public(const unsigned char pub[32],
-    char out[KEYS_PUBTEXT_LEN + 1]);
+void
+keys_format_public(const unsigned char pub[32], char out[KEYS_PUBTEXT_LEN + 1]);
 
 /* 1 when s[0..len) is a valid party code (intel-agreement(5)): letters,
  * digits, '.', '_' and '-', starting with a letter or a digit, 1 to

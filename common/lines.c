@@ -20,14 +20,14 @@
 struct lines {
 	FILE *f;
 	char *name;
-	char *chunk;		/* CHUNK bytes and room for a NUL */
-	size_t pos, end;	/* unread bytes: chunk[pos..end) */
+	char *chunk;	 /* CHUNK bytes and room for a NUL */
+	size_t pos, end; /* unread bytes: chunk[pos..end) */
 	struct buf long_line;
 	unsigned long lineno;
 	int newline;
 	int at_end;
 	int is_stdin;
-	lines_source_fn src;	/* instead of f, when set */
+	lines_source_fn src; /* instead of f, when set */
 	void *src_arg;
 };
 
@@ -45,8 +45,8 @@ lines_open(const char *path, struct lines **out, struct ierr *e)
 			return err_errno(e, EXIT_NOINPUT, path);
 		if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
 			fclose(f);
-			return err_set(e, EXIT_NOINPUT, "%s: is a directory",
-			    path);
+			return err_set(
+			    e, EXIT_NOINPUT, "%s: is a directory", path);
 		}
 	}
 	l = xcalloc(1, sizeof *l);
@@ -159,12 +159,12 @@ lines_next(struct lines *l, char **line, size_t *len, struct ierr *e)
 		if ((r = refill(l, e)) < 0)
 			return -1;
 		if (r == 0) {
-			l->newline = 0;	/* a last line without newline */
+			l->newline = 0; /* a last line without newline */
 			break;
 		}
 	}
 	l->lineno++;
-	*line = l->long_line.data;	/* at least one byte was gathered */
+	*line = l->long_line.data; /* at least one byte was gathered */
 	*len = l->long_line.len;
 	return 1;
 }

@@ -22,10 +22,9 @@ int lines_open(const char *path, struct lines **out, struct ierr *e);
 /* The same over a source of bytes instead of a file: read() is called
  * for up to n bytes and returns how many, 0 at the end, or -1 with e set
  * (lines_next() then returns -1 with that error).  name is copied. */
-typedef long (*lines_source_fn)(void *arg, void *buf, size_t n,
-    struct ierr *e);
-struct lines *lines_open_source(const char *name, lines_source_fn read,
-    void *arg);
+typedef long (*lines_source_fn)(void *arg, void *buf, size_t n, struct ierr *e);
+struct lines *
+lines_open_source(const char *name, lines_source_fn read, void *arg);
 
 /* Gives back n bytes (at most 256 KiB) read from lines_stream(), to be
  * read again first: only before the first lines_next(). */

@@ -14,7 +14,7 @@
 
 struct output {
 	FILE *f;
-	struct atomic *a;	/* NULL for standard output */
+	struct atomic *a; /* NULL for standard output */
 	const char *name;
 };
 
@@ -83,11 +83,11 @@ output_abort(struct output *o)
 
 /* What a name stands for, to compare with others. */
 struct ident {
-	const char	*name;
-	int		 kind;		/* 0 not compared, 1 inode, 2 name */
-	dev_t		 dev;
-	ino_t		 ino;
-	char		*real;
+	const char *name;
+	int kind; /* 0 not compared, 1 inode, 2 name */
+	dev_t dev;
+	ino_t ino;
+	char *real;
 };
 
 static void
@@ -143,8 +143,8 @@ space(const char *const *what, size_t i)
 }
 
 int
-output_distinct(const char *const *outs, const char *const *what,
-    size_t nout, const char *const *ins, size_t nin, struct ierr *e)
+output_distinct(const char *const *outs, const char *const *what, size_t nout,
+    const char *const *ins, size_t nin, struct ierr *e)
 {
 	struct ident *o = xcalloc(nout + 1, sizeof *o), in;
 	size_t i, j;
@@ -164,19 +164,22 @@ output_distinct(const char *const *outs, const char *const *what,
 		ident_of(outs[i], 1, &o[i]);
 		for (j = 0; j < i && rc == 0; j++)
 			if (ident_same(&o[i], &o[j]))
-				rc = err_set(e, EXIT_USAGE, "%s%s%s is the "
+				rc = err_set(e, EXIT_USAGE,
+				    "%s%s%s is the "
 				    "same file as %s%s%s: each output needs its "
-				    "own", label(what, i), space(what, i),
-				    o[i].name, label(what, j), space(what, j),
-				    o[j].name);
+				    "own",
+				    label(what, i), space(what, i), o[i].name,
+				    label(what, j), space(what, j), o[j].name);
 	}
 	for (j = 0; j < nin && rc == 0; j++) {
 		ident_of(ins[j], 0, &in);
 		for (i = 0; i < nout && rc == 0; i++)
 			if (ident_same(&o[i], &in))
-				rc = err_set(e, EXIT_USAGE, "%s%s%s is the "
-				    "same file as the input %s", label(what, i),
-				    space(what, i), o[i].name, in.name);
+				rc = err_set(e, EXIT_USAGE,
+				    "%s%s%s is the "
+				    "same file as the input %s",
+				    label(what, i), space(what, i), o[i].name,
+				    in.name);
 		free(in.real);
 	}
 	for (i = 0; i < nout; i++)

@@ -25,8 +25,8 @@ pack_id(struct crypto_hmac *id_key, const json_t *data, const char *origin,
 		crypto_hex(md, 16, out);
 		return 0;
 	}
-	o = json_pack("{sOssss}", "data", (json_t *)data, "origin", origin,
-	    "type", type);
+	o = json_pack(
+	    "{sOssss}", "data", (json_t *)data, "origin", origin, "type", type);
 	if (o == NULL)
 		return err_set(e, EXIT_DATAERR, "cannot derive an id");
 	rc = jsonio_canon(&b, o, e);
@@ -52,8 +52,7 @@ envelope_of(json_t *obj)
 	rec = json_object();
 	data = json_object();
 	json_object_foreach_safe(obj, tmp, key, v)
-		json_object_set(record_envelope_member(key) ? rec : data, key,
-		    v);
+	    json_object_set(record_envelope_member(key) ? rec : data, key, v);
 	json_object_set_new(rec, "data", data);
 	return rec;
 }
@@ -72,14 +71,14 @@ dotted_name(const json_t *v, const char ***path, size_t *n)
 	size_t i;
 
 	if (json_is_array(v)) {
-		json_array_foreach(v, i, m)
-			if ((found = dotted_name(m, path, n)) != NULL)
-				return found;
+		json_array_foreach(v, i, m) if ((found = dotted_name(m, path,
+						     n)) != NULL) return found;
 		return NULL;
 	}
 	if (!json_is_object(v))
 		return NULL;
-	json_object_foreach((json_t *)v, key, m) {
+	json_object_foreach((json_t *)v, key, m)
+	{
 		if (strchr(key, '.') != NULL)
 			return key;
 		if ((found = dotted_name(m, path, n)) != NULL) {
@@ -106,9 +105,10 @@ check_names(const json_t *data, struct ierr *e)
 	buf_adds(&where, "data");
 	while (n > 0)
 		buf_printf(&where, ".%s", path[--n]);
-	rc = err_set(e, EXIT_DATAERR, "member \"%.60s\" of %.200s has a "
-	    "\".\" in its name: no agreement path can address it", name,
-	    where.data);
+	rc = err_set(e, EXIT_DATAERR,
+	    "member \"%.60s\" of %.200s has a "
+	    "\".\" in its name: no agreement path can address it",
+	    name, where.data);
 	buf_free(&where);
 	free(path);
 	return rc;
@@ -132,20 +132,22 @@ check_agreement(const struct pack_opts *o, const json_t *rec, struct ierr *e)
 	if (o->agreement == NULL)
 		return 0;
 	if (cls != NULL && agreement_class_rank(o->agreement, cls) < 0)
-		return err_set(e, EXIT_DATAERR, "classification \"%.60s\" is "
-		    "not in the scale of agreement %s", cls,
-		    o->agreement->id);
-	json_array_foreach(purposes, i, p)
-		if (!agreement_has_purpose(o->agreement, json_string_value(p)))
-			return err_set(e, EXIT_DATAERR, "purpose \"%.60s\" is "
-			    "not among the purposes of agreement %s",
-			    json_string_value(p), o->agreement->id);
+		return err_set(e, EXIT_DATAERR,
+		    "classification \"%.60s\" is "
+		    "not in the scale of agreement %s",
+		    cls, o->agreement->id);
+	json_array_foreach(purposes, i,
+	    p) if (!agreement_has_purpose(o->agreement,
+		       json_string_value(p))) return err_set(e, EXIT_DATAERR,
+	    "purpose \"%.60s\" is "
+	    "not among the purposes of agreement %s",
+	    json_string_value(p), o->agreement->id);
 	return 0;
 }
 
 int
-pack_record(const struct pack_opts *o, json_t *obj, json_t **out,
-    struct ierr *e)
+pack_record(
+    const struct pack_opts *o, json_t *obj, json_t **out, struct ierr *e)
 {
 	char created[TIMEUTIL_LEN], id[33];
 	json_t *rec, *data;
@@ -167,8 +169,8 @@ pack_record(const struct pack_opts *o, json_t *obj, json_t **out,
 		json_t *list = json_array();
 
 		for (size_t i = 0; i < o->npurposes; i++)
-			json_array_append_new(list,
-			    json_string(o->purposes[i]));
+			json_array_append_new(
+			    list, json_string(o->purposes[i]));
 		json_object_set_new(rec, "purposes", list);
 	}
 	timeutil_format(o->now, created);
@@ -177,12 +179,14 @@ pack_record(const struct pack_opts *o, json_t *obj, json_t **out,
 		json_object_set_new(rec, "version", json_integer(1));
 
 	if (json_object_get(rec, "origin") == NULL) {
-		rc = err_set(e, EXIT_DATAERR, "no origin: give --origin or an "
+		rc = err_set(e, EXIT_DATAERR,
+		    "no origin: give --origin or an "
 		    "\"origin\" member");
 		goto fail;
 	}
 	if (json_object_get(rec, "type") == NULL) {
-		rc = err_set(e, EXIT_DATAERR, "no type: give --type or a "
+		rc = err_set(e, EXIT_DATAERR,
+		    "no type: give --type or a "
 		    "\"type\" member");
 		goto fail;
 	}
@@ -193,7 +197,7 @@ pack_record(const struct pack_opts *o, json_t *obj, json_t **out,
 			goto fail;
 		data = json_object_get(rec, "data");
 		if ((rc = pack_id(o->id_key, data, record_str(rec, "origin"),
-		    record_str(rec, "type"), id, e)) != 0)
+			 record_str(rec, "type"), id, e)) != 0)
 			goto fail;
 		json_object_set_new(rec, "id", json_string(id));
 	}

@@ -12,14 +12,14 @@
 #include "err.h"
 
 struct pack_opts {
-	const char *origin;		/* fill-ins from the command line, */
-	const char *type;		/* each NULL when not given */
+	const char *origin; /* fill-ins from the command line, */
+	const char *type;   /* each NULL when not given */
 	const char *classification;
-	const char *const *purposes;	/* npurposes strings */
+	const char *const *purposes; /* npurposes strings */
 	size_t npurposes;
-	int64_t now;			/* created, when the input has none */
+	int64_t now; /* created, when the input has none */
 	const struct agreement *agreement; /* NULL: no -a checks */
-	struct crypto_hmac *id_key;	/* the id key's HMAC (the caller's,
+	struct crypto_hmac *id_key;	   /* the id key's HMAC (the caller's,
 					 * one per thread); NULL: random ids */
 };
 
@@ -28,8 +28,8 @@ struct pack_opts {
  * caller's; otherwise EXIT_DATAERR says what is wrong.  A record gets an
  * id of pack_id()'s exactly when obj has no "id" member.
  */
-int pack_record(const struct pack_opts *o, json_t *obj, json_t **rec,
-    struct ierr *e);
+int pack_record(
+    const struct pack_opts *o, json_t *obj, json_t **rec, struct ierr *e);
 
 /*
  * The id of a record that has none (SPEC 4): with an id key, the first 32
@@ -39,7 +39,7 @@ int pack_record(const struct pack_opts *o, json_t *obj, json_t **rec,
  * the data, which would let anyone test guesses of withheld values
  * against it.  out has 33 bytes.
  */
-int pack_id(struct crypto_hmac *id_key, const json_t *data,
-    const char *origin, const char *type, char out[33], struct ierr *e);
+int pack_id(struct crypto_hmac *id_key, const json_t *data, const char *origin,
+    const char *type, char out[33], struct ierr *e);
 
 #endif

@@ -14,7 +14,7 @@
 enum { EMPTY, READY, DONE };
 
 struct batch {
-	struct buf text;	/* the lines, each NUL-terminated */
+	struct buf text; /* the lines, each NUL-terminated */
 	size_t *offs;
 	struct par_item *items;
 	char *data;
@@ -29,8 +29,8 @@ struct engine {
 	size_t nbatches;
 	pthread_mutex_t mu;
 	pthread_cond_t work_cv, done_cv;
-	unsigned long published;	/* batches handed to workers */
-	unsigned long taken;		/* batches workers have taken */
+	unsigned long published; /* batches handed to workers */
+	unsigned long taken;	 /* batches workers have taken */
 	int quit;
 };
 
@@ -71,8 +71,8 @@ work_one(const struct par_ops *ops, void *w, struct par_item *it)
 /* ---- one job: no threads ---- */
 
 static int
-run_serial(struct lines *l, const struct par_ops *ops, void *arg,
-    struct ierr *e)
+run_serial(
+    struct lines *l, const struct par_ops *ops, void *arg, struct ierr *e)
 {
 	struct par_item it;
 	void *w;
@@ -188,8 +188,7 @@ engine_free(struct engine *en)
 }
 
 static void
-engine_init(struct engine *en, int jobs, const struct par_ops *ops,
-    void *arg)
+engine_init(struct engine *en, int jobs, const struct par_ops *ops, void *arg)
 {
 	memset(en, 0, sizeof *en);
 	en->ops = ops;
@@ -278,8 +277,9 @@ par_run(struct lines *l, int jobs, const struct par_ops *ops, void *arg,
 		}
 	}
 	if (n < jobs) {
-		rc = e->status ? e->status : err_set(e, EXIT_IOERR,
-		    "cannot start %d worker threads", jobs);
+		rc = e->status ? e->status
+			       : err_set(e, EXIT_IOERR,
+				     "cannot start %d worker threads", jobs);
 	} else {
 		rc = pump(&en, l, e);
 	}

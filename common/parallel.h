@@ -31,15 +31,15 @@
 #define PAR_MAX_JOBS 64
 
 struct par_item {
-	const char *line;	/* the line, NUL-terminated, no newline */
+	const char *line; /* the line, NUL-terminated, no newline */
 	size_t len;
 	unsigned long lineno;
-	const char *name;	/* the input's name for diagnostics */
-	struct buf out;		/* for the main output */
-	struct buf side;	/* for a second output (withheld lines) */
-	int status;		/* 0, or an exit status; err says why */
+	const char *name; /* the input's name for diagnostics */
+	struct buf out;	  /* for the main output */
+	struct buf side;  /* for a second output (withheld lines) */
+	int status;	  /* 0, or an exit status; err says why */
 	struct ierr err;
-	void *data;		/* ops->data_size bytes, zeroed before work */
+	void *data; /* ops->data_size bytes, zeroed before work */
 };
 
 struct par_ops {

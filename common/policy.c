@@ -30,18 +30,17 @@ struct policy {
 	char *to;
 	int64_t now;
 	struct ruletree tree;
-	const struct rt_node **act;	/* (maxdepth + 2) * width */
-	size_t *nact;			/* maxdepth + 2 */
-	struct crypto_hmac *hmac;	/* NULL without a key */
-	struct buf norm;		/* scratch: normalised text */
-	struct buf tmp;			/* scratch: transformed text */
-	struct buf path;		/* scratch: rendered paths */
+	const struct rt_node **act; /* (maxdepth + 2) * width */
+	size_t *nact;		    /* maxdepth + 2 */
+	struct crypto_hmac *hmac;   /* NULL without a key */
+	struct buf norm;	    /* scratch: normalised text */
+	struct buf tmp;		    /* scratch: transformed text */
+	struct buf path;	    /* scratch: rendered paths */
 };
 
-static const char *const reason_names[POLICY_NREASONS] = {
-	"type", "classification", "purpose", "releasable_to", "third_party",
-	"expired"
-};
+static const char *const reason_names[POLICY_NREASONS] = { "type",
+	"classification", "purpose", "releasable_to", "third_party",
+	"expired" };
 
 const char *
 policy_reason_name(int reason)
@@ -103,14 +102,20 @@ policy_new(const struct agreement *a, const char *from, const char *to,
 	int rc;
 
 	if (agreement_party(a, from) == NULL)
-		return err_set(e, EXIT_CONFIG, "%s: sender %s is not a party "
-		    "to agreement %s", a->file, from, a->id);
+		return err_set(e, EXIT_CONFIG,
+		    "%s: sender %s is not a party "
+		    "to agreement %s",
+		    a->file, from, a->id);
 	if (agreement_party(a, to) == NULL)
-		return err_set(e, EXIT_CONFIG, "%s: recipient %s is not a party "
-		    "to agreement %s", a->file, to, a->id);
+		return err_set(e, EXIT_CONFIG,
+		    "%s: recipient %s is not a party "
+		    "to agreement %s",
+		    a->file, to, a->id);
 	if ((r = agreement_rule(a, from, to)) == NULL)
-		return err_set(e, EXIT_CONFIG, "%s: agreement %s has no release "
-		    "rule from %s to %s", a->file, a->id, from, to);
+		return err_set(e, EXIT_CONFIG,
+		    "%s: agreement %s has no release "
+		    "rule from %s to %s",
+		    a->file, a->id, from, to);
 	p = xcalloc(1, sizeof *p);
 	p->a = a;
 	p->rule = r;
@@ -119,8 +124,8 @@ policy_new(const struct agreement *a, const char *from, const char *to,
 	p->now = now;
 	compile(p);
 	if ((flags & POLICY_KEY) && agreement_rule_pseudonymises(r)) {
-		if ((rc = agreement_load_pseudonym_key(a, &key, &keylen,
-		    e)) != 0) {
+		if ((rc = agreement_load_pseudonym_key(a, &key, &keylen, e)) !=
+		    0) {
 			policy_free(p);
 			return rc;
 		}
@@ -220,9 +225,8 @@ json_list_has(const json_t *arr, const char *s)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(arr, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-			return 1;
+	json_array_foreach(arr, i, v) if (json_is_string(v) &&
+	    strcmp(json_string_value(v), s) == 0) return 1;
 	return 0;
 }
 
@@ -246,10 +250,8 @@ decide(const struct policy *p, const json_t *rec)
 	if (cls == NULL || (rank = agreement_class_rank(p->a, cls)) < 0 ||
 	    (size_t)rank > r->ceiling)
 		return POLICY_CLASSIFICATION;
-	json_array_foreach(purposes, i, v)
-		if (json_is_string(v) && in_list(r->purposes, r->npurposes,
-		    json_string_value(v)))
-			found = 1;
+	json_array_foreach(purposes, i, v) if (json_is_string(v) &&
+	    in_list(r->purposes, r->npurposes, json_string_value(v))) found = 1;
 	if (!found)
 		return POLICY_PURPOSE;
 	if (rel != NULL && !json_list_has(rel, p->to))
@@ -258,12 +260,11 @@ decide(const struct policy *p, const json_t *rec)
 	 * them: a relayed version or recall would replace the originals. */
 	if (origin == NULL || strcmp(origin, p->to) == 0 ||
 	    (strcmp(origin, p->from) != 0 &&
-	    (r->third_party == AG_THIRD_DENY || rel == NULL ||
-	    !json_list_has(rel, p->to))))
+		(r->third_party == AG_THIRD_DENY || rel == NULL ||
+		    !json_list_has(rel, p->to))))
 		return POLICY_THIRD_PARTY;
 	/* An expiry that does not read as a time fails closed. */
-	if (expires != NULL && (timeutil_parse(expires, &t) != 0 ||
-	    t < p->now))
+	if (expires != NULL && (timeutil_parse(expires, &t) != 0 || t < p->now))
 		return POLICY_EXPIRED;
 	if (expires == NULL && json_object_get(rec, "expires") != NULL)
 		return POLICY_EXPIRED;
@@ -274,7 +275,7 @@ decide(const struct policy *p, const json_t *rec)
 
 struct seg {
 	const struct seg *up;
-	const char *name;	/* NULL: an array position */
+	const char *name; /* NULL: an array position */
 	size_t index;
 };
 
@@ -283,7 +284,7 @@ struct walk {
 	struct policy_stats *st;
 	policy_explain_fn *fn;
 	void *arg;
-	int check;		/* compliance: change nothing, stop at a change */
+	int check; /* compliance: change nothing, stop at a change */
 	int stop;
 	char *why;
 	size_t whylen;
@@ -400,16 +401,16 @@ unaddressable(struct walk *w, const struct seg *s, const struct rt_node *best)
 	if (!w->check)
 		return dropped(w, s, best, DOTTED_WHY);
 	if (w->why != NULL)
-		snprintf(w->why, w->whylen, "%s: %s", path_text(w, s),
-		    DOTTED_WHY);
+		snprintf(
+		    w->why, w->whylen, "%s: %s", path_text(w, s), DOTTED_WHY);
 	w->stop = 1;
 	return W_KEEP;
 }
 
 /* Counts and explains a transform that applied; same: nothing changed. */
 static void
-applied(struct walk *w, const struct seg *s, const struct rt_node *best,
-    int same)
+applied(
+    struct walk *w, const struct seg *s, const struct rt_node *best, int same)
 {
 	enum ag_action a = best->rule->action;
 
@@ -507,8 +508,7 @@ act_mask(struct walk *w, json_t *v, const struct seg *s,
 	for (i = 0; i < len; i++)
 		if ((t[i] & 0xc0) != 0x80)
 			nchars++;
-	keep = nchars <= (size_t)best->rule->arg ? 0 :
-	    (size_t)best->rule->arg;
+	keep = nchars <= (size_t)best->rule->arg ? 0 : (size_t)best->rule->arg;
 	/* Find the byte where the last `keep` characters start. */
 	for (i = 0, c = 0; i < len && c < nchars - keep; i++)
 		if ((t[i] & 0xc0) != 0x80)
@@ -635,8 +635,8 @@ act_round(struct walk *w, json_t *v, const struct seg *s,
 	return W_KEEP;
 }
 
-typedef int child_fn(struct walk *, json_t *, const struct seg *,
-    const void *, json_t **);
+typedef int
+child_fn(struct walk *, json_t *, const struct seg *, const void *, json_t **);
 
 /*
  * Walks the members or elements of a non-empty container with fn on each,
@@ -655,7 +655,7 @@ each_child(struct walk *w, json_t *v, const struct seg *s, child_fn *fn,
 
 	if (json_is_object(v)) {
 		for (it = json_object_iter(v); it != NULL && !w->stop;
-		    it = next) {
+		     it = next) {
 			next = json_object_iter_next(v, it);
 			sub.name = json_object_iter_key(it);
 			repl = NULL;
@@ -778,8 +778,8 @@ struct at {
 	const struct rt_node *best;
 };
 
-static int walk_member(struct walk *, json_t *, const struct seg *,
-    const void *, json_t **);
+static int walk_member(
+    struct walk *, json_t *, const struct seg *, const void *, json_t **);
 
 static int
 walk_node(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
@@ -789,7 +789,7 @@ walk_node(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
 
 	if (!is_filled(v))
 		return apply(w, v, s, at->best, repl);
-	if (json_is_array(v))	/* elements stand where the array stands */
+	if (json_is_array(v)) /* elements stand where the array stands */
 		return each_child(w, v, s, walk_node, at);
 	return each_child(w, v, s, walk_member, at);
 }
@@ -819,9 +819,10 @@ walk_member(struct walk *w, json_t *v, const struct seg *s, const void *ctx,
 			nxt[n++] = k;
 			if (k->nkids > 0 || k->star != NULL)
 				deeper = 1;
-			if (k->rule != NULL && (sub.best == NULL ||
-			    ruletree_more_specific(k->rule,
-			    sub.best->rule)))
+			if (k->rule != NULL &&
+			    (sub.best == NULL ||
+				ruletree_more_specific(
+				    k->rule, sub.best->rule)))
 				sub.best = k;
 		}
 	}
@@ -869,17 +870,17 @@ policy_redact(struct policy *p, json_t *rec, int *reason,
 	}
 	id = json_object_get(rec, "id");
 	if (p->rule->pseudonymise_ids && json_is_string(id) &&
-	    !record_is_pseudonym(json_string_value(id),
-	    json_string_length(id))) {
+	    !record_is_pseudonym(
+		json_string_value(id), json_string_length(id))) {
 		if ((rc = hmac_pn(p, json_string_value(id),
-		    json_string_length(id), pn, e)) != 0)
+			 json_string_length(id), pn, e)) != 0)
 			return rc;
 		json_string_setn_nocheck(id, pn, POLICY_PN_LEN - 1);
 		if (stats != NULL)
 			stats->values[AG_PSEUDONYMISE]++;
 		if (explain != NULL)
-			explain(arg, NULL, "ids", "pseudonymise",
-			    "pseudonymised");
+			explain(
+			    arg, NULL, "ids", "pseudonymise", "pseudonymised");
 	} else if (p->rule->pseudonymise_ids && explain != NULL)
 		explain(arg, NULL, "ids", "pseudonymise", "unchanged");
 	json_object_del(rec, "received");
@@ -892,8 +893,7 @@ policy_redact(struct policy *p, json_t *rec, int *reason,
 }
 
 int
-policy_complies(struct policy *p, const json_t *rec, char *why,
-    size_t whylen)
+policy_complies(struct policy *p, const json_t *rec, char *why, size_t whylen)
 {
 	struct ierr e = IERR_INIT;
 	struct walk w = { p, NULL, NULL, NULL, 1, 0, why, whylen, &e, 0 };
@@ -915,9 +915,10 @@ policy_complies(struct policy *p, const json_t *rec, char *why,
 		return 0;
 	}
 	id = json_object_get(rec, "id");
-	if (p->rule->pseudonymise_ids && (!json_is_string(id) ||
-	    !record_is_pseudonym(json_string_value(id),
-	    json_string_length(id)))) {
+	if (p->rule->pseudonymise_ids &&
+	    (!json_is_string(id) ||
+		!record_is_pseudonym(
+		    json_string_value(id), json_string_length(id)))) {
 		snprintf(why, whylen, "id: not a pseudonym");
 		return 0;
 	}

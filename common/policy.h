@@ -53,18 +53,18 @@ struct policy_stats {
 	unsigned long released;
 	unsigned long withheld[POLICY_NREASONS];
 	unsigned long values[AG_NACTIONS];
-	unsigned long unfit;		/* of the dropped: could not apply */
+	unsigned long unfit; /* of the dropped: could not apply */
 };
 
 /* Adds every counter of from to to. */
 void policy_stats_add(struct policy_stats *to, const struct policy_stats *from);
 /* The count the summary shows under act's word: the sum over the actions
  * that share it (generalise:year and generalise:month). */
-unsigned long policy_stats_word(const struct policy_stats *s,
-    enum ag_action act);
+unsigned long
+policy_stats_word(const struct policy_stats *s, enum ag_action act);
 
 /* Flags for policy_new(). */
-#define POLICY_KEY	0x1	/* load the pseudonym key if the rule needs it */
+#define POLICY_KEY 0x1 /* load the pseudonym key if the rule needs it */
 
 struct policy;
 
@@ -129,8 +129,8 @@ int policy_redact(struct policy *p, json_t *rec, int *reason,
  * address" (the first offending value's path, never the value).  The
  * record is not changed.
  */
-int policy_complies(struct policy *p, const json_t *rec, char *why,
-    size_t whylen);
+int
+policy_complies(struct policy *p, const json_t *rec, char *why, size_t whylen);
 
 /*
  * Pseudonym of s[0..len) (a field's string, normalised per SPEC 3: a-z

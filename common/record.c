@@ -7,8 +7,17 @@
 #include "record.h"
 #include "timeutil.h"
 
-enum kind { K_STRING, K_NAME, K_TIME_UTC, K_TIME, K_VERSION, K_OBJECT,
-	K_LIST, K_BOOL, K_RECEIVED };
+enum kind {
+	K_STRING,
+	K_NAME,
+	K_TIME_UTC,
+	K_TIME,
+	K_VERSION,
+	K_OBJECT,
+	K_LIST,
+	K_BOOL,
+	K_RECEIVED
+};
 
 static const struct member {
 	const char *name;
@@ -53,9 +62,10 @@ check_received(const json_t *v, struct ierr *e)
 	int64_t t;
 
 	if (!json_is_object(v))
-		return err_set(e, EXIT_DATAERR,
-		    "member \"received\" must be an object");
-	json_object_foreach((json_t *)v, key, m) {
+		return err_set(
+		    e, EXIT_DATAERR, "member \"received\" must be an object");
+	json_object_foreach((json_t *)v, key, m)
+	{
 		int known = 0;
 
 		for (size_t i = 0; i < 3; i++)
@@ -93,12 +103,14 @@ check_member(const struct member *m, const json_t *v, struct ierr *e)
 	case K_NAME:
 		if (!json_is_string(v) || json_string_length(v) == 0)
 			return err_set(e, EXIT_DATAERR,
-			    "member \"%s\" must be a non-empty string", m->name);
+			    "member \"%s\" must be a non-empty string",
+			    m->name);
 		return 0;
 	case K_TIME_UTC:
 		if (!json_is_string(v) ||
 		    timeutil_parse_utc(json_string_value(v), &t) != 0)
-			return err_set(e, EXIT_DATAERR, "member \"%s\" must be "
+			return err_set(e, EXIT_DATAERR,
+			    "member \"%s\" must be "
 			    "an RFC 3339 UTC time like 2026-11-01T09:30:00Z",
 			    m->name);
 		return 0;
@@ -122,11 +134,11 @@ check_member(const struct member *m, const json_t *v, struct ierr *e)
 			return err_set(e, EXIT_DATAERR,
 			    "member \"%s\" must be an array of strings",
 			    m->name);
-		json_array_foreach(v, i, el)
-			if (!json_is_string(el) || json_string_length(el) == 0)
-				return err_set(e, EXIT_DATAERR, "member \"%s\" "
-				    "must be an array of non-empty strings",
-				    m->name);
+		json_array_foreach(v, i, el) if (!json_is_string(el) ||
+		    json_string_length(el) == 0) return err_set(e, EXIT_DATAERR,
+		    "member \"%s\" "
+		    "must be an array of non-empty strings",
+		    m->name);
 		return 0;
 	case K_BOOL:
 		if (!json_is_boolean(v))
@@ -137,8 +149,9 @@ check_member(const struct member *m, const json_t *v, struct ierr *e)
 	}
 type:
 	return err_set(e, EXIT_DATAERR, "member \"%s\" must be %s", m->name,
-	    m->kind == K_OBJECT ? "an object" :
-	    m->kind == K_BOOL ? "a boolean" : "a string");
+	    m->kind == K_OBJECT	    ? "an object"
+		: m->kind == K_BOOL ? "a boolean"
+				    : "a string");
 }
 
 int
@@ -150,24 +163,25 @@ record_validate(const json_t *rec, struct ierr *e)
 
 	if (!json_is_object(rec))
 		return err_set(e, EXIT_DATAERR, "a record must be an object");
-	json_object_foreach((json_t *)rec, key, v) {
+	json_object_foreach((json_t *)rec, key, v)
+	{
 		const struct member *m = find_member(key);
 
 		if (m == NULL)
-			return err_set(e, EXIT_DATAERR,
-			    "unknown member \"%.60s\"", key);
+			return err_set(
+			    e, EXIT_DATAERR, "unknown member \"%.60s\"", key);
 		if ((rc = check_member(m, v, e)) != 0)
 			return rc;
 	}
 	for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
 		if (members[i].required &&
 		    json_object_get(rec, members[i].name) == NULL)
-			return err_set(e, EXIT_DATAERR,
-			    "missing member \"%s\"", members[i].name);
+			return err_set(e, EXIT_DATAERR, "missing member \"%s\"",
+			    members[i].name);
 	if (record_withdrawn(rec) &&
 	    json_object_size(json_object_get(rec, "data")) != 0)
-		return err_set(e, EXIT_DATAERR,
-		    "a withdrawn record must have empty data");
+		return err_set(
+		    e, EXIT_DATAERR, "a withdrawn record must have empty data");
 	return 0;
 }
 
@@ -214,7 +228,7 @@ record_is_pseudonym(const char *s, size_t len)
 		return 0;
 	for (size_t i = 3; i < 35; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
+			(s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return 1;
 }

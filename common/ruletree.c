@@ -60,13 +60,13 @@ node_add(struct rt_node *root, const struct ag_field *f)
 		}
 		if ((k = node_kid(n, s)) == NULL) {
 			k = node_new(s);
-			n->kids = xrealloc(n->kids,
-			    (n->nkids + 1) * sizeof *n->kids);
+			n->kids = xrealloc(
+			    n->kids, (n->nkids + 1) * sizeof *n->kids);
 			n->kids[n->nkids++] = k;
 		}
 		n = k;
 	}
-	if (n->rule == NULL && f->nsegs > 0) {	/* the first one stands */
+	if (n->rule == NULL && f->nsegs > 0) { /* the first one stands */
 		n->rule = f;
 		action_format(f->action, f->arg, n->action, sizeof n->action);
 	}

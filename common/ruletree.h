@@ -15,26 +15,25 @@
 #include "agreement.h"
 
 struct rt_node {
-	const char *name;		/* a path segment; "" at the root */
-	struct rt_node **kids;		/* children by name */
+	const char *name;      /* a path segment; "" at the root */
+	struct rt_node **kids; /* children by name */
 	size_t nkids;
-	struct rt_node *star;		/* the `*` child */
-	const struct ag_field *rule;	/* the rule ending here, or NULL */
-	char action[32];		/* the rule's action as written */
+	struct rt_node *star;	     /* the `*` child */
+	const struct ag_field *rule; /* the rule ending here, or NULL */
+	char action[32];	     /* the rule's action as written */
 };
 
 struct ruletree {
 	struct rt_node *root;
-	size_t width;			/* most nodes at one depth */
-	size_t maxdepth;		/* longest rule path */
+	size_t width;	 /* most nodes at one depth */
+	size_t maxdepth; /* longest rule path */
 };
 
 void ruletree_build(struct ruletree *t, const struct ag_rule *r);
 void ruletree_free(struct ruletree *t);
 
 /* n's child for this name (not the `*` child), or NULL. */
-const struct rt_node *ruletree_kid(const struct rt_node *n,
-    const char *name);
+const struct rt_node *ruletree_kid(const struct rt_node *n, const char *name);
 
 /*
  * Of two rules that both match the same path: is a more specific than b?
@@ -42,7 +41,6 @@ const struct rt_node *ruletree_kid(const struct rt_node *n,
  * segment where they differ is a name in one and `*` in the other, and
  * the name wins.
  */
-int ruletree_more_specific(const struct ag_field *a,
-    const struct ag_field *b);
+int ruletree_more_specific(const struct ag_field *a, const struct ag_field *b);
 
 #endif

@@ -22,15 +22,15 @@ struct sc {
 	const unsigned char *end;
 	scan_fn *fn;
 	void *arg;
-	int live;		/* fn is being called */
-	double num;		/* the last real number read */
+	int live;   /* fn is being called */
+	double num; /* the last real number read */
 };
 
 #define BAD (-1)
 
-#define ONES	0x0101010101010101ULL
-#define HIGHS	0x8080808080808080ULL
-#define HASZERO(x)	(((x) - ONES) & ~(x) & HIGHS)
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+#define HASZERO(x) (((x)-ONES) & ~(x)&HIGHS)
 
 static void
 emit(struct sc *s, enum scan_event ev, enum scan_kind kind,
@@ -63,7 +63,7 @@ utf8(const unsigned char *p, const unsigned char *end)
 		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
 			return 0;
 		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f))
-			return 0;	/* overlong; a surrogate */
+			return 0; /* overlong; a surrogate */
 		return 3;
 	}
 	if (c >= 0xf0 && c <= 0xf4) {
@@ -71,7 +71,7 @@ utf8(const unsigned char *p, const unsigned char *end)
 		    (p[3] & 0xc0) != 0x80)
 			return 0;
 		if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
-			return 0;	/* overlong; beyond U+10FFFF */
+			return 0; /* overlong; beyond U+10FFFF */
 		return 4;
 	}
 	return 0;
@@ -80,14 +80,134 @@ utf8(const unsigned char *p, const unsigned char *end)
 /* Bytes a string holds raw and that need no look: ASCII from 0x20 but
  * '"' and '\\'. */
 static const unsigned char plain[256] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	1,
+	1,
+	0,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	0,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
 };
 
 static int
@@ -124,10 +244,11 @@ string(struct sc *s, const unsigned char **cp, size_t *clen, int *esc)
 		while (end - p >= 16) {
 			__m128i w = _mm_loadu_si128((const __m128i *)p);
 			unsigned bits = (unsigned)_mm_movemask_epi8(
-			    _mm_or_si128(_mm_or_si128(
-			    _mm_cmpeq_epi8(w, _mm_set1_epi8('"')),
-			    _mm_cmpeq_epi8(w, _mm_set1_epi8('\\'))),
-			    _mm_cmplt_epi8(w, _mm_set1_epi8(0x20))));
+			    _mm_or_si128(
+				_mm_or_si128(
+				    _mm_cmpeq_epi8(w, _mm_set1_epi8('"')),
+				    _mm_cmpeq_epi8(w, _mm_set1_epi8('\\'))),
+				_mm_cmplt_epi8(w, _mm_set1_epi8(0x20))));
 
 			if (bits != 0) {
 				p += __builtin_ctz(bits);
@@ -216,10 +337,9 @@ digit(const unsigned char *p, const unsigned char *end)
 	return p < end && *p >= '0' && *p <= '9';
 }
 
-static const double p10[] = {
-	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
-	1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
-};
+static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+	1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21,
+	1e22 };
 
 /*
  * The common real, such as 49.05, settled without strtod and
@@ -245,7 +365,7 @@ fast_real(const unsigned char *t, size_t len, int neg, double *d)
 			continue;
 		}
 		if (*p < '0' || *p > '9')
-			return 0;	/* an exponent */
+			return 0; /* an exponent */
 		if (k >= 0)
 			k++;
 		if (sig == 0 && *p == '0') {
@@ -314,8 +434,11 @@ number(struct sc *s, enum scan_kind *kind)
 	if (isint) {
 		if (neg && nd == 1 && *d0 == '0')
 			return BAD;
-		if (nd > 19 || (nd == 19 && memcmp(d0, neg ?
-		    "9223372036854775808" : "9223372036854775807", 19) > 0))
+		if (nd > 19 ||
+		    (nd == 19 &&
+			memcmp(d0,
+			    neg ? "9223372036854775808" : "9223372036854775807",
+			    19) > 0))
 			return BAD;
 		*kind = SCAN_INTEGER;
 	} else if (fast_real(s->p, len, neg, &s->num)) {
@@ -356,8 +479,8 @@ keycmp(const unsigned char *a, size_t alen, int aesc, const unsigned char *b,
 	int c;
 
 	if (aesc || besc)
-		return scan_strcmp((const char *)a, alen, (const char *)b,
-		    blen);
+		return scan_strcmp(
+		    (const char *)a, alen, (const char *)b, blen);
 	/* Keys are short and differ early. */
 	for (size_t i = 0; i < n; i++)
 		if ((c = a[i] - b[i]) != 0)
@@ -508,7 +631,10 @@ static const struct {
 	const char *name;
 	size_t len;
 } names[SCAN_NMEMBERS] = {
-#define N(s) { s, sizeof s - 1 }
+#define N(s) \
+	{ \
+		s, sizeof s - 1 \
+	}
 	[SCAN_CLASSIFICATION] = N("classification"),
 	[SCAN_CREATED] = N("created"),
 	[SCAN_DATA] = N("data"),
@@ -618,8 +744,9 @@ check_list(const char *v, size_t vlen)
 static int
 check_received(const char *v, size_t vlen)
 {
-	static const char *const keys[3] = { "{\"at\":", ",\"bundle\":",
-	    ",\"from\":" };
+	static const char *const keys[3] = {
+		"{\"at\":", ",\"bundle\":", ",\"from\":"
+	};
 	const char *p = v, *end = v + vlen, *q;
 	char t[64];
 	int64_t when;
@@ -633,8 +760,9 @@ check_received(const char *v, size_t vlen)
 		if (p >= end || *p != '"' || p + 1 >= end || p[1] == '"')
 			return -1;
 		q = string_end(p, end);
-		if (i == 0 && (plain_text(p, (size_t)(q - p), t, sizeof t) != 0
-		    || timeutil_parse(t, &when) != 0))
+		if (i == 0 &&
+		    (plain_text(p, (size_t)(q - p), t, sizeof t) != 0 ||
+			timeutil_parse(t, &when) != 0))
 			return -1;
 		p = q;
 	}
@@ -696,8 +824,8 @@ check_member(int m, const char *v, size_t vlen, struct scan_record *r)
 }
 
 int
-scan_record(const char *line, size_t len, struct scan_record *r,
-    scan_fn *fn, void *arg)
+scan_record(
+    const char *line, size_t len, struct scan_record *r, scan_fn *fn, void *arg)
 {
 	const unsigned char *k, *mstart, *vstart;
 	struct scan_slot *sl;
@@ -748,10 +876,10 @@ scan_record(const char *line, size_t len, struct scan_record *r,
 	}
 	if (s.p + 1 != s.end)
 		return SCAN_NOT_CANONICAL;
-	if (r->m[SCAN_CREATED].member == NULL || r->m[SCAN_DATA].member ==
-	    NULL || r->m[SCAN_ID].member == NULL || r->m[SCAN_ORIGIN].member ==
-	    NULL || r->m[SCAN_TYPE].member == NULL ||
-	    r->m[SCAN_VERSION].member == NULL)
+	if (r->m[SCAN_CREATED].member == NULL ||
+	    r->m[SCAN_DATA].member == NULL || r->m[SCAN_ID].member == NULL ||
+	    r->m[SCAN_ORIGIN].member == NULL ||
+	    r->m[SCAN_TYPE].member == NULL || r->m[SCAN_VERSION].member == NULL)
 		return SCAN_NOT_CANONICAL;
 	if (r->withdrawn && r->m[SCAN_DATA].vlen != 2)
 		return SCAN_NOT_CANONICAL;
@@ -779,7 +907,7 @@ scan_next_string(const char *arr, size_t alen, size_t *pos, const char **s,
 	const char *end = arr + alen, *p = arr + *pos, *q;
 
 	if (*pos == 0)
-		p = arr + 1;		/* past '[' */
+		p = arr + 1; /* past '[' */
 	if (p >= end || *p != '"')
 		return 0;
 	q = string_end(p, end);
@@ -908,8 +1036,8 @@ path_event(void *arg, enum scan_event ev, const struct scan_val *v)
 			buf_add(w->b, v->p, v->len);
 		else {
 			buf_reserve(w->b, v->len);
-			w->b->len += scan_unescape(v->p, v->len,
-			    w->b->data + w->b->len);
+			w->b->len += scan_unescape(
+			    v->p, v->len, w->b->data + w->b->len);
 			w->b->data[w->b->len] = '\0';
 		}
 		return 0;

@@ -27,8 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCAN_OK			0
-#define SCAN_NOT_CANONICAL	1	/* or not a valid record */
+#define SCAN_OK 0
+#define SCAN_NOT_CANONICAL 1 /* or not a valid record */
 
 /* The envelope members of SPEC 2, in canonical (byte) order. */
 enum scan_member {
@@ -49,40 +49,46 @@ enum scan_member {
 
 /* A member as it sits in the line. */
 struct scan_slot {
-	const char *member;	/* its key's opening quote; NULL: absent */
-	size_t mlen;		/* "key":value, to the end of the value */
-	const char *value;	/* its value's text (a string: quotes too) */
+	const char *member; /* its key's opening quote; NULL: absent */
+	size_t mlen;	    /* "key":value, to the end of the value */
+	const char *value;  /* its value's text (a string: quotes too) */
 	size_t vlen;
 };
 
 struct scan_record {
 	struct scan_slot m[SCAN_NMEMBERS];
 	int64_t version;
-	int withdrawn;		/* withdrawn: true */
+	int withdrawn; /* withdrawn: true */
 };
 
 /* What the walk over data reports. */
 enum scan_kind {
-	SCAN_OBJECT, SCAN_ARRAY, SCAN_STRING, SCAN_INTEGER, SCAN_REAL,
-	SCAN_TRUE, SCAN_FALSE, SCAN_NULL
+	SCAN_OBJECT,
+	SCAN_ARRAY,
+	SCAN_STRING,
+	SCAN_INTEGER,
+	SCAN_REAL,
+	SCAN_TRUE,
+	SCAN_FALSE,
+	SCAN_NULL
 };
 
 enum scan_event {
-	SCAN_KEY,	/* a member name; the value follows */
-	SCAN_BEGIN,	/* an object or array starts (empty: {} or []) */
-	SCAN_END,	/* the innermost open object or array ends */
-	SCAN_LEAF	/* a string, number, boolean or null */
+	SCAN_KEY,   /* a member name; the value follows */
+	SCAN_BEGIN, /* an object or array starts (empty: {} or []) */
+	SCAN_END,   /* the innermost open object or array ends */
+	SCAN_LEAF   /* a string, number, boolean or null */
 };
 
 struct scan_val {
 	enum scan_kind kind;
-	const char *p;		/* a string's or key's bytes between the
+	const char *p; /* a string's or key's bytes between the
 				 * quotes, as written (escaped); a number's
 				 * text; a container's opening bracket */
 	size_t len;
-	int esc;		/* a string or key holds an escape */
-	int empty;		/* SCAN_BEGIN: {} or [] */
-	double num;		/* SCAN_REAL: its value */
+	int esc;    /* a string or key holds an escape */
+	int empty;  /* SCAN_BEGIN: {} or [] */
+	double num; /* SCAN_REAL: its value */
 };
 
 /*
@@ -106,8 +112,8 @@ int scan_record(const char *line, size_t len, struct scan_record *r,
  * A string member's text between its quotes, when it holds no escape:
  * 1 and *s, *len set; 0 when absent, not a string or escaped.
  */
-int scan_plain(const struct scan_record *r, enum scan_member m,
-    const char **s, size_t *len);
+int scan_plain(const struct scan_record *r, enum scan_member m, const char **s,
+    size_t *len);
 
 /*
  * The strings of a canonical array of strings (purposes, releasable_to),
@@ -115,8 +121,8 @@ int scan_plain(const struct scan_record *r, enum scan_member m,
  * bytes between its quotes (escaped as written) in *s, *len and *esc, or 0
  * at the end.
  */
-int scan_next_string(const char *arr, size_t alen, size_t *pos,
-    const char **s, size_t *len, int *esc);
+int scan_next_string(const char *arr, size_t alen, size_t *pos, const char **s,
+    size_t *len, int *esc);
 
 /*
  * Compares two strings as written (escaped) by the bytes they stand
@@ -133,8 +139,8 @@ int scan_strcmp(const char *a, size_t alen, const char *b, size_t blen);
  * longest path, never per value).  A non-zero return stops the calls.
  */
 struct buf;
-typedef int scan_leaf_fn(void *arg, const char *path, size_t pathlen,
-    const struct scan_val *v);
+typedef int scan_leaf_fn(
+    void *arg, const char *path, size_t pathlen, const struct scan_val *v);
 int scan_paths(const char *line, size_t len, struct scan_record *r,
     struct buf *path, scan_leaf_fn *fn, void *arg);
 

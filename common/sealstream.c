@@ -12,14 +12,14 @@
 #include "sealstream.h"
 #include "secmem.h"
 
-#define PLAIN_BUF	AGE_CHUNK
+#define PLAIN_BUF AGE_CHUNK
 
 struct sealstream {
-	FILE *out;		/* the ciphertext's way */
-	FILE *plain;		/* what the caller writes to */
-	char *buf;		/* plain's buffer, wiped when freed */
+	FILE *out;   /* the ciphertext's way */
+	FILE *plain; /* what the caller writes to */
+	char *buf;   /* plain's buffer, wiped when freed */
 	struct age_writer *w;
-	struct ierr err;	/* the first failure */
+	struct ierr err; /* the first failure */
 	int failed;
 	int finished;
 };
@@ -100,8 +100,8 @@ sealstream_error(const struct sealstream *ss, struct ierr *e)
 		*e = ss->err;
 		return e->status;
 	}
-	return err_set(e, EXIT_IOERR, "write error: %s",
-	    strerror(errno ? errno : EIO));
+	return err_set(
+	    e, EXIT_IOERR, "write error: %s", strerror(errno ? errno : EIO));
 }
 
 int

@@ -29,8 +29,8 @@ struct sealstream;
 
 /* n recipients (1 to AGE_STANZAS_MAX).  EXIT_DATAERR for an unfit
  * recipient, EXIT_IOERR when out fails. */
-int sealstream_open(FILE *out, const unsigned char (*recipients)[32],
-    size_t n, struct sealstream **out_ss, struct ierr *e);
+int sealstream_open(FILE *out, const unsigned char (*recipients)[32], size_t n,
+    struct sealstream **out_ss, struct ierr *e);
 FILE *sealstream_file(struct sealstream *ss);
 /* After a write to sealstream_file() failed: why, in e; returns the
  * status (EXIT_IOERR). */

@@ -16,25 +16,37 @@
 /* The kinds of secret file, with the bounds and statuses SPEC 3, 4 and 6
  * give them.  A key file is about 300 bytes. */
 const struct secfile_kind secfile_signing_key = {
-	.what = "secret key file", .min = 0, .max = 4096,
+	.what = "secret key file",
+	.min = 0,
+	.max = 4096,
 	.missing = EXIT_NOINPUT,
 };
 const struct secfile_kind secfile_public_key = {
-	.what = "public key file", .min = 0, .max = 1024,
-	.missing = EXIT_NOINPUT, .public = 1,
+	.what = "public key file",
+	.min = 0,
+	.max = 1024,
+	.missing = EXIT_NOINPUT,
+	.public = 1,
 };
 /* The first line is the passphrase: one byte more than the longest, to
  * tell a passphrase that is too long. */
 const struct secfile_kind secfile_passphrase = {
-	.what = "passphrase file", .min = 0, .max = KEYS_PASSPHRASE_MAX + 1,
-	.missing = EXIT_NOINPUT, .head = 1,
+	.what = "passphrase file",
+	.min = 0,
+	.max = KEYS_PASSPHRASE_MAX + 1,
+	.missing = EXIT_NOINPUT,
+	.head = 1,
 };
 const struct secfile_kind secfile_pseudonym_key = {
-	.what = "pseudonym key", .min = 32, .max = 4096,
+	.what = "pseudonym key",
+	.min = 32,
+	.max = 4096,
 	.missing = EXIT_CONFIG,
 };
 const struct secfile_kind secfile_id_key = {
-	.what = "id key", .min = 32, .max = 4096,
+	.what = "id key",
+	.min = 32,
+	.max = 4096,
 	.missing = EXIT_NOINPUT,
 };
 
@@ -55,22 +67,23 @@ secfile_read(const char *path, const struct secfile_kind *k,
 		return err_set(e, k->missing, "cannot open %s %s: %s", what,
 		    path, strerror(errno));
 	if (fstat(fd, &st) == -1)
-		rc = err_set(e, k->missing, "cannot open %s %s: %s", what,
-		    path, strerror(errno));
+		rc = err_set(e, k->missing, "cannot open %s %s: %s", what, path,
+		    strerror(errno));
 	else if (!S_ISREG(st.st_mode))
-		rc = err_set(e, k->missing, "%s %s is not a regular file",
-		    what, path);
+		rc = err_set(
+		    e, k->missing, "%s %s is not a regular file", what, path);
 	else if (!k->public && (st.st_mode & 077) != 0)
-		rc = err_set(e, EXIT_NOPERM, "%s: permissions %04o are too "
+		rc = err_set(e, EXIT_NOPERM,
+		    "%s: permissions %04o are too "
 		    "open: a %s must not be accessible by group or others "
-		    "(chmod 600)", path, (unsigned int)(st.st_mode & 07777),
-		    what);
+		    "(chmod 600)",
+		    path, (unsigned int)(st.st_mode & 07777), what);
 	if (rc != 0) {
 		close(fd);
 		return rc;
 	}
 	if ((buf = gcry_calloc_secure(1, cap)) == NULL)
-		abort();		/* as secmem_dup() does */
+		abort(); /* as secmem_dup() does */
 	while (n < k->max + 1) {
 		r = read(fd, buf + n, k->max + 1 - n);
 		if (r == -1 && errno == EINTR)
@@ -90,8 +103,10 @@ secfile_read(const char *path, const struct secfile_kind *k,
 			secmem_wipe(buf + k->max, n - k->max);
 			n = k->max;
 		} else
-			rc = err_set(e, EXIT_CONFIG, "%s %s is longer than "
-			    "%zu bytes", what, path, k->max);
+			rc = err_set(e, EXIT_CONFIG,
+			    "%s %s is longer than "
+			    "%zu bytes",
+			    what, path, k->max);
 	}
 	if (rc == 0 && n < k->min)
 		rc = err_set(e, EXIT_CONFIG, "%s %s is shorter than %zu bytes",

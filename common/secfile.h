@@ -25,16 +25,16 @@
 #include "err.h"
 
 struct secfile_kind {
-	const char *what;	/* "pseudonym key", for messages */
-	size_t min, max;	/* bytes */
-	int missing;		/* the status when it cannot be opened */
-	int head;		/* read only the first max bytes */
-	int public;		/* not a secret: any mode will do */
+	const char *what; /* "pseudonym key", for messages */
+	size_t min, max;  /* bytes */
+	int missing;	  /* the status when it cannot be opened */
+	int head;	  /* read only the first max bytes */
+	int public;	  /* not a secret: any mode will do */
 };
 
-extern const struct secfile_kind secfile_signing_key;	/* NAME.key */
-extern const struct secfile_kind secfile_public_key;	/* NAME.pub */
-extern const struct secfile_kind secfile_passphrase;	/* first line */
+extern const struct secfile_kind secfile_signing_key; /* NAME.key */
+extern const struct secfile_kind secfile_public_key;  /* NAME.pub */
+extern const struct secfile_kind secfile_passphrase;  /* first line */
 extern const struct secfile_kind secfile_pseudonym_key;
 extern const struct secfile_kind secfile_id_key;
 

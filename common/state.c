@@ -15,10 +15,10 @@
 #include "exitcodes.h"
 #include "state.h"
 
-#define STATE_FILE_MAX 64	/* a counter file: a number and a newline */
+#define STATE_FILE_MAX 64 /* a counter file: a number and a newline */
 
 struct state {
-	char *path;		/* the counter file */
+	char *path; /* the counter file */
 	int lockfd;
 	int64_t value;
 };
@@ -82,10 +82,11 @@ read_value(const char *path, int64_t *v, struct ierr *e)
 	text[n] = '\0';
 	errno = 0;
 	if (n == 0 || text[0] < '0' || text[0] > '9' ||
-	    (x = strtoll(text, &end, 10), errno != 0) ||
-	    strcmp(end, "\n") != 0)
-		return err_set(e, EXIT_DATAERR, "%s: not a sequence counter "
-		    "(one decimal number and a newline expected)", path);
+	    (x = strtoll(text, &end, 10), errno != 0) || strcmp(end, "\n") != 0)
+		return err_set(e, EXIT_DATAERR,
+		    "%s: not a sequence counter "
+		    "(one decimal number and a newline expected)",
+		    path);
 	*v = x;
 	return 0;
 }
@@ -127,8 +128,10 @@ state_dir(const char *dir, char **real, struct ierr *e)
 	else if (stat(*real, &st) != 0)
 		rc = err_errno(e, EXIT_CANTCREAT, dir);
 	else if (!S_ISDIR(st.st_mode))
-		rc = err_set(e, EXIT_CANTCREAT, "%s: the state folder is not a "
-		    "folder", dir);
+		rc = err_set(e, EXIT_CANTCREAT,
+		    "%s: the state folder is not a "
+		    "folder",
+		    dir);
 	if (rc != 0) {
 		free(*real);
 		*real = NULL;
@@ -210,7 +213,7 @@ state_unlock(struct state *s)
 	if (s == NULL)
 		return;
 	if (s->lockfd >= 0)
-		close(s->lockfd);	/* releases the flock */
+		close(s->lockfd); /* releases the flock */
 	free(s->path);
 	free(s);
 }
@@ -231,8 +234,8 @@ state_next_seq(const char *dir, const char *agreement, const char *from,
 		if (cur == STATE_NONE || cur < fixed)
 			rc = state_store(s, fixed, e);
 	} else if (cur == INT64_MAX) {
-		rc = err_set(e, EXIT_DATAERR, "%s: the counter is exhausted",
-		    s->path);
+		rc = err_set(
+		    e, EXIT_DATAERR, "%s: the counter is exhausted", s->path);
 	} else {
 		*seq = cur == STATE_NONE ? 1 : cur + 1;
 		rc = state_store(s, *seq, e);
@@ -245,13 +248,13 @@ state_next_seq(const char *dir, const char *agreement, const char *from,
 
 struct held {
 	struct state *s;
-	int64_t accepted;	/* the highest seq accepted in the run */
+	int64_t accepted; /* the highest seq accepted in the run */
 };
 
 struct state_run {
 	const char *dir;
-	char *real;		/* dir checked (state_dir), while held */
-	int dirlock;		/* DIR/accepted.lock while counters are held */
+	char *real;  /* dir checked (state_dir), while held */
+	int dirlock; /* DIR/accepted.lock while counters are held */
 	struct held *h;
 	size_t n, cap;
 };
@@ -295,8 +298,8 @@ run_counter(struct state_run *r, const char *agreement, const char *from,
 		if (rc != 0)
 			return rc;
 	}
-	if ((rc = lock_in(r->real, STATE_ACCEPTED, agreement, from, to, &s,
-	    e)) != 0)
+	if ((rc = lock_in(
+		 r->real, STATE_ACCEPTED, agreement, from, to, &s, e)) != 0)
 		return rc;
 	if (r->n == r->cap) {
 		r->cap = r->cap ? 2 * r->cap : 4;
@@ -309,9 +312,8 @@ run_counter(struct state_run *r, const char *agreement, const char *from,
 }
 
 int
-state_run_check(struct state_run *r, const char *agreement,
-    const char *from, const char *to, int64_t seq, int64_t *last,
-    int *fresh, struct ierr *e)
+state_run_check(struct state_run *r, const char *agreement, const char *from,
+    const char *to, int64_t seq, int64_t *last, int *fresh, struct ierr *e)
 {
 	struct held *h;
 	int rc;
@@ -321,8 +323,8 @@ state_run_check(struct state_run *r, const char *agreement,
 	if ((rc = run_counter(r, agreement, from, to, &h, e)) != 0)
 		return rc;
 	*last = state_value(h->s);
-	if (h->accepted != STATE_NONE && (*last == STATE_NONE ||
-	    h->accepted > *last))
+	if (h->accepted != STATE_NONE &&
+	    (*last == STATE_NONE || h->accepted > *last))
 		*last = h->accepted;
 	if (*last == STATE_NONE || seq > *last) {
 		h->accepted = seq;
@@ -341,7 +343,7 @@ run_release(struct state_run *r)
 	if (r->dirlock >= 0)
 		close(r->dirlock);
 	r->dirlock = -1;
-	free(r->real);		/* checked again at the next use */
+	free(r->real); /* checked again at the next use */
 	r->real = NULL;
 }
 

@@ -41,7 +41,7 @@
 
 enum state_kind { STATE_SENT, STATE_ACCEPTED };
 
-#define STATE_NONE (-1)		/* no value stored yet */
+#define STATE_NONE (-1) /* no value stored yet */
 
 struct state;
 
@@ -85,9 +85,9 @@ struct state_run *state_run_new(const char *dir);
  * counts as accepted from now on in this run, else *fresh is 0.  Errors
  * as state_lock() (the counter is then not held).
  */
-int state_run_check(struct state_run *r, const char *agreement,
-    const char *from, const char *to, int64_t seq, int64_t *last,
-    int *fresh, struct ierr *e);
+int
+state_run_check(struct state_run *r, const char *agreement, const char *from,
+    const char *to, int64_t seq, int64_t *last, int *fresh, struct ierr *e);
 
 /*
  * Records, for every counter held, the highest seq accepted in the run

@@ -31,8 +31,8 @@ bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
 }
 
 int
-store_key_cmp(const char *origin1, const char *id1, const char *origin2,
-    const char *id2)
+store_key_cmp(
+    const char *origin1, const char *id1, const char *origin2, const char *id2)
 {
 	int c;
 
@@ -74,8 +74,8 @@ store_relayed(const json_t *rec)
 }
 
 int
-store_pick(const json_t *r1, const char *canon1, size_t len1,
-    const json_t *r2, const char *canon2, size_t len2, int *conflict)
+store_pick(const json_t *r1, const char *canon1, size_t len1, const json_t *r2,
+    const char *canon2, size_t len2, int *conflict)
 {
 	struct buf c1 = BUF_INIT, c2 = BUF_INIT;
 	int64_t v1 = record_version(r1), v2 = record_version(r2);

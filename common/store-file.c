@@ -75,8 +75,8 @@ store_lock(const char *path, int *fd, struct ierr *e)
 	if (have)
 		mode = st.st_mode & 0666;
 	buf_printf(&lock, "%s.lock", path);
-	*fd = open(lock.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
-	    O_NOFOLLOW, mode);
+	*fd = open(lock.data,
+	    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (*fd >= 0) {
 		/* Its owner too where we may (as root). */
 		if (have && fchown(*fd, st.st_uid, st.st_gid) != 0 &&
@@ -132,7 +132,7 @@ store_check_names(const char *store, const char *hits, const char *audit,
 	}
 	/* Standard output, when --hits - does not name it already. */
 	if (hits == NULL || strcmp(hits, "-") != 0) {
-		what[n] = NULL;		/* "<stdout>" says it */
+		what[n] = NULL; /* "<stdout>" says it */
 		outs[n++] = NULL;
 	}
 	if (nin == 0) {

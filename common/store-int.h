@@ -16,24 +16,24 @@
 
 /* One new record, kept in its canonical form. */
 struct nrec {
-	char	*canon;
-	size_t	 len;
-	char	*origin;	/* copies, for sorting */
-	char	*id;
-	int64_t	 version;
-	int	 relayed;	/* store_relayed() */
-	int	 withdrawn;
-	int	 has_expires;
-	int64_t	 expires;
-	char	*where;		/* "FILE:LINE" */
+	char *canon;
+	size_t len;
+	char *origin; /* copies, for sorting */
+	char *id;
+	int64_t version;
+	int relayed; /* store_relayed() */
+	int withdrawn;
+	int has_expires;
+	int64_t expires;
+	char *where; /* "FILE:LINE" */
 };
 
 struct store_batch {
-	struct nrec	*r;
-	size_t		 n, cap;
-	int		 sorted;
-	size_t		*win;		/* each identity's winner */
-	size_t		 nwin;
+	struct nrec *r;
+	size_t n, cap;
+	int sorted;
+	size_t *win; /* each identity's winner */
+	size_t nwin;
 };
 
 /* Orders new records by (origin, id), then the one that stays first; for

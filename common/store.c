@@ -22,38 +22,38 @@
 #include "store-int.h"
 #include "timeutil.h"
 
-#define OUT_BUF	(1024 * 1024)
+#define OUT_BUF (1024 * 1024)
 
 /* One merge: the sorted batch joined with the store, line by line. */
 struct merge {
-	struct store_batch	*b;
-	const struct store_opts	*o;
-	struct store_stats	*st;
-	struct ierr		*e;
-	int			 collect;	/* pass 2: hits only */
-	FILE			*out;		/* pass 1 */
-	const char		*outname;
-	struct hits		*hits;
-	int			 changed;
+	struct store_batch *b;
+	const struct store_opts *o;
+	struct store_stats *st;
+	struct ierr *e;
+	int collect; /* pass 2: hits only */
+	FILE *out;   /* pass 1 */
+	const char *outname;
+	struct hits *hits;
+	int changed;
 
-	struct lines		*l;		/* the store, or NULL */
-	json_t			*srec;		/* current line parsed, or NULL */
-	const char		*sline;
-	size_t			 slen;
-	int			 scanned;	/* the scanner took it (canonical) */
-	struct buf		 origin, id;	/* its key */
-	int64_t			 version;
-	int			 relayed, withdrawn, has_expires;
-	int64_t			 expires;
-	struct buf		 prev_origin, prev_id;
+	struct lines *l; /* the store, or NULL */
+	json_t *srec;	 /* current line parsed, or NULL */
+	const char *sline;
+	size_t slen;
+	int scanned;	       /* the scanner took it (canonical) */
+	struct buf origin, id; /* its key */
+	int64_t version;
+	int relayed, withdrawn, has_expires;
+	int64_t expires;
+	struct buf prev_origin, prev_id;
 
 	/* Unchanged store lines go out as runs of the store file's bytes,
 	 * copied by the kernel: [run, run_end) is the run not yet written;
 	 * line_off and next_off bound the current line in the file. */
-	int			 infd;		/* -1: write every line */
-	off_t			 line_off, next_off, run, run_end;
-	int			 have_prev;
-	struct buf		 tmp1;
+	int infd; /* -1: write every line */
+	off_t line_off, next_off, run, run_end;
+	int have_prev;
+	struct buf tmp1;
 };
 
 static void
@@ -89,8 +89,10 @@ batch_reduce(struct store_batch *b, const struct merge *m)
 		w = &b->r[i];
 		b->win[b->nwin++] = i;
 		wj = NULL;
-		for (j = i + 1; j < b->n && store_key_cmp(w->origin, w->id,
-		    b->r[j].origin, b->r[j].id) == 0; j++) {
+		for (j = i + 1; j < b->n &&
+		     store_key_cmp(
+			 w->origin, w->id, b->r[j].origin, b->r[j].id) == 0;
+		     j++) {
 			x = &b->r[j];
 			m->st->unchanged++;
 			if (x->relayed != w->relayed) {
@@ -122,11 +124,10 @@ batch_reduce(struct store_batch *b, const struct merge *m)
 }
 
 static int
-is_expired(const struct merge *m, int withdrawn, int has_expires,
-    int64_t expires)
+is_expired(
+    const struct merge *m, int withdrawn, int has_expires, int64_t expires)
 {
-	return m->o->expire && !withdrawn && has_expires &&
-	    expires < m->o->now;
+	return m->o->expire && !withdrawn && has_expires && expires < m->o->now;
 }
 
 /* A string member of a scanned record, unescaped, into b. */
@@ -164,14 +165,15 @@ scan_relayed(const struct scan_record *r)
 
 	if (rv->member == NULL)
 		return 0;
-	end = rv->value + rv->vlen - 1;		/* its closing brace */
+	end = rv->value + rv->vlen - 1; /* its closing brace */
 	for (p = rv->value; p + sizeof key - 1 < end; p++)
 		if (memcmp(p, key, sizeof key - 1) == 0)
 			break;
 	if (p + sizeof key - 1 >= end)
-		return 0;	/* not what the scanner passes */
+		return 0; /* not what the scanner passes */
 	p += sizeof key - 1;
-	return (size_t)(end - p) != o->vlen || memcmp(p, o->value, o->vlen) != 0;
+	return (size_t)(end - p) != o->vlen ||
+	    memcmp(p, o->value, o->vlen) != 0;
 }
 
 /* What the merge needs of a canonical line, from the scanner.  -1 if the
@@ -217,8 +219,8 @@ parse_line(struct merge *m, const char *line, size_t len)
 
 	if (record_parse(line, len, &m->srec, m->e) != 0) {
 		m->srec = NULL;
-		err_prefix(m->e, "%s:%lu", lines_name(m->l),
-		    lines_lineno(m->l));
+		err_prefix(
+		    m->e, "%s:%lu", lines_name(m->l), lines_lineno(m->l));
 		return -1;
 	}
 	buf_reset(&m->origin);
@@ -233,7 +235,8 @@ parse_line(struct merge *m, const char *line, size_t len)
 		if (timeutil_parse(exp, &m->expires) != 0)
 			return err_set(m->e, EXIT_DATAERR,
 			    "%s:%lu: member \"expires\" is not an RFC 3339 "
-			    "time", lines_name(m->l), lines_lineno(m->l));
+			    "time",
+			    lines_name(m->l), lines_lineno(m->l));
 		m->has_expires = 1;
 	}
 	m->scanned = 0;
@@ -275,12 +278,13 @@ store_next(struct merge *m)
 		return -1;
 	if (m->have_prev &&
 	    (c = store_key_cmp(m->prev_origin.data, m->prev_id.data,
-	    m->origin.data, m->id.data)) >= 0) {
+		 m->origin.data, m->id.data)) >= 0) {
 		err_set(m->e, EXIT_DATAERR, "%s:%lu: %s", lines_name(m->l),
-		    lines_lineno(m->l), c == 0 ?
-		    "the same origin and id as the line before: the store "
-		    "holds each record once" :
-		    "out of order: the store is sorted by origin, then id");
+		    lines_lineno(m->l),
+		    c == 0
+			? "the same origin and id as the line before: the store "
+			  "holds each record once"
+			: "out of order: the store is sorted by origin, then id");
 		return -1;
 	}
 	buf_reset(&m->prev_origin);
@@ -333,14 +337,14 @@ flush_run(struct merge *m)
 		break;
 	}
 	while (left > 0) {
-		n = pread(m->infd, buf, left < sizeof buf ? left : sizeof buf,
-		    from);
+		n = pread(
+		    m->infd, buf, left < sizeof buf ? left : sizeof buf, from);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return err_set(m->e, EXIT_IOERR, "%s: read error: %s",
-			    m->outname, n < 0 ? strerror(errno) :
-			    "the store got shorter");
+			    m->outname,
+			    n < 0 ? strerror(errno) : "the store got shorter");
 		from += n;
 		left -= (size_t)n;
 		for (char *p = buf; n > 0; p += w, n -= w)
@@ -407,8 +411,8 @@ keep_store(struct merge *m)
 		if (!m->collect) {
 			m->st->expired++;
 			m->changed = 1;
-			report(m, STORE_EV_EXPIRED, m->origin.data,
-			    m->id.data, m->version, NULL);
+			report(m, STORE_EV_EXPIRED, m->origin.data, m->id.data,
+			    m->version, NULL);
 		}
 		return 0;
 	}
@@ -459,8 +463,8 @@ put_new(struct merge *m, const struct nrec *w, int replaced)
 		    w->where);
 	} else {
 		m->st->added++;
-		report(m, STORE_EV_ADDED, w->origin, w->id, w->version,
-		    w->where);
+		report(
+		    m, STORE_EV_ADDED, w->origin, w->id, w->version, w->where);
 	}
 	return put(m, w->canon, w->len);
 }
@@ -534,8 +538,8 @@ join(struct merge *m)
 		else if (w == NULL)
 			c = -1;
 		else
-			c = store_key_cmp(m->origin.data, m->id.data,
-			    w->origin, w->id);
+			c = store_key_cmp(
+			    m->origin.data, m->id.data, w->origin, w->id);
 		if (c < 0) {
 			rc = keep_store(m);
 		} else if (c > 0) {
@@ -657,7 +661,8 @@ merge_store(struct merge *m, const char *name)
 		exists = 1;
 		mode = st.st_mode & 07777;
 		if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
-			rc = err_set(m->e, EXIT_CANTCREAT, "%s: the store has "
+			rc = err_set(m->e, EXIT_CANTCREAT,
+			    "%s: the store has "
 			    "%lu hard links: a merge would split its names",
 			    name, (unsigned long)st.st_nlink);
 			goto out;
@@ -705,8 +710,8 @@ out:
 }
 
 int
-store_merge(struct store_batch *b, const char *path,
-    const struct store_opts *o, struct store_stats *st, struct ierr *e)
+store_merge(struct store_batch *b, const char *path, const struct store_opts *o,
+    struct store_stats *st, struct ierr *e)
 {
 	struct merge m;
 	int rc;

@@ -36,37 +36,37 @@
 struct store_batch;
 
 struct store_stats {
-	unsigned long read;	/* records read from the inputs */
-	unsigned long added;	/* (origin, id) new to the store */
-	unsigned long updated;	/* a stored record replaced */
+	unsigned long read;	 /* records read from the inputs */
+	unsigned long added;	 /* (origin, id) new to the store */
+	unsigned long updated;	 /* a stored record replaced */
 	unsigned long withdrawn; /* stored or added as a tombstone */
 	unsigned long unchanged; /* input records that changed nothing */
 	unsigned long conflicts; /* equal versions that differ */
-	unsigned long expired;	/* records dropped by expire */
-	unsigned long stored;	/* records in the result */
+	unsigned long expired;	 /* records dropped by expire */
+	unsigned long stored;	 /* records in the result */
 };
 
 enum store_event {
-	STORE_EV_CONFLICT,	/* always worth telling */
+	STORE_EV_CONFLICT, /* always worth telling */
 	STORE_EV_ADDED,
 	STORE_EV_UPDATED,
 	STORE_EV_WITHDRAWN,
-	STORE_EV_OLDER,		/* older than the record kept */
-	STORE_EV_RELAYED,	/* relayed, and the store holds it direct */
-	STORE_EV_DUPLICATE,	/* the same record delivered again */
+	STORE_EV_OLDER,	    /* older than the record kept */
+	STORE_EV_RELAYED,   /* relayed, and the store holds it direct */
+	STORE_EV_DUPLICATE, /* the same record delivered again */
 	STORE_EV_EXPIRED
 };
 
 /* origin and id of the record concerned, its version, and where the
  * input record came from ("FILE:LINE"), or NULL for a store record. */
-typedef void store_report_fn(void *arg, enum store_event ev,
-    const char *origin, const char *id, int64_t version, const char *where);
+typedef void store_report_fn(void *arg, enum store_event ev, const char *origin,
+    const char *id, int64_t version, const char *where);
 
 struct store_opts {
-	int expire;		/* drop what expires before now */
-	int64_t now;		/* the time for expire */
-	const char *hits;	/* pseudonym hits to this file, or NULL */
-	int full;		/* parse every store line with jansson, as
+	int expire;		 /* drop what expires before now */
+	int64_t now;		 /* the time for expire */
+	const char *hits;	 /* pseudonym hits to this file, or NULL */
+	int full;		 /* parse every store line with jansson, as
 				 * before the scanner (tests compare) */
 	store_report_fn *report; /* may be NULL */
 	void *report_arg;
@@ -79,8 +79,7 @@ void store_batch_free(struct store_batch *b);
  * malformed record: EXIT_DATAERR with "FILE:LINE: what"; a file that
  * cannot be opened: EXIT_NOINPUT; a read error: EXIT_IOERR.  After a
  * failure b is to be freed, not merged. */
-int store_batch_read(struct store_batch *b, const char *path,
-    struct ierr *e);
+int store_batch_read(struct store_batch *b, const char *path, struct ierr *e);
 
 /* Adds one record line (tests, and callers with records in memory).
  * where names it in diagnostics ("FILE:LINE"). */
@@ -115,12 +114,12 @@ int store_merge(struct store_batch *b, const char *path,
  * is standard output), standard output otherwise, and the nin inputs
  * (none: standard input).
  */
-int store_check_names(const char *store, const char *hits,
-    const char *audit, const char *const *ins, size_t nin, struct ierr *e);
+int store_check_names(const char *store, const char *hits, const char *audit,
+    const char *const *ins, size_t nin, struct ierr *e);
 
 /* Compares two (origin, id) pairs in UTF-8 byte order. */
-int store_key_cmp(const char *origin1, const char *id1, const char *origin2,
-    const char *id2);
+int store_key_cmp(
+    const char *origin1, const char *id1, const char *origin2, const char *id2);
 
 /* 1 if rec is relayed: it has `received` and `received.from` is not its
  * `origin`; 0 if it is direct (from its originator, or without

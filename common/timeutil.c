@@ -25,8 +25,8 @@ days_from_civil(int64_t y, int m, int d)
 int
 timeutil_valid_date(int year, int month, int day)
 {
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
 	int leap, max;
 
 	if (year < 0 || year > 9999 || month < 1 || month > 12 || day < 1)
@@ -162,8 +162,8 @@ timeutil_format(int64_t t, char out[TIMEUTIL_LEN])
 	y += m <= 2;
 	if (y < 0 || y > 9999) {
 		/* Out of the four-digit range: clamp, never overflow out. */
-		strcpy(out, y < 0 ? "0000-01-01T00:00:00Z" :
-		    "9999-12-31T23:59:59Z");
+		strcpy(out,
+		    y < 0 ? "0000-01-01T00:00:00Z" : "9999-12-31T23:59:59Z");
 		return;
 	}
 	put(out, (int)y, 4);
@@ -189,7 +189,8 @@ timeutil_now(int64_t *now, struct ierr *e)
 	if (env != NULL && *env != '\0') {
 		if (timeutil_parse(env, now) != 0)
 			return err_set(e, EXIT_USAGE,
-			    "INTEL_NOW is not an RFC 3339 time: \"%.40s\"", env);
+			    "INTEL_NOW is not an RFC 3339 time: \"%.40s\"",
+			    env);
 		return 0;
 	}
 	*now = (int64_t)time(NULL);

@@ -8,7 +8,7 @@
 
 #include "err.h"
 
-#define TIMEUTIL_LEN 21		/* "2026-11-01T09:30:00Z" and NUL */
+#define TIMEUTIL_LEN 21 /* "2026-11-01T09:30:00Z" and NUL */
 
 /* RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS, optional fraction (dropped),
  * then Z or +HH:MM / -HH:MM (applied).  0 on success, -1 if invalid. */

@@ -81,9 +81,8 @@ yamltree_quote(char out[YT_QUOTE_MAX], const char *s)
 	return out;
 }
 
-static int ATTR_PRINTF(4, 5)
-yerr_at(struct yp *y, unsigned long line, unsigned long col,
-    const char *fmt, ...)
+static int ATTR_PRINTF(4, 5) yerr_at(
+    struct yp *y, unsigned long line, unsigned long col, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -117,8 +116,8 @@ yaml_fail(struct yp *y, const yaml_parser_t *p, const char *text, size_t len)
 			} else if (((unsigned char)text[i] & 0xc0) != 0x80)
 				col++;
 		}
-		return yerr_at(y, line, col, "not a readable YAML text: %s",
-		    problem);
+		return yerr_at(
+		    y, line, col, "not a readable YAML text: %s", problem);
 	default:
 		break;
 	}
@@ -127,8 +126,7 @@ yaml_fail(struct yp *y, const yaml_parser_t *p, const char *text, size_t len)
 		    "YAML syntax error: %s (%s at %lu:%lu)", problem,
 		    p->context, (unsigned long)p->context_mark.line + 1,
 		    (unsigned long)p->context_mark.column + 1);
-	return yerr_mark(y, &p->problem_mark, "YAML syntax error: %s",
-	    problem);
+	return yerr_mark(y, &p->problem_mark, "YAML syntax error: %s", problem);
 }
 
 struct keyref {
@@ -185,8 +183,8 @@ node_add(struct yt_node *parent, struct yt_node *n)
 {
 	if (parent->nkid == parent->capkid) {
 		parent->capkid = parent->capkid ? parent->capkid * 2 : 8;
-		parent->kid = xrealloc(parent->kid,
-		    parent->capkid * sizeof *parent->kid);
+		parent->kid = xrealloc(
+		    parent->kid, parent->capkid * sizeof *parent->kid);
 	}
 	parent->kid[parent->nkid++] = n;
 }
@@ -261,7 +259,7 @@ on_event(struct yp *y, const yaml_event_t *ev, struct yt_node **stack,
 		    (const char *)ev->data.alias.anchor);
 	case YAML_SCALAR_EVENT:
 		if ((rc = refuse_props(y, ev, ev->data.scalar.anchor,
-		    ev->data.scalar.tag)) != 0)
+			 ev->data.scalar.tag)) != 0)
 			return rc;
 		n = node_new(YT_SCALAR, m);
 		n->s = xstrndup((const char *)ev->data.scalar.value,
@@ -282,8 +280,8 @@ on_event(struct yp *y, const yaml_event_t *ev, struct yt_node **stack,
 			    ev->data.mapping_start.tag);
 		if (rc != 0)
 			return rc;
-		n = node_new(ev->type == YAML_SEQUENCE_START_EVENT ? YT_SEQ :
-		    YT_MAP, m);
+		n = node_new(
+		    ev->type == YAML_SEQUENCE_START_EVENT ? YT_SEQ : YT_MAP, m);
 		if ((rc = attach(y, stack, *depth, n)) != 0)
 			return rc;
 		if (*depth == YT_MAX_DEPTH)
@@ -308,8 +306,8 @@ on_event(struct yp *y, const yaml_event_t *ev, struct yt_node **stack,
 }
 
 int
-yamltree_parse(const char *file, const char *text, size_t len,
-    const char *what, struct yt_node **root, struct ierr *e)
+yamltree_parse(const char *file, const char *text, size_t len, const char *what,
+    struct yt_node **root, struct ierr *e)
 {
 	struct yp y;
 	yaml_parser_t p;

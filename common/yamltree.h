@@ -17,19 +17,19 @@
 
 #include "err.h"
 
-#define YT_MAX_DEPTH	32		/* SPEC 3 needs 5 */
-#define YT_MAX_NODES	20000		/* values in the whole text */
-#define YT_MAX_ENTRIES	1000		/* in one list or mapping */
+#define YT_MAX_DEPTH 32	    /* SPEC 3 needs 5 */
+#define YT_MAX_NODES 20000  /* values in the whole text */
+#define YT_MAX_ENTRIES 1000 /* in one list or mapping */
 
 enum yt_kind { YT_SCALAR, YT_SEQ, YT_MAP };
 
 struct yt_node {
 	enum yt_kind kind;
-	char *s;		/* scalar text */
-	int plain;		/* written without quotes */
-	unsigned long line;	/* from 1 */
+	char *s;	    /* scalar text */
+	int plain;	    /* written without quotes */
+	unsigned long line; /* from 1 */
 	unsigned long col;
-	struct yt_node **kid;	/* list: items; mapping: key, value, ... */
+	struct yt_node **kid; /* list: items; mapping: key, value, ... */
 	size_t nkid;
 	size_t capkid;
 };

@@ -11,8 +11,8 @@
 
 static int tap_count, tap_failed;
 
-__attribute__((format(printf, 2, 0)))
-static void tap_vok(int pass, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void
+tap_vok(int pass, const char *fmt, va_list ap)
 {
 	tap_count++;
 	if (!pass)
@@ -23,8 +23,8 @@ static void tap_vok(int pass, const char *fmt, va_list ap)
 	fflush(stdout);
 }
 
-__attribute__((format(printf, 2, 3), unused))
-static int ok(int pass, const char *fmt, ...)
+__attribute__((format(printf, 2, 3), unused)) static int
+ok(int pass, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -34,8 +34,8 @@ static int ok(int pass, const char *fmt, ...)
 	return pass;
 }
 
-__attribute__((format(printf, 3, 4), unused))
-static int is_str(const char *got, const char *want, const char *fmt, ...)
+__attribute__((format(printf, 3, 4), unused)) static int
+is_str(const char *got, const char *want, const char *fmt, ...)
 {
 	va_list ap;
 	int pass = got != NULL && want != NULL && strcmp(got, want) == 0;
@@ -49,8 +49,8 @@ static int is_str(const char *got, const char *want, const char *fmt, ...)
 	return pass;
 }
 
-__attribute__((format(printf, 3, 4), unused))
-static int is_int(long long got, long long want, const char *fmt, ...)
+__attribute__((format(printf, 3, 4), unused)) static int
+is_int(long long got, long long want, const char *fmt, ...)
 {
 	va_list ap;
 	int pass = got == want;
@@ -63,8 +63,8 @@ static int is_int(long long got, long long want, const char *fmt, ...)
 	return pass;
 }
 
-__attribute__((format(printf, 1, 2), unused))
-static void diag(const char *fmt, ...)
+__attribute__((format(printf, 1, 2), unused)) static void
+diag(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -76,8 +76,8 @@ static void diag(const char *fmt, ...)
 }
 
 /* Prints the plan at the end; the exit status tells make check. */
-__attribute__((unused))
-static int done_testing(void)
+__attribute__((unused)) static int
+done_testing(void)
 {
 	printf("1..%d\n", tap_count);
 	return tap_failed ? 1 : 0;

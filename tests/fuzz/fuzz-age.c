@@ -33,7 +33,7 @@ void
 fz_init(void)
 {
 	static const char vector_id[] = "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270"
-	    "LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0";
+					"LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0";
 	struct ierr e = IERR_INIT;
 	int i;
 
@@ -132,7 +132,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (ra == 0 && wa != wb))
 		fz_fail("outcome depends on the read size (%zu)", step);
 	if (ra == 0) {
-		w = age_writer_new((const unsigned char (*)[32])&pubs[wa], 1,
+		w = age_writer_new((const unsigned char(*)[32]) & pubs[wa], 1,
 		    sink, &sealed, &e);
 		if (w == NULL || age_writer_write(w, a.data, a.len, &e) != 0 ||
 		    age_writer_finish(w, &e) != 0)
@@ -140,7 +140,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		age_writer_free(w);
 		b.len = 0;
 		if (open_all((const uint8_t *)sealed.data, sealed.len, 0, &b,
-		    &sb, &wb) != 0 || b.len != a.len ||
+			&sb, &wb) != 0 ||
+		    b.len != a.len ||
 		    (a.len > 0 && memcmp(a.data, b.data, a.len) != 0) ||
 		    wb != wa)
 			fz_fail("sealed again, it does not open the same");

@@ -52,8 +52,8 @@ load_records(const char *rel)
 	for (p = text; *p != '\0' && nrecords < MAXREC; p = nl + 1) {
 		if ((nl = strchr(p, '\n')) == NULL)
 			break;
-		if (record_parse(p, (size_t)(nl - p), &records[nrecords],
-		    &e) == 0)
+		if (record_parse(p, (size_t)(nl - p), &records[nrecords], &e) ==
+		    0)
 			nrecords++;
 	}
 	free(text);
@@ -109,8 +109,7 @@ check_loaded(const struct agreement *a)
 			if (r->fields[j].nsegs < 1)
 				fz_fail("an empty path accepted");
 		}
-		if (agreement_rule_pseudonymises(r) &&
-		    a->pseudonym_key == NULL)
+		if (agreement_rule_pseudonymises(r) && a->pseudonym_key == NULL)
 			fz_fail("a rule pseudonymises without pseudonym_key");
 	}
 }
@@ -129,15 +128,14 @@ check_policies(const struct agreement *a)
 			const char *from = a->parties[i].code;
 			const char *to = a->parties[j].code;
 
-			rc = policy_new(a, from, to, FZ_NOW, POLICY_KEY, &p,
-			    &e);
+			rc = policy_new(
+			    a, from, to, FZ_NOW, POLICY_KEY, &p, &e);
 			if (rc != 0 && agreement_rule(a, from, to) != NULL &&
 			    rc != EXIT_CONFIG && rc != EXIT_NOPERM)
 				fz_fail("policy_new: %d %s", rc, e.msg);
 			if (rc != 0) {
 				/* No key: compliance only. */
-				rc = policy_new(a, from, to, FZ_NOW, 0, &p,
-				    &e);
+				rc = policy_new(a, from, to, FZ_NOW, 0, &p, &e);
 				if (rc != 0)
 					continue;
 			}

@@ -31,8 +31,8 @@ check(const uint8_t *data, size_t size, unsigned long *bad, struct ierr *e)
 	rc = audit_check(path, bad, e);
 	if (rc == 0 && *bad != 0)
 		fz_fail("audit_check: 0 with a bad line %lu", *bad);
-	if (rc == EXIT_REFUSED && (*bad == 0 || strncmp(e->msg, path, pl) != 0
-	    || e->msg[pl] != ':'))
+	if (rc == EXIT_REFUSED &&
+	    (*bad == 0 || strncmp(e->msg, path, pl) != 0 || e->msg[pl] != ':'))
 		fz_fail("audit_check: refused without FILE:LINE: %lu '%s'",
 		    *bad, e->msg);
 	if (rc != 0 && rc != EXIT_REFUSED)
@@ -68,10 +68,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			copy[pos] ^= 0x03;
 		if (check(copy, size, &bad, &e) != EXIT_REFUSED)
 			fz_fail("a changed first line went unnoticed "
-			    "(byte %zu)", pos);
+				"(byte %zu)",
+			    pos);
 		if (bad > 2)
-			fz_fail("a change in line 1 reported at line %lu",
-			    bad);
+			fz_fail("a change in line 1 reported at line %lu", bad);
 		free(copy);
 	}
 
@@ -88,8 +88,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_decref(withheld);
 	if (rc == EXIT_DATAERR) {
 		if (size == 0 || data[size - 1] == '\n')
-			fz_fail("audit_append refused a complete log: %s",
-			    e.msg);
+			fz_fail(
+			    "audit_append refused a complete log: %s", e.msg);
 		after = fz_read(fz_path("audit.log"), &len);
 		if (after == NULL || len != size ||
 		    memcmp(after, data, size) != 0)

@@ -124,12 +124,17 @@ check_store(const char *path, const char *old, size_t oldlen)
 			fz_fail("a store line is not a record: %s", e.msg);
 		buf_reset(&c);
 		if ((jsonio_canon(&c, rec, &e) != 0 ||
-		    c.len != (size_t)(nl - p) || memcmp(c.data, p, c.len) != 0)
-		    && !has_line(old, oldlen, p, (size_t)(nl - p)))
+			c.len != (size_t)(nl - p) ||
+			memcmp(c.data, p, c.len) != 0) &&
+		    !has_line(old, oldlen, p, (size_t)(nl - p)))
 			fz_fail("a store line is neither canonical nor copied");
-		if (prev != NULL && store_key_cmp(po, pi,
-		    record_str(rec, "origin"), record_str(rec, "id")) >= 0)
-			fz_fail("store lines out of order or repeated: %s %s / %s %s\n%s", po, pi, record_str(rec, "origin"), record_str(rec, "id"), text);
+		if (prev != NULL &&
+		    store_key_cmp(po, pi, record_str(rec, "origin"),
+			record_str(rec, "id")) >= 0)
+			fz_fail(
+			    "store lines out of order or repeated: %s %s / %s %s\n%s",
+			    po, pi, record_str(rec, "origin"),
+			    record_str(rec, "id"), text);
 		json_decref(prev);
 		prev = rec;
 		po = record_str(rec, "origin");
@@ -149,7 +154,7 @@ check_hits(const char *path)
 	size_t len;
 
 	if ((text = fz_read(path, &len)) == NULL)
-		return;		/* nothing was written */
+		return; /* nothing was written */
 	for (p = text; p < text + len; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(text + len - p))) == NULL)
 			fz_fail("a hits line without a newline");
@@ -174,7 +179,7 @@ find_key(const char *text, size_t len, const json_t *rec)
 		if (record_parse(p, (size_t)(nl - p), &r, &e) != 0)
 			fz_fail("a store line is not a record: %s", e.msg);
 		if (store_key_cmp(record_str(r, "origin"), record_str(r, "id"),
-		    record_str(rec, "origin"), record_str(rec, "id")) == 0)
+			record_str(rec, "origin"), record_str(rec, "id")) == 0)
 			return r;
 		json_decref(r);
 	}
@@ -198,10 +203,10 @@ check_standing(const char *p, size_t n, const char *text, size_t len)
 		if (!store_relayed(rec)) {
 			if ((kept = find_key(text, len, rec)) == NULL)
 				fz_fail("a record's key is missing from the "
-				    "store");
+					"store");
 			if (store_relayed(kept))
 				fz_fail("a relayed record replaced a direct "
-				    "one");
+					"one");
 			json_decref(kept);
 		}
 		json_decref(rec);
@@ -230,7 +235,7 @@ built(const char *a, size_t alen, const char *bpart, size_t blen, int hits)
 {
 	struct store_opts o;
 	struct store_batch *ba = store_batch_new(), *bb = store_batch_new(),
-	    *bab = store_batch_new();
+			   *bab = store_batch_new();
 	char *s1, *s2, *s3;
 	size_t l1, l2, l3;
 	char p1[4096], p2[4096], p3[4096], ph[4096];
@@ -252,7 +257,8 @@ built(const char *a, size_t alen, const char *bpart, size_t blen, int hits)
 	    merge(bb, p2, &o) != 0 || merge(ba, p2, &o) != 0 ||
 	    merge(bab, p3, &o) != 0)
 		fz_fail("a merge of valid records into a valid store "
-		    "failed: %s", last_msg);
+			"failed: %s",
+		    last_msg);
 	if (hits)
 		check_hits(ph);
 	check_store(p1, "", 0);
@@ -263,7 +269,8 @@ built(const char *a, size_t alen, const char *bpart, size_t blen, int hits)
 		fz_fail("A then B differs from B then A:\n%s---\n%s", s1, s2);
 	if (l1 != l3 || memcmp(s1, s3, l1) != 0)
 		fz_fail("merged one after another differs from at once:\n"
-		    "%s---\n%s", s1, s3);
+			"%s---\n%s",
+		    s1, s3);
 	check_standing(a, alen, s1, l1);
 	check_standing(bpart, blen, s1, l1);
 	free(s1);
@@ -277,8 +284,7 @@ built(const char *a, size_t alen, const char *bpart, size_t blen, int hits)
 /* The merge of raw() again, the store read by jansson only. */
 static void
 raw_full(const char *a, size_t alen, struct store_batch *bb,
-    struct store_opts *o, int rc, const struct store_stats *st,
-    const char *ph)
+    struct store_opts *o, int rc, const struct store_stats *st, const char *ph)
 {
 	struct ierr e = IERR_INIT;
 	struct store_stats st2;
@@ -307,8 +313,8 @@ raw_full(const char *a, size_t alen, struct store_batch *bb,
 		fz_fail("the scanner's path counted otherwise");
 	if (o->hits != NULL) {
 		h2 = fz_read(ph, &hl2);
-		if ((h1 == NULL) != (h2 == NULL) || (h1 != NULL &&
-		    (hl1 != hl2 || memcmp(h1, h2, hl1) != 0)))
+		if ((h1 == NULL) != (h2 == NULL) ||
+		    (h1 != NULL && (hl1 != hl2 || memcmp(h1, h2, hl1) != 0)))
 			fz_fail("the scanner's path found other hits");
 		free(h2);
 	}

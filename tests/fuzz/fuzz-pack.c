@@ -63,7 +63,8 @@ on_object(void *arg, const char *name, unsigned long line, json_t *obj,
 	if (obj == NULL) {
 		if (bad == NULL || bad->msg[0] == '\0')
 			fz_fail("input_read: malformed object without a "
-			    "message at line %lu", line);
+				"message at line %lu",
+			    line);
 		return 0;
 	}
 	if ((copy = json_deep_copy(obj)) == NULL)
@@ -95,10 +96,10 @@ on_object(void *arg, const char *name, unsigned long line, json_t *obj,
 		if (cls != NULL && agreement_class_rank(o->agreement, cls) < 0)
 			fz_fail("-a let an unknown classification through");
 		p = json_object_get(rec, "purposes");
-		json_array_foreach(p, i, v)
-			if (!agreement_has_purpose(o->agreement,
-			    json_string_value(v)))
-				fz_fail("-a let an unknown purpose through");
+		json_array_foreach(
+		    p, i, v) if (!agreement_has_purpose(o->agreement,
+				     json_string_value(v)))
+		    fz_fail("-a let an unknown purpose through");
 	}
 	free(c1);
 	free(c2);
@@ -120,7 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct crypto_hmac *id_key;
 	static const enum input_format fmts[] = { INPUT_NDJSON, INPUT_JSON,
-	    INPUT_CSV, INPUT_NDJSON };
+		INPUT_CSV, INPUT_NDJSON };
 	struct pack_opts o;
 	struct ierr e = IERR_INIT;
 	const char *path;
@@ -141,9 +142,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (data[0] & 16)
 		o.agreement = fz_agreement("trilateral.yaml");
-	if (id_key == NULL)		/* keyed ids, so packing is repeatable */
-		id_key = crypto_hmac_new("fuzz-pack id key, 32 bytes long.",
-		    32);
+	if (id_key == NULL) /* keyed ids, so packing is repeatable */
+		id_key = crypto_hmac_new(
+		    "fuzz-pack id key, 32 bytes long.", 32);
 	o.id_key = id_key;
 	path = fz_write("pack.in", data + 1, size - 1);
 	rc = input_read(path, fmts[data[0] & 3], on_object, &o, &e);

@@ -53,9 +53,8 @@ fz_init(void)
 	size_t i;
 
 	for (i = 0; i < NPAIRS; i++)
-		if (policy_new(fz_agreement(pairs[i].agreement),
-		    pairs[i].from, pairs[i].to, FZ_NOW, POLICY_KEY,
-		    &policies[i], &e) != 0)
+		if (policy_new(fz_agreement(pairs[i].agreement), pairs[i].from,
+			pairs[i].to, FZ_NOW, POLICY_KEY, &policies[i], &e) != 0)
 			fz_fail("harness: policy %s: %s", pairs[i].agreement,
 			    e.msg);
 	atexit(free_policies);
@@ -73,8 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = record_parse((const char *)data, size, &rec, &e);
 	if (rc != 0) {
 		if (rc != EXIT_DATAERR || e.msg[0] == '\0')
-			fz_fail("record_parse: status %d, message '%s'", rc,
-			    e.msg);
+			fz_fail(
+			    "record_parse: status %d, message '%s'", rc, e.msg);
 		return 0;
 	}
 	if (record_validate(rec, &e) != 0)
@@ -82,13 +81,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (jsonio_canon(&c1, rec, &e) != 0)
 		fz_fail("jsonio_canon refused a parsed record: %s", e.msg);
 	if (record_parse(c1.data, c1.len, &again, &e) != 0)
-		fz_fail("canonical form does not parse: %s\n%s", e.msg,
-		    c1.data);
+		fz_fail(
+		    "canonical form does not parse: %s\n%s", e.msg, c1.data);
 	if (jsonio_canon(&c2, again, &e) != 0)
 		fz_fail("jsonio_canon refused a reparsed record: %s", e.msg);
 	if (c1.len != c2.len || memcmp(c1.data, c2.data, c1.len) != 0)
-		fz_fail("canonical form is not stable:\n%s\n%s", c1.data,
-		    c2.data);
+		fz_fail(
+		    "canonical form is not stable:\n%s\n%s", c1.data, c2.data);
 	if (jsonio_canon_cmp(rec, again) != 0)
 		fz_fail("jsonio_canon_cmp: a record differs from itself");
 	for (i = 0; i < NPAIRS; i++)

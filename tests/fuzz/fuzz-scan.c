@@ -52,11 +52,9 @@ static struct policy *keyed[NPAIRS];
 static struct policy *plain[NPAIRS];
 static struct comply *comps[NPAIRS];
 
-static const char *const members[SCAN_NMEMBERS] = {
-	"classification", "created", "data", "expires", "id", "origin",
-	"purposes", "received", "releasable_to", "type", "version",
-	"withdrawn"
-};
+static const char *const members[SCAN_NMEMBERS] = { "classification", "created",
+	"data", "expires", "id", "origin", "purposes", "received",
+	"releasable_to", "type", "version", "withdrawn" };
 
 static void
 free_all(void)
@@ -77,8 +75,9 @@ fz_init(void)
 		const struct agreement *a = fz_agreement(pairs[i].agreement);
 
 		if (policy_new(a, pairs[i].from, pairs[i].to, FZ_NOW,
-		    POLICY_KEY, &keyed[i], &e) != 0 || policy_new(a,
-		    pairs[i].from, pairs[i].to, FZ_NOW, 0, &plain[i], &e) != 0)
+			POLICY_KEY, &keyed[i], &e) != 0 ||
+		    policy_new(a, pairs[i].from, pairs[i].to, FZ_NOW, 0,
+			&plain[i], &e) != 0)
 			fz_fail("harness: policy %s: %s", pairs[i].agreement,
 			    e.msg);
 		comps[i] = comply_new(plain[i]);
@@ -96,11 +95,11 @@ tree(const char *t, size_t len, int asrecord, json_t **out)
 	int good;
 
 	*out = NULL;
-	if ((asrecord ? record_parse(t, len, &v, &e) :
-	    jsonio_parse(t, len, &v, &e)) != 0) {
+	if ((asrecord ? record_parse(t, len, &v, &e)
+		      : jsonio_parse(t, len, &v, &e)) != 0) {
 		if (e.status != EXIT_DATAERR || e.msg[0] == '\0')
-			fz_fail("parse: status %d, message '%s'", e.status,
-			    e.msg);
+			fz_fail(
+			    "parse: status %d, message '%s'", e.status, e.msg);
 		return 0;
 	}
 	good = jsonio_canon(&b, v, &e) == 0 && b.len == len &&
@@ -133,13 +132,13 @@ check_slices(const struct scan_record *r, const json_t *rec)
 		buf_reset(&b);
 		if (jsonio_canon(&b, v, &e) != 0 || b.len != sl->vlen ||
 		    memcmp(b.data, sl->value, b.len) != 0)
-			fz_fail("scan_record: the slice of %s differs",
-			    members[m]);
+			fz_fail(
+			    "scan_record: the slice of %s differs", members[m]);
 		if (sl->mlen != strlen(members[m]) + 3 + sl->vlen ||
 		    sl->member[0] != '"' ||
 		    sl->value != sl->member + sl->mlen - sl->vlen)
-			fz_fail("scan_record: the span of %s is wrong",
-			    members[m]);
+			fz_fail(
+			    "scan_record: the span of %s is wrong", members[m]);
 	}
 	if (r->version != record_version(rec) ||
 	    r->withdrawn != record_withdrawn(rec))
@@ -159,7 +158,8 @@ tree_paths(struct buf *out, struct buf *path, const json_t *v)
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		len = path->len;
-		json_object_foreach((json_t *)v, k, m) {
+		json_object_foreach((json_t *)v, k, m)
+		{
 			if (len > 0)
 				buf_addc(path, '.');
 			buf_adds(path, k);
@@ -181,8 +181,7 @@ tree_paths(struct buf *out, struct buf *path, const json_t *v)
 }
 
 static int
-leaf_path(void *arg, const char *path, size_t pathlen,
-    const struct scan_val *v)
+leaf_path(void *arg, const char *path, size_t pathlen, const struct scan_val *v)
 {
 	struct buf *out = arg;
 
@@ -240,15 +239,16 @@ both(const char *t, size_t len)
 		check_paths(t, len, rec);
 	}
 	for (size_t i = 0; i < NPAIRS; i++) {
-		complies = canon && policy_complies(plain[i], rec, why,
-		    sizeof why);
+		complies = canon &&
+		    policy_complies(plain[i], rec, why, sizeof why);
 		fast = comply_line(comps[i], t, len, &r);
 		if ((fast == COMPLY_YES && !complies) ||
 		    (fast == COMPLY_NO && (!canon || complies)) ||
 		    (fast == COMPLY_UNSURE && canon &&
-		    memchr(t, '\\', len) == NULL))
+			memchr(t, '\\', len) == NULL))
 			fz_fail("pair %zu: comply_line %d, canonical %d, "
-			    "complies %d (%s)", i, fast, canon, complies, why);
+				"complies %d (%s)",
+			    i, fast, canon, complies, why);
 	}
 	json_decref(rec);
 	return canon;
@@ -273,13 +273,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (record_parse((const char *)data, size, &rec, &e) != 0)
 			fz_fail("record_parse is not deterministic");
 		buf_reset(&b);
-		if (policy_redact(keyed[i], rec, &reason, NULL, NULL, NULL,
-		    &e) == 0 && reason == POLICY_RELEASED &&
+		if (policy_redact(
+			keyed[i], rec, &reason, NULL, NULL, NULL, &e) == 0 &&
+		    reason == POLICY_RELEASED &&
 		    jsonio_canon(&b, rec, &e) == 0) {
 			(void)both(b.data, b.len);
 			fast = comply_line(comps[i], b.data, b.len, &r);
-			if (fast != COMPLY_YES && !(fast == COMPLY_UNSURE &&
-			    memchr(b.data, '\\', b.len) != NULL))
+			if (fast != COMPLY_YES &&
+			    !(fast == COMPLY_UNSURE &&
+				memchr(b.data, '\\', b.len) != NULL))
 				fz_fail("pair %zu: a redacted record gets %d",
 				    i, fast);
 		}

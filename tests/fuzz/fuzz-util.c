@@ -127,7 +127,7 @@ rm_stale(const char *tmp)
 		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
 		if ((size_t)snprintf(path, sizeof path, "%s/%s", tmp,
-		    de->d_name) < sizeof path)
+			de->d_name) < sizeof path)
 			rm_dir(path);
 	}
 	closedir(d);
@@ -142,8 +142,8 @@ fz_dir(void)
 const char *
 fz_path(const char *name)
 {
-	if ((size_t)snprintf(pathbuf, sizeof pathbuf, "%s/%s", scratch,
-	    name) >= sizeof pathbuf)
+	if ((size_t)snprintf(pathbuf, sizeof pathbuf, "%s/%s", scratch, name) >=
+	    sizeof pathbuf)
 		fz_fail("path too long: %s", name);
 	return pathbuf;
 }
@@ -156,7 +156,8 @@ fz_write(const char *name, const uint8_t *data, size_t size)
 	size_t off = 0;
 	ssize_t n;
 
-	if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1)
+	if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
+	    -1)
 		fz_fail("harness: cannot write %s: %s", p, strerror(errno));
 	while (off < size) {
 		n = write(fd, data + off, size - off);
@@ -249,10 +250,12 @@ fz_setup(void)
 	if (secmem_init(&e) != 0)
 		fz_fail("harness: %s", e.msg);
 	json_object_seed(1);
-	jsonarena_init();	/* as the tools do (off under ASan) */
+	jsonarena_init(); /* as the tools do (off under ASan) */
 	if (tmp == NULL || *tmp == '\0')
 		tmp = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
-		    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+			access("/dev/shm", W_OK) == 0
+		    ? "/dev/shm"
+		    : "/tmp";
 	rm_stale(tmp);
 	snprintf(scratch, sizeof scratch, "%s/intel-fuzz.%ld.XXXXXX", tmp,
 	    (long)getpid());
@@ -287,8 +290,8 @@ fz_agreement(const char *name)
 	fz_setup();
 	for (i = 0; i < sizeof loaded / sizeof loaded[0]; i++) {
 		if (loaded[i].name == NULL) {
-			if (agreement_load(fz_path(name), &loaded[i].a,
-			    &e) != 0)
+			if (agreement_load(fz_path(name), &loaded[i].a, &e) !=
+			    0)
 				fz_fail("harness: %s", e.msg);
 			loaded[i].name = name;
 			return loaded[i].a;
@@ -329,13 +332,13 @@ fz_check_policy(struct policy *p, const json_t *rec)
 	if (once == NULL)
 		abort();
 	rc = policy_redact(p, once, &reason, NULL, NULL, NULL, &e);
-	if (rc == EXIT_CONFIG) {		/* no pseudonym key */
+	if (rc == EXIT_CONFIG) { /* no pseudonym key */
 		json_decref(once);
 		return;
 	}
 	if (rc != 0)
-		fz_fail("policy_redact failed on a valid record: %d %s", rc,
-		    e.msg);
+		fz_fail(
+		    "policy_redact failed on a valid record: %d %s", rc, e.msg);
 	if (reason != POLICY_RELEASED) {
 		if (complies)
 			fz_fail("a withheld record (%s) complies",

@@ -83,7 +83,7 @@ struct policy;
 void fz_check_policy(struct policy *p, const json_t *rec);
 
 /* abort() with a message on stderr: an invariant of the SPEC broke. */
-void fz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2),
-    noreturn));
+void
+fz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 #endif

@@ -90,8 +90,8 @@ seal(const struct buf *in, struct buf *out)
 	struct age_writer *w;
 
 	buf_reset(out);
-	if ((w = age_writer_new((const unsigned char (*)[32])xpub, 1,
-	    buf_sink, out, &e)) == NULL ||
+	if ((w = age_writer_new((const unsigned char(*)[32])xpub, 1, buf_sink,
+		 out, &e)) == NULL ||
 	    age_writer_write(w, in->data ? in->data : "", in->len, &e) != 0 ||
 	    age_writer_finish(w, &e) != 0)
 		fz_fail("harness: seal: %s", e.msg);
@@ -129,8 +129,8 @@ sign(struct buf *b)
 		lines += b->data[i] == '\n';
 	crypto_sha512(b->data, b->len, digest);
 	crypto_hex(digest, sizeof digest, hex);
-	t = json_pack("{s:i, s:s, s:I, s:s}", "intel_signature", 1,
-	    "key", keys_key_id(key), "records",
+	t = json_pack("{s:i, s:s, s:I, s:s}", "intel_signature", 1, "key",
+	    keys_key_id(key), "records",
 	    (json_int_t)(lines > 0 ? lines - 1 : 0), "sha512", hex);
 	if (jsonio_canon(&msg, t, &e) != 0 ||
 	    keys_sign(key, msg.data, msg.len, sig, &e) != 0)
@@ -147,18 +147,19 @@ header(struct buf *b, int seq)
 	char created[TIMEUTIL_LEN];
 
 	timeutil_format(FZ_NOW - 3600, created);
-	add_canon(b, json_pack("{s:s, s:I, s:s, s:s, s:s, s:i, s:i, s:s}",
-	    "agreement", ag->id, "agreement_version", (json_int_t)ag->version,
-	    "created", created, "from", "DE-BKA",
-	    "id", "00112233445566778899aabbccddeeff", "intel_bundle", 1,
-	    "seq", seq, "to", "FR-DGSI"));
+	add_canon(b,
+	    json_pack("{s:s, s:I, s:s, s:s, s:s, s:i, s:i, s:s}", "agreement",
+		ag->id, "agreement_version", (json_int_t)ag->version, "created",
+		created, "from", "DE-BKA", "id",
+		"00112233445566778899aabbccddeeff", "intel_bundle", 1, "seq",
+		seq, "to", "FR-DGSI"));
 }
 
 /*
  * Verifies p[0..n).  Returns the status; *out (when accepted, the emitted
  * records, the caller's to free) and r are filled.
  */
-static int sealing;	/* the verifier holds the harness's X25519 key */
+static int sealing; /* the verifier holds the harness's X25519 key */
 
 static int
 verify_jobs(const char *p, size_t n, const char *to, int jobs, char **out,
@@ -199,15 +200,15 @@ verify_jobs(const char *p, size_t n, const char *to, int jobs, char **out,
 			fz_fail("bundle_verify_emit: %s", e.msg);
 	} else {
 		/* A sealed bundle and no key: not judged (64). */
-		if (rc != EXIT_REFUSED && !(rc == EXIT_USAGE && r->sealed &&
-		    !sealing))
+		if (rc != EXIT_REFUSED &&
+		    !(rc == EXIT_USAGE && r->sealed && !sealing))
 			fz_fail("bundle_verify: status %d: %s", rc, e.msg);
 		if (r->accepted || e.msg[0] == '\0')
 			fz_fail("a refusal accepted or without a message");
 		if (r->sealed && r->outcome[BUNDLE_SEAL] == BUNDLE_FAILED &&
 		    r->outcome[BUNDLE_HEADER] != BUNDLE_NOT_REACHED)
 			fz_fail("a bundle that did not open reached the "
-			    "header check");
+				"header check");
 		err_clear(&e);
 		/* A refused bundle has nothing to emit. */
 		bundle_verify_emit(v, os, &e);
@@ -215,8 +216,10 @@ verify_jobs(const char *p, size_t n, const char *to, int jobs, char **out,
 	fclose(os);
 	if (rc != 0 && *outlen != 0)
 		fz_fail("a refused bundle emitted %zu bytes", *outlen);
-	if (rc == 0 && r->sealed != (n >= strlen(AGE_VERSION_LINE) &&
-	    memcmp(p, AGE_VERSION_LINE, strlen(AGE_VERSION_LINE)) == 0))
+	if (rc == 0 &&
+	    r->sealed !=
+		(n >= strlen(AGE_VERSION_LINE) &&
+		    memcmp(p, AGE_VERSION_LINE, strlen(AGE_VERSION_LINE)) == 0))
 		fz_fail("sealed or not, not as its first line says");
 	bundle_verifier_free(v);
 	return rc;
@@ -244,12 +247,14 @@ check_emitted(const char *out, size_t len, const struct bundle_report *r)
 			fz_fail("an emitted line is not a record: %s", e.msg);
 		recv = json_object_get(rec, "received");
 		if (!json_is_object(recv) ||
-		    strcmp(json_string_value(json_object_get(recv, "from")) ?
-		    json_string_value(json_object_get(recv, "from")) : "",
-		    r->from) != 0 ||
-		    strcmp(json_string_value(json_object_get(recv, "bundle")) ?
-		    json_string_value(json_object_get(recv, "bundle")) : "",
-		    r->id) != 0)
+		    strcmp(json_string_value(json_object_get(recv, "from"))
+			    ? json_string_value(json_object_get(recv, "from"))
+			    : "",
+			r->from) != 0 ||
+		    strcmp(json_string_value(json_object_get(recv, "bundle"))
+			    ? json_string_value(json_object_get(recv, "bundle"))
+			    : "",
+			r->id) != 0)
 			fz_fail("an emitted record without the right received");
 		json_decref(rec);
 		n++;
@@ -298,9 +303,9 @@ check_tampered(const char *p, size_t n, const char *to, uint32_t h)
 		buf_reset(&b);
 		for (i = 0; i < nl; i++) {
 			if (k == 0 && i == pos)
-				continue;			/* dropped */
+				continue; /* dropped */
 			if (k == 1 && i == pos)
-				buf_add(&b, ls[i], ll[i]);	/* twice */
+				buf_add(&b, ls[i], ll[i]); /* twice */
 			if (k == 2 && i == pos && i + 1 < nl) {
 				buf_add(&b, ls[i + 1], ll[i + 1]);
 				buf_add(&b, ls[i], ll[i]);
@@ -309,13 +314,17 @@ check_tampered(const char *p, size_t n, const char *to, uint32_t h)
 			}
 			buf_add(&b, ls[i], ll[i]);
 		}
-		if (k == 2 && (pos + 1 >= nl || (ll[pos] == ll[pos + 1] &&
-		    memcmp(ls[pos], ls[pos + 1], ll[pos]) == 0)))
-			continue;	/* no swap, or two equal lines */
+		if (k == 2 &&
+		    (pos + 1 >= nl ||
+			(ll[pos] == ll[pos + 1] &&
+			    memcmp(ls[pos], ls[pos + 1], ll[pos]) == 0)))
+			continue; /* no swap, or two equal lines */
 		if (verify(b.data, b.len, to, &out, &outlen, &r) == 0)
 			fz_fail("a bundle with line %zu %s was accepted",
-			    pos + 1, k == 0 ? "dropped" : k == 1 ?
-			    "duplicated" : "swapped with the next");
+			    pos + 1,
+			    k == 0	 ? "dropped"
+				: k == 1 ? "duplicated"
+					 : "swapped with the next");
 		free(out);
 	}
 	buf_free(&b);
@@ -361,7 +370,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc2 != rc || outlen2 != outlen ||
 		    memcmp(out, out2, outlen) != 0)
 			fz_fail("sealed, judged otherwise than in the clear: "
-			    "%d, %d", rc, rc2);
+				"%d, %d",
+			    rc, rc2);
 		if (r2.outcome[BUNDLE_SEAL] != BUNDLE_PASSED ||
 		    (rc != 0 && r2.failed != r.failed))
 			fz_fail("sealed: a check other than in the clear");
@@ -375,8 +385,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    outlen != outlen2 || memcmp(out, out2, outlen) != 0)
 			fz_fail("verifying an accepted bundle again differs");
 		free(out2);
-		if (verify_jobs(b.data, b.len, to, 3, &out2, &outlen2, &r2) != 0
-		    || outlen != outlen2 || memcmp(out, out2, outlen) != 0)
+		if (verify_jobs(b.data, b.len, to, 3, &out2, &outlen2, &r2) !=
+			0 ||
+		    outlen != outlen2 || memcmp(out, out2, outlen) != 0)
 			fz_fail("verifying with -j 3 differs from -j 1");
 		free(out2);
 		for (i = 0; i < size; i++)

@@ -63,22 +63,27 @@ test_hkdf(void)
 	fill(salt, 0, 13);
 	fill(info, 0xf0, 10);
 	crypto_hkdf_sha256(salt, 13, ikm, 22, info, 10, okm, 42);
-	is_hex(okm, 42, "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db0"
-	    "2d56ecc4c5bf34007208d5b887185865", "HKDF RFC 5869 A.1");
+	is_hex(okm, 42,
+	    "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db0"
+	    "2d56ecc4c5bf34007208d5b887185865",
+	    "HKDF RFC 5869 A.1");
 	/* A.2: longer inputs, three blocks of output */
 	fill(ikm, 0, 80);
 	fill(salt, 0x60, 80);
 	fill(info, 0xb0, 80);
 	crypto_hkdf_sha256(salt, 80, ikm, 80, info, 80, okm, 82);
-	is_hex(okm, 82, "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050"
+	is_hex(okm, 82,
+	    "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050"
 	    "cc4c19afa97c59045a99cac7827271cb41c65e590e09da3275600c2f09b836779"
 	    "3a9aca3db71cc30c58179ec3e87c14c01d5c1f3434f1d87",
 	    "HKDF RFC 5869 A.2");
 	/* A.3: empty salt and info */
 	memset(ikm, 0x0b, 22);
 	crypto_hkdf_sha256(NULL, 0, ikm, 22, NULL, 0, okm, 42);
-	is_hex(okm, 42, "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec345"
-	    "4e5f3c738d2d9d201395faa4b61a96c8", "HKDF RFC 5869 A.3");
+	is_hex(okm, 42,
+	    "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec345"
+	    "4e5f3c738d2d9d201395faa4b61a96c8",
+	    "HKDF RFC 5869 A.3");
 	/* An output of one byte is the first byte of a longer one. */
 	crypto_hkdf_sha256(NULL, 0, ikm, 22, NULL, 0, okm, 1);
 	ok(okm[0] == 0x8d, "HKDF: a 1-byte output is the prefix");
@@ -111,17 +116,24 @@ test_x25519(void)
 	a = gcry_malloc_secure(32);
 	b = gcry_malloc_secure(32);
 	/* RFC 7748, section 6.1 */
-	unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+	unhex(
+	    "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
 	    a, 32);
-	unhex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+	unhex(
+	    "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
 	    b, 32);
 	ok(crypto_x25519_public(a, pa, &e) == 0, "X25519 public of Alice");
-	is_hex(pa, 32, "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98"
-	    "eaa9b4e6a", "RFC 7748 Alice's public key");
+	is_hex(pa, 32,
+	    "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98"
+	    "eaa9b4e6a",
+	    "RFC 7748 Alice's public key");
 	ok(crypto_x25519_public(b, pb, &e) == 0, "X25519 public of Bob");
-	is_hex(pb, 32, "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e1"
-	    "46f882b4f", "RFC 7748 Bob's public key");
-	unhex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
+	is_hex(pb, 32,
+	    "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e1"
+	    "46f882b4f",
+	    "RFC 7748 Bob's public key");
+	unhex(
+	    "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
 	    want, 32);
 	ok(crypto_x25519(a, pb, s1, &e) == 0 && memcmp(s1, want, 32) == 0,
 	    "RFC 7748 shared secret (Alice)");
@@ -131,8 +143,10 @@ test_x25519(void)
 	memset(u, 0, 32);
 	u[0] = 9;
 	ok(crypto_x25519(u, u, s1, &e) == 0, "X25519 iteration 1");
-	is_hex(s1, 32, "422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80"
-	    "311ae3079", "RFC 7748 5.2 after one iteration");
+	is_hex(s1, 32,
+	    "422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80"
+	    "311ae3079",
+	    "RFC 7748 5.2 after one iteration");
 	/* The high bit of u is ignored. */
 	memcpy(u, pb, 32);
 	u[31] |= 0x80;
@@ -156,8 +170,9 @@ test_x25519(void)
 	/* Fresh pairs agree. */
 	crypto_x25519_keygen(a, pa);
 	crypto_x25519_keygen(b, pb);
-	ok(crypto_x25519(a, pb, s1, &e) == 0 && crypto_x25519(b, pa, s2, &e)
-	    == 0 && memcmp(s1, s2, 32) == 0, "generated pairs agree");
+	ok(crypto_x25519(a, pb, s1, &e) == 0 &&
+		crypto_x25519(b, pa, s2, &e) == 0 && memcmp(s1, s2, 32) == 0,
+	    "generated pairs agree");
 	gcry_free(a);
 	gcry_free(b);
 }
@@ -185,7 +200,7 @@ check_inp_keys(const char *name, int every)
 			;
 		p[strcspn(p, "\r\n")] = '\0';
 		if (strlen(p) != 64)
-			continue;	/* other encodings of the same key */
+			continue; /* other encodings of the same key */
 		if (seen++ % every != 0)
 			continue;
 		n++;
@@ -212,13 +227,14 @@ check_wycheproof_keys(void)
 	size_t i;
 	int n = 0, good = 0;
 
-	buf_printf(&path, "%s/tests/fixtures/ed25519/wycheproof_ed25519_test.json",
-	    srcdir);
+	buf_printf(&path,
+	    "%s/tests/fixtures/ed25519/wycheproof_ed25519_test.json", srcdir);
 	root = json_load_file(path.data, 0, &je);
 	groups = json_object_get(root, "testGroups");
-	json_array_foreach(groups, i, g) {
-		pk = json_string_value(json_object_get(json_object_get(g,
-		    "publicKey"), "pk"));
+	json_array_foreach(groups, i, g)
+	{
+		pk = json_string_value(
+		    json_object_get(json_object_get(g, "publicKey"), "pk"));
 		if (pk == NULL)
 			continue;
 		n++;
@@ -242,8 +258,8 @@ refused(const char *hex, const char *reason, const char *what)
 	unhex(hex, pub, 32);
 	why = crypto_ed25519_public_why(pub);
 	ok(why != NULL && strstr(why, reason) != NULL &&
-	    !crypto_ed25519_public_check(pub), "%s refused: %s", what,
-	    why ? why : "(accepted)");
+		!crypto_ed25519_public_check(pub),
+	    "%s refused: %s", what, why ? why : "(accepted)");
 }
 
 static void
@@ -266,38 +282,51 @@ test_ed25519_check(void)
 		refused(small[i], "small order", small[i]);
 	/* Non-canonical: y = p, p + 1 (small order if reduced), 2^255 - 1,
 	 * and x = 0 with the sign bit set (y = 1 and y = p - 1). */
-	refused("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	refused(
+	    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
 	    "not canonical", "y = p");
-	refused("eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	refused(
+	    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
 	    "not canonical", "y = p + 1");
-	refused("ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	refused(
+	    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
 	    "not canonical", "y = 2^255 - 1");
-	refused("ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+	refused(
+	    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
 	    "not canonical", "y = 2^255 - 1, sign set");
-	refused("0100000000000000000000000000000000000000000000000000000000000080",
+	refused(
+	    "0100000000000000000000000000000000000000000000000000000000000080",
 	    "not canonical", "identity with the sign bit");
-	refused("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+	refused(
+	    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
 	    "not canonical", "order 2 with the sign bit");
 	/* Off the curve: y = 2, 7 and 8 have no x. */
-	refused("0200000000000000000000000000000000000000000000000000000000000000",
+	refused(
+	    "0200000000000000000000000000000000000000000000000000000000000000",
 	    "not on the curve", "y = 2");
-	refused("0700000000000000000000000000000000000000000000000000000000000000",
+	refused(
+	    "0700000000000000000000000000000000000000000000000000000000000000",
 	    "not on the curve", "y = 7");
-	refused("0800000000000000000000000000000000000000000000000000000000000080",
+	refused(
+	    "0800000000000000000000000000000000000000000000000000000000000080",
 	    "not on the curve", "y = 8, sign set");
 	/* The base point plus a point of order 8, and RFC 8032's first key
 	 * plus the same: on the curve, large order, small component. */
-	refused("da99e28ba529cdde35a25fba9059e78ecaee239f99755b9b1aa4f65df00803e2",
+	refused(
+	    "da99e28ba529cdde35a25fba9059e78ecaee239f99755b9b1aa4f65df00803e2",
 	    "small-order component", "B + T8");
-	refused("3b5b475c4b82dd1572799fc546f4c6c03e478c6654aa4c7f945b347ea32af60d",
+	refused(
+	    "3b5b475c4b82dd1572799fc546f4c6c03e478c6654aa4c7f945b347ea32af60d",
 	    "small-order component", "RFC 8032 key 1 + T8");
 	/* The base point itself is a fine key. */
 	{
 		unsigned char b[32];
 
-		unhex("5866666666666666666666666666666666666666666666666666666666666666",
+		unhex(
+		    "5866666666666666666666666666666666666666666666666666666666666666",
 		    b, 32);
-		ok(crypto_ed25519_public_check(b), "the base point is accepted");
+		ok(crypto_ed25519_public_check(b),
+		    "the base point is accepted");
 	}
 	check_inp_keys("rfc8032.inp", 1);
 	check_inp_keys("sign-input-1024.inp", 8);

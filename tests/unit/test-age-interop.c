@@ -36,8 +36,7 @@ path(const char *name)
 	return p[k];
 }
 
-static int
-sh(const char *fmt, ...) ATTR_PRINTF(1, 2);
+static int sh(const char *fmt, ...) ATTR_PRINTF(1, 2);
 
 static int
 sh(const char *fmt, ...)
@@ -98,8 +97,8 @@ same_file(const char *name, const void *p, size_t n)
 }
 
 static int
-seal_file(const unsigned char (*rcpt)[32], size_t nr, const void *p,
-    size_t n, const char *name)
+seal_file(const unsigned char (*rcpt)[32], size_t nr, const void *p, size_t n,
+    const char *name)
 {
 	struct ierr e = IERR_INIT;
 	struct age_writer *w;
@@ -208,7 +207,7 @@ main(void)
 		}
 		theirs[strcspn(theirs, "\n")] = '\0';
 		ok(age_recipient_parse(theirs, strlen(theirs), p2, &e) == 0 &&
-		    memcmp(p2, pub[1], 32) == 0,
+			memcmp(p2, pub[1], 32) == 0,
 		    "age-keygen -y agrees with our public key");
 	}
 	pt = xmalloc(200000);
@@ -218,24 +217,34 @@ main(void)
 
 		put("pt", pt, n);
 		/* We seal, age opens, with either identity. */
-		ok(seal_file(pub, 2, pt, n, "ours.age") == 0, "%zu bytes: "
-		    "sealed to both", n);
+		ok(seal_file(pub, 2, pt, n, "ours.age") == 0,
+		    "%zu bytes: "
+		    "sealed to both",
+		    n);
 		rc = sh("%s -d -i %s %s > %s", age, path("ours.txt"),
 		    path("ours.age"), path("out1"));
-		ok(rc == 0 && same_file("out1", pt, n), "%zu bytes: age -d "
-		    "opens ours with our identity", n);
+		ok(rc == 0 && same_file("out1", pt, n),
+		    "%zu bytes: age -d "
+		    "opens ours with our identity",
+		    n);
 		rc = sh("%s -d -i %s %s > %s", age, path("theirs.txt"),
 		    path("ours.age"), path("out2"));
-		ok(rc == 0 && same_file("out2", pt, n), "%zu bytes: age -d "
-		    "opens ours with age-keygen's identity", n);
+		ok(rc == 0 && same_file("out2", pt, n),
+		    "%zu bytes: age -d "
+		    "opens ours with age-keygen's identity",
+		    n);
 		/* age seals, we open. */
 		rc = sh("%s -r %s -o %s %s", age, rcpt, path("theirs.age"),
 		    path("pt"));
 		ids[0] = sk;
-		ok(rc == 0 && open_into("theirs.age", ids, 1, &out, &which,
-		    &e) == 0 && out.len == n && (n == 0 ||
-		    memcmp(out.data, pt, n) == 0), "%zu bytes: we open what "
-		    "age -r seals %s", n, e.msg);
+		ok(rc == 0 &&
+			open_into("theirs.age", ids, 1, &out, &which, &e) ==
+			    0 &&
+			out.len == n &&
+			(n == 0 || memcmp(out.data, pt, n) == 0),
+		    "%zu bytes: we open what "
+		    "age -r seals %s",
+		    n, e.msg);
 	}
 	/* Two recipients by age (-R with age-keygen's, then ours). */
 	put("pt", pt, 200000);
@@ -243,7 +252,7 @@ main(void)
 	    path("two.age"), path("pt"));
 	ids[0] = sk2;
 	ok(open_into("two.age", ids, 1, &out, &which, &e) == 0 &&
-	    out.len == 200000 && memcmp(out.data, pt, 200000) == 0,
+		out.len == 200000 && memcmp(out.data, pt, 200000) == 0,
 	    "age's two-recipient file opens with age-keygen's identity");
 	{
 		unsigned char *stranger = gcry_malloc_secure(32), sp[32];
@@ -252,19 +261,24 @@ main(void)
 		ids[0] = stranger;
 		ids[1] = sk;
 		ok(open_into("two.age", ids, 2, &out, &which, &e) == 0 &&
-		    which == 1 && out.len == 200000, "and with ours, second "
-		    "of two identities: index %zu told", which);
+			which == 1 && out.len == 200000,
+		    "and with ours, second "
+		    "of two identities: index %zu told",
+		    which);
 		ok(open_into("two.age", ids, 1, &out, &which, &e) ==
-		    EXIT_REFUSED && strstr(e.msg, "no stanza for this key") !=
-		    NULL && out.len == 0, "a stranger's key: %s", e.msg);
+			    EXIT_REFUSED &&
+			strstr(e.msg, "no stanza for this key") != NULL &&
+			out.len == 0,
+		    "a stranger's key: %s", e.msg);
 		gcry_free(stranger);
 	}
 	/* age refuses a file of ours with one byte changed in its MAC. */
 	seal_file(pub, 1, pt, 10, "bad.age");
 	/* (Y where the MAC already has an X there: one file in 64.) */
 	sh("f='%s'; c=X; [ \"$(dd if=\"$f\" bs=1 skip=150 count=1 2>/dev/null)\" = X ] "
-	    "&& c=Y; printf $c | dd of=\"$f\" bs=1 seek=150 conv=notrunc "
-	    "2>/dev/null", path("bad.age"));
+	   "&& c=Y; printf $c | dd of=\"$f\" bs=1 seek=150 conv=notrunc "
+	   "2>/dev/null",
+	    path("bad.age"));
 	rc = sh("%s -d -i %s -o %s %s 2>/dev/null", age, path("ours.txt"),
 	    path("out3"), path("bad.age"));
 	ok(rc != 0, "age refuses our file with a byte changed");

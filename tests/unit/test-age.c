@@ -152,7 +152,7 @@ struct vector {
 	const unsigned char *body;
 	size_t bodylen;
 	struct buf raw;
-	struct buf plain;	/* the body inflated, if compressed */
+	struct buf plain; /* the body inflated, if compressed */
 };
 
 static void
@@ -239,14 +239,15 @@ vector_load(const char *path, struct vector *v)
 		else if (strcmp(line, "payload") == 0)
 			snprintf(v->payload, sizeof v->payload, "%s", val);
 		else if (strcmp(line, "compressed") == 0)
-			snprintf(v->compressed, sizeof v->compressed, "%s", val);
+			snprintf(
+			    v->compressed, sizeof v->compressed, "%s", val);
 		else if (strcmp(line, "armored") == 0)
 			v->armored = 1;
 		else if (strcmp(line, "identity") == 0 &&
 		    strncmp(val, "AGE-SECRET-KEY-1", 16) == 0 && v->nids < 8) {
 			v->ids[v->nids] = gcry_malloc_secure(32);
-			if (age_identity_parse(val, strlen(val),
-			    v->ids[v->nids], &e) != 0) {
+			if (age_identity_parse(
+				val, strlen(val), v->ids[v->nids], &e) != 0) {
 				diag("%s: identity: %s", path, e.msg);
 				gcry_free(v->ids[v->nids]);
 				return -1;
@@ -314,7 +315,8 @@ test_vectors(void)
 			}
 			inflated++;
 #else
-			skip(nm, "compressed with zlib, and zlib was not found "
+			skip(nm,
+			    "compressed with zlib, and zlib was not found "
 			    "at configure time (install zlib1g-dev)");
 			skipped++;
 			vector_free(&v);
@@ -322,11 +324,11 @@ test_vectors(void)
 #endif
 		}
 		ran++;
-		run(v.body, v.bodylen, 0,
-		    (const unsigned char *const *)v.ids, v.nids, &r);
+		run(v.body, v.bodylen, 0, (const unsigned char *const *)v.ids,
+		    v.nids, &r);
 		/* The same in pieces of 7 bytes: the outcome is the same. */
-		run(v.body, v.bodylen, 7,
-		    (const unsigned char *const *)v.ids, v.nids, &r2);
+		run(v.body, v.bodylen, 7, (const unsigned char *const *)v.ids,
+		    v.nids, &r2);
 		if (r2.rc != r.rc || r2.status != r.status ||
 		    strcmp(r2.sha, r.sha) != 0)
 			ok(0, "%s: same outcome read in pieces", nm);
@@ -346,9 +348,10 @@ test_vectors(void)
 				pass = pass && strcmp(r.sha, v.payload) == 0;
 			else
 				pass = pass && r.released == 0;
-			ok(pass, "%s: hybrid stanza skipped as unknown: %s "
-			    "(vector: %s) %s", nm, status_name(r.status),
-			    v.expect, r.msg);
+			ok(pass,
+			    "%s: hybrid stanza skipped as unknown: %s "
+			    "(vector: %s) %s",
+			    nm, status_name(r.status), v.expect, r.msg);
 		} else {
 			pass = strcmp(status_name(r.status), v.expect) == 0;
 			if (r.status == AGE_OK)
@@ -362,19 +365,24 @@ test_vectors(void)
 			ok(pass, "%s: %s (%zu bytes released) %s", nm,
 			    status_name(r.status), r.released, r.msg);
 			if (!pass)
-				diag("want %s, payload %s; got sha %s", v.expect,
-				    v.payload, r.sha);
+				diag("want %s, payload %s; got sha %s",
+				    v.expect, v.payload, r.sha);
 		}
 		vector_free(&v);
 	}
 	diag("C2SP age vectors: %d run (%d of them inflated), %d skipped "
-	    "(no zlib), %zu in all", ran, inflated, skipped, nnames);
+	     "(no zlib), %zu in all",
+	    ran, inflated, skipped, nnames);
 #ifdef HAVE_ZLIB
-	ok(skipped == 0 && inflated > 0, "with zlib no vector is skipped "
-	    "(%d inflated)", inflated);
+	ok(skipped == 0 && inflated > 0,
+	    "with zlib no vector is skipped "
+	    "(%d inflated)",
+	    inflated);
 #endif
-	ok(ran > 0 && ran + skipped == (int)nnames, "every vector run or "
-	    "skipped (%d run)", ran);
+	ok(ran > 0 && ran + skipped == (int)nnames,
+	    "every vector run or "
+	    "skipped (%d run)",
+	    ran);
 	for (i = 0; i < nnames; i++)
 		free(names[i]);
 	free(names);
@@ -398,15 +406,14 @@ sha_hex(const void *p, size_t n, char out[65])
  * and last flag are sealed here.
  */
 struct piece {
-	size_t len;		/* plain text bytes */
+	size_t len; /* plain text bytes */
 	unsigned long long counter;
 	int last, badtag;
 };
 
 static void
 craft(const struct vector *v, size_t hlen, const struct piece *pc, size_t n,
-    const unsigned char *pt, const char *garbage, size_t glen,
-    struct buf *out)
+    const unsigned char *pt, const char *garbage, size_t glen, struct buf *out)
 {
 	static const unsigned char file_key[16] = "YELLOW SUBMARINE";
 	unsigned char key[32], nonce[12], *ct;
@@ -416,8 +423,8 @@ craft(const struct vector *v, size_t hlen, const struct piece *pc, size_t n,
 
 	out->len = 0;
 	buf_add(out, v->body, hlen);
-	crypto_hkdf_sha256(v->body + hlen - 16, 16, file_key, 16, "payload", 7,
-	    key, 32);
+	crypto_hkdf_sha256(
+	    v->body + hlen - 16, 16, file_key, 16, "payload", 7, key, 32);
 	ct = xmalloc(AGE_CHUNK + 16);
 	for (i = 0; i < n; i++) {
 		memset(nonce, 0, sizeof nonce);
@@ -425,7 +432,7 @@ craft(const struct vector *v, size_t hlen, const struct piece *pc, size_t n,
 			nonce[j] = (unsigned char)(c & 0xff);
 		nonce[11] = pc[i].last ? 1 : 0;
 		if (crypto_aead_seal(key, nonce, 12, NULL, 0, pt + off,
-		    pc[i].len, ct, &e) != 0)
+			pc[i].len, ct, &e) != 0)
 			abort();
 		if (pc[i].badtag)
 			ct[pc[i].len + 15] ^= 1;
@@ -456,7 +463,7 @@ test_crafted(void)
 		return;
 	}
 	ids1[0] = v.ids[0];
-	hlen = v.bodylen - 19;		/* header and nonce; 3 bytes + tag */
+	hlen = v.bodylen - 19; /* header and nonce; 3 bytes + tag */
 	pt = xmalloc(big);
 	crypto_random(pt, big);
 	/* The vector's own 3 bytes, crafted again, give the vector's bytes:
@@ -468,7 +475,8 @@ test_crafted(void)
 		struct piece one = { 3, 0, 1, 0 };
 
 		if (age_decrypt(msrc_read, &ms, ids1, 1, buf_sink, &plain, NULL,
-		    &e) != 0 || plain.len != 3)
+			&e) != 0 ||
+		    plain.len != 3)
 			abort();
 		craft(&v, hlen, &one, 1, (unsigned char *)plain.data, NULL, 0,
 		    &f);
@@ -503,8 +511,9 @@ test_crafted(void)
 	pc[0].last = 1;
 	craft(&v, hlen, pc, 2, pt, NULL, 0, &f);
 	run((unsigned char *)f.data, f.len, 0, ids1, 1, &r);
-	ok(r.rc == EXIT_REFUSED && r.status == AGE_PAYLOAD && r.released ==
-	    AGE_CHUNK && strstr(r.msg, "trailing data") != NULL,
+	ok(r.rc == EXIT_REFUSED && r.status == AGE_PAYLOAD &&
+		r.released == AGE_CHUNK &&
+		strstr(r.msg, "trailing data") != NULL,
 	    "two final chunks: the first released, then %s", r.msg);
 	/* The same, the first one short: its end cannot be known. */
 	pc[0].len = 1000;
@@ -520,26 +529,28 @@ test_crafted(void)
 	craft(&v, hlen, pc, 2, pt, NULL, 0, &f);
 	run((unsigned char *)f.data, f.len, 0, ids1, 1, &r);
 	ok(r.rc == EXIT_REFUSED && r.released == AGE_CHUNK &&
-	    strstr(r.msg, "chunk 2: empty last chunk") != NULL, "%s", r.msg);
+		strstr(r.msg, "chunk 2: empty last chunk") != NULL,
+	    "%s", r.msg);
 	/* No final flag: one short chunk; a full and a short one; two full. */
 	pc[0].len = 10;
 	craft(&v, hlen, pc, 1, pt, NULL, 0, &f);
 	run((unsigned char *)f.data, f.len, 0, ids1, 1, &r);
 	ok(r.rc == EXIT_REFUSED && r.released == 0 &&
-	    strstr(r.msg, "chunk 1") != NULL, "no final chunk: %s", r.msg);
+		strstr(r.msg, "chunk 1") != NULL,
+	    "no final chunk: %s", r.msg);
 	pc[0].len = AGE_CHUNK;
 	pc[1].len = 10;
 	pc[1].last = 0;
 	craft(&v, hlen, pc, 2, pt, NULL, 0, &f);
 	run((unsigned char *)f.data, f.len, 0, ids1, 1, &r);
 	ok(r.rc == EXIT_REFUSED && r.released == AGE_CHUNK &&
-	    strstr(r.msg, "chunk 2") != NULL, "no final chunk of two: %s",
-	    r.msg);
+		strstr(r.msg, "chunk 2") != NULL,
+	    "no final chunk of two: %s", r.msg);
 	pc[1].len = AGE_CHUNK;
 	craft(&v, hlen, pc, 2, pt, NULL, 0, &f);
 	run((unsigned char *)f.data, f.len, 0, ids1, 1, &r);
 	ok(r.rc == EXIT_REFUSED && r.released == 2 * AGE_CHUNK &&
-	    strstr(r.msg, "truncated after chunk 2") != NULL,
+		strstr(r.msg, "truncated after chunk 2") != NULL,
 	    "two full chunks, no final: %s", r.msg);
 	/* A counter out of order; a bad tag in the second chunk. */
 	pc[1].counter = 2;
@@ -553,7 +564,7 @@ test_crafted(void)
 	craft(&v, hlen, pc, 2, pt, NULL, 0, &f);
 	run((unsigned char *)f.data, f.len, 0, ids1, 1, &r);
 	ok(r.rc == EXIT_REFUSED && r.released == AGE_CHUNK &&
-	    strstr(r.msg, "chunk 2: authentication failed") != NULL,
+		strstr(r.msg, "chunk 2: authentication failed") != NULL,
 	    "bad tag in chunk 2: %s", r.msg);
 	pc[1].badtag = 0;
 	/* A full last chunk, then garbage short and long. */
@@ -561,11 +572,13 @@ test_crafted(void)
 	craft(&v, hlen, pc, 1, pt, junk, 1, &f);
 	run((unsigned char *)f.data, f.len, 0, ids1, 1, &r);
 	ok(r.rc == EXIT_REFUSED && r.released == AGE_CHUNK &&
-	    strstr(r.msg, "trailing data") != NULL, "short garbage: %s", r.msg);
+		strstr(r.msg, "trailing data") != NULL,
+	    "short garbage: %s", r.msg);
 	craft(&v, hlen, pc, 1, pt, junk, sizeof junk, &f);
 	run((unsigned char *)f.data, f.len, 0, ids1, 1, &r);
 	ok(r.rc == EXIT_REFUSED && r.released == AGE_CHUNK &&
-	    strstr(r.msg, "trailing data") != NULL, "long garbage: %s", r.msg);
+		strstr(r.msg, "trailing data") != NULL,
+	    "long garbage: %s", r.msg);
 	free(pt);
 	buf_free(&f);
 	buf_free(&path);
@@ -625,7 +638,7 @@ static void
 test_round_trips(void)
 {
 	static const size_t sizes[] = { 0, 1, 65535, 65536, 65537, 131072,
-	    200000 };
+		200000 };
 	const unsigned char *ids1[1], *ids3[3];
 	struct buf ct = BUF_INIT;
 	struct result r;
@@ -645,8 +658,8 @@ test_round_trips(void)
 		run((unsigned char *)ct.data, ct.len, 0, ids1, 1, &r);
 		sha_hex(pt, sizes[i], want);
 		ok(r.rc == 0 && r.last && r.released == sizes[i] &&
-		    strcmp(r.sha, want) == 0, "size %zu: opens (%s)", sizes[i],
-		    r.msg);
+			strcmp(r.sha, want) == 0,
+		    "size %zu: opens (%s)", sizes[i], r.msg);
 		run((unsigned char *)ct.data, ct.len, 1000, ids1, 1, &r);
 		ok(r.rc == 0 && strcmp(r.sha, want) == 0,
 		    "size %zu: opens read in pieces of 1000", sizes[i]);
@@ -658,9 +671,9 @@ test_round_trips(void)
 	sha_hex(pt, 200000, want);
 	ok(r.rc == 0 && strcmp(r.sha, want) == 0, "written in one call");
 	/* Three recipients; each identity opens; the index is told. */
-	seal((const unsigned char (*)[32])pub, 3, pt, 70000, 70000, &ct);
+	seal((const unsigned char(*)[32])pub, 3, pt, 70000, 70000, &ct);
 	for (i = 0; i < 3; i++) {
-		ids3[0] = id[(i + 1) % 3];	/* not this one first */
+		ids3[0] = id[(i + 1) % 3]; /* not this one first */
 		ids3[1] = id[(i + 2) % 3];
 		ids3[2] = id[i];
 		run((unsigned char *)ct.data, ct.len, 0, &ids3[2], 1, &r);
@@ -670,14 +683,17 @@ test_round_trips(void)
 	ids3[0] = id[2];
 	ids3[1] = id[0];
 	run((unsigned char *)ct.data, ct.len, 0, ids3, 2, &r);
-	ok(r.rc == 0 && r.which == 1, "the identity that opened it is told "
-	    "(index %zu)", r.which);
+	ok(r.rc == 0 && r.which == 1,
+	    "the identity that opened it is told "
+	    "(index %zu)",
+	    r.which);
 	/* A stranger: no stanza for this key. */
 	seal(pub, 1, pt, 10, 10, &ct);
 	ids1[0] = id[1];
 	run((unsigned char *)ct.data, ct.len, 0, ids1, 1, &r);
 	ok(r.rc == EXIT_REFUSED && r.status == AGE_NO_MATCH &&
-	    strstr(r.msg, "no stanza for this key") != NULL && r.released == 0,
+		strstr(r.msg, "no stanza for this key") != NULL &&
+		r.released == 0,
 	    "another key: %s", r.msg);
 	run((unsigned char *)ct.data, ct.len, 0, NULL, 0, &r);
 	ok(r.rc == EXIT_REFUSED && r.status == AGE_NO_MATCH,
@@ -695,7 +711,8 @@ test_tamper(void)
 	struct buf ct = BUF_INIT;
 	struct result r;
 	unsigned char *pt, *c;
-	size_t hl, i, off, k, bad = 0, tried = 0, wrong = 0, len = 3 * 65536 + 100;
+	size_t hl, i, off, k, bad = 0, tried = 0, wrong = 0,
+			      len = 3 * 65536 + 100;
 	/* Offsets inside each chunk: first, middle, last bytes, tag. */
 	static const size_t in_chunk[] = { 0, 1, 32768, 65535, 65536, 65551 };
 
@@ -711,8 +728,10 @@ test_tamper(void)
 			bad++;
 		c[i] ^= 0x01;
 	}
-	ok(bad == 0, "every one-bit change of the %zu-byte header refused, "
-	    "nothing released", hl);
+	ok(bad == 0,
+	    "every one-bit change of the %zu-byte header refused, "
+	    "nothing released",
+	    hl);
 	for (k = 0; k < 4; k++) {
 		for (i = 0; i < sizeof in_chunk / sizeof in_chunk[0]; i++) {
 			off = hl + k * 65552 + in_chunk[i];
@@ -727,8 +746,10 @@ test_tamper(void)
 			c[off] ^= 0x80;
 		}
 	}
-	ok(tried > 15 && wrong == 0, "%zu changes in chunks 1-4 refused, "
-	    "the chunks before released", tried);
+	ok(tried > 15 && wrong == 0,
+	    "%zu changes in chunks 1-4 refused, "
+	    "the chunks before released",
+	    tried);
 	run(c, ct.len, 0, ids1, 1, &r);
 	ok(r.rc == 0 && r.released == len, "the unchanged file still opens");
 	/* Truncation at every chunk boundary and around it. */
@@ -751,16 +772,19 @@ test_tamper(void)
 	ok(r.rc == EXIT_REFUSED && strstr(r.msg, "truncated") != NULL,
 	    "only the header: %s", r.msg);
 	run(c, hl + 65552, 0, ids1, 1, &r);
-	ok(r.rc == EXIT_REFUSED && strstr(r.msg, "truncated after chunk 1") !=
-	    NULL && r.released == AGE_CHUNK, "cut after a full chunk: %s",
-	    r.msg);
+	ok(r.rc == EXIT_REFUSED &&
+		strstr(r.msg, "truncated after chunk 1") != NULL &&
+		r.released == AGE_CHUNK,
+	    "cut after a full chunk: %s", r.msg);
 	/* Trailing data: the last chunk comes out, then the refusal. */
 	buf_add(&ct, "x", 1);
 	c = (unsigned char *)ct.data;
 	run(c, ct.len, 0, ids1, 1, &r);
-	ok(r.rc == EXIT_REFUSED && r.status == AGE_PAYLOAD && r.released ==
-	    len - 100 && !r.last, "trailing byte after a short last chunk: "
-	    "%s", r.msg);
+	ok(r.rc == EXIT_REFUSED && r.status == AGE_PAYLOAD &&
+		r.released == len - 100 && !r.last,
+	    "trailing byte after a short last chunk: "
+	    "%s",
+	    r.msg);
 	free(pt);
 	/* A last chunk that is full, then a byte. */
 	pt = xcalloc(1, 65536);
@@ -768,8 +792,8 @@ test_tamper(void)
 	buf_add(&ct, "x", 1);
 	run((unsigned char *)ct.data, ct.len, 0, ids1, 1, &r);
 	ok(r.rc == EXIT_REFUSED && strstr(r.msg, "trailing data") != NULL &&
-	    r.released == 65536, "trailing byte after a full last chunk: %s",
-	    r.msg);
+		r.released == 65536,
+	    "trailing byte after a full last chunk: %s", r.msg);
 	free(pt);
 	buf_free(&ct);
 }
@@ -794,7 +818,7 @@ test_limits(void)
 	buf_add(&f, p, ct.len - (size_t)(p - ct.data));
 	run((unsigned char *)f.data, f.len, 0, ids1, 1, &r);
 	ok(r.rc == EXIT_REFUSED && r.status == AGE_HEADER &&
-	    strstr(r.msg, "more than 64 stanzas") != NULL,
+		strstr(r.msg, "more than 64 stanzas") != NULL,
 	    "65 stanzas refused before X25519: %s", r.msg);
 	/* 63 unknown + ours = 64: parses (the MAC then fails: changed). */
 	f.len = 0;
@@ -811,14 +835,15 @@ test_limits(void)
 	for (i = 0; i < 1100; i++) {
 		if (i % 1000 == 0)
 			buf_printf(&f, "-> big\n");
-		buf_printf(&f, "%s\n", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+		buf_printf(&f, "%s\n",
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
 	}
 	buf_add(&f, "\n", 1);
 	buf_add(&f, p, ct.len - (size_t)(p - ct.data));
 	run((unsigned char *)f.data, f.len, 0, ids1, 1, &r);
 	ok(r.rc == EXIT_REFUSED && r.status == AGE_HEADER &&
-	    strstr(r.msg, "over 64 KiB") != NULL, "header over 64 KiB: %s",
-	    r.msg);
+		strstr(r.msg, "over 64 KiB") != NULL,
+	    "header over 64 KiB: %s", r.msg);
 	hl = header_len(&ct);
 	ok(hl < 300, "our header is small (%zu bytes)", hl);
 	/* First lines. */
@@ -829,26 +854,34 @@ test_limits(void)
 			{ "", "empty" },
 			{ "age-encryption.org/v1", "truncated header" },
 			{ "age-encr", "truncated header" },
-			{ "age-encryption.org/v1\n-> X25519 abc\n", "truncated "
+			{ "age-encryption.org/v1\n-> X25519 abc\n",
+			    "truncated "
 			    "header (no MAC line)" },
-			{ "age-encryption.org/v2\n", "unsupported age version" },
-			{ "age-encryption.org/v1 \n", "unsupported age version" },
+			{ "age-encryption.org/v2\n",
+			    "unsupported age version" },
+			{ "age-encryption.org/v1 \n",
+			    "unsupported age version" },
 			{ "hello\n", "not an age file" },
 			{ "{\"agreement\":\"x\"}\n", "not an age file" },
-			{ "\n\n-----BEGIN AGE ENCRYPTED FILE-----\n", "armored" },
+			{ "\n\n-----BEGIN AGE ENCRYPTED FILE-----\n",
+			    "armored" },
 		};
 
 		for (i = 0; i < sizeof first / sizeof first[0]; i++) {
 			run((const unsigned char *)first[i].in,
 			    strlen(first[i].in), 0, ids1, 1, &r);
-			ok(r.rc == EXIT_REFUSED && strstr(r.msg, first[i].msg)
-			    != NULL, "first line %zu: %s", i + 1, r.msg);
+			ok(r.rc == EXIT_REFUSED &&
+				strstr(r.msg, first[i].msg) != NULL,
+			    "first line %zu: %s", i + 1, r.msg);
 		}
 	}
 	/* A small-order recipient is refused by the writer. */
-	ok(age_writer_new((const unsigned char (*)[32])&zero, 1, buf_sink, &f,
-	    &e) == NULL && e.status == EXIT_DATAERR, "writer refuses a "
-	    "small-order recipient: %s", e.msg);
+	ok(age_writer_new((const unsigned char(*)[32]) & zero, 1, buf_sink, &f,
+	       &e) == NULL &&
+		e.status == EXIT_DATAERR,
+	    "writer refuses a "
+	    "small-order recipient: %s",
+	    e.msg);
 	ok(age_writer_new(pub, 0, buf_sink, &f, &e) == NULL,
 	    "writer refuses no recipient");
 	buf_free(&f);

@@ -67,9 +67,11 @@ test_good(void)
 	is_int(a->version, 3, "version");
 	is_str(a->title, "DE-FR-NL cooperation against cross-border smuggling",
 	    "title");
-	is_int(a->valid_from, at("2026-01-01T00:00:00Z"), "valid_from is the "
+	is_int(a->valid_from, at("2026-01-01T00:00:00Z"),
+	    "valid_from is the "
 	    "first second of the date");
-	is_int(a->valid_until, at("2027-12-31T23:59:59Z"), "valid_until is "
+	is_int(a->valid_until, at("2027-12-31T23:59:59Z"),
+	    "valid_until is "
 	    "the last second of the date");
 	is_int(a->nclassifications, 4, "four classifications");
 	is_str(a->classifications[0], "UNCLASSIFIED", "lowest first");
@@ -81,9 +83,12 @@ test_good(void)
 	ok(agreement_has_purpose(a, "NO"), "\"NO\" is a purpose, a string");
 	ok(!agreement_has_purpose(a, "fraud"), "fraud is not a purpose");
 	is_int(a->retention_days, 730, "retention_days");
-	snprintf(want, sizeof want, "%s/tests/fixtures/agreements/"
-	    "trilateral.psk", srcdir);
-	is_str(a->pseudonym_key, want, "pseudonym_key resolved against the "
+	snprintf(want, sizeof want,
+	    "%s/tests/fixtures/agreements/"
+	    "trilateral.psk",
+	    srcdir);
+	is_str(a->pseudonym_key, want,
+	    "pseudonym_key resolved against the "
 	    "agreement's folder");
 
 	is_int(a->nparties, 3, "three parties");
@@ -93,7 +98,7 @@ test_good(void)
 		is_str(p->name, "Bundeskriminalamt", "DE-BKA name");
 		/* ed25519:TDilcKH+... starts 4c 38 a5 70 */
 		ok(p->keys[0][0] == 0x4c && p->keys[0][1] == 0x38 &&
-		    p->keys[0][2] == 0xa5 && p->keys[0][31] == 0x70,
+			p->keys[0][2] == 0xa5 && p->keys[0][31] == 0x70,
 		    "DE-BKA key 1 decoded");
 		memcpy(k, p->keys[1], sizeof k);
 		ok(agreement_party_has_key(p, k), "DE-BKA holds its key 2");
@@ -121,12 +126,13 @@ test_good(void)
 	if (r->nfields == 9) {
 		is_str(r->fields[0].path, "subject.name", "field path");
 		ok(r->fields[0].nsegs == 2 &&
-		    strcmp(r->fields[0].segs[0], "subject") == 0 &&
-		    strcmp(r->fields[0].segs[1], "name") == 0, "field segments");
+			strcmp(r->fields[0].segs[0], "subject") == 0 &&
+			strcmp(r->fields[0].segs[1], "name") == 0,
+		    "field segments");
 		is_int(r->fields[0].action, AG_KEEP, "keep");
 		is_int(r->fields[0].line, 33, "field line");
-		is_int(r->fields[1].action, AG_GENERALISE_YEAR,
-		    "generalise:year");
+		is_int(
+		    r->fields[1].action, AG_GENERALISE_YEAR, "generalise:year");
 		is_int(r->fields[2].action, AG_PSEUDONYMISE, "pseudonymise");
 		ok(r->fields[3].action == AG_MASK && r->fields[3].arg == 4,
 		    "mask:4");
@@ -134,8 +140,9 @@ test_good(void)
 		    "round:2");
 		is_int(r->fields[7].action, AG_DROP, "drop");
 		ok(strcmp(r->fields[8].path, "*") == 0 &&
-		    r->fields[8].nsegs == 1 &&
-		    strcmp(r->fields[8].segs[0], "*") == 0, "\"*\" path");
+			r->fields[8].nsegs == 1 &&
+			strcmp(r->fields[8].segs[0], "*") == 0,
+		    "\"*\" path");
 	}
 	r = &a->rules[1];
 	is_int(r->third_party, AG_THIRD_IF_RELEASABLE,
@@ -147,8 +154,8 @@ test_good(void)
 		is_int(r->fields[1].action, AG_GENERALISE_MONTH,
 		    "generalise:month");
 		ok(r->fields[3].action == AG_MASK && r->fields[3].arg == 0 &&
-		    r->fields[3].nsegs == 3 &&
-		    strcmp(r->fields[3].segs[1], "*") == 0,
+			r->fields[3].nsegs == 3 &&
+			strcmp(r->fields[3].segs[1], "*") == 0,
 		    "event.*.note: mask:0");
 		ok(r->fields[4].action == AG_ROUND && r->fields[4].arg == 0,
 		    "round:0");
@@ -159,9 +166,11 @@ test_good(void)
 	is_int(r->third_party, AG_THIRD_DENY, "third_party defaults to deny");
 	is_int(r->pseudonymise_ids, 0, "ids defaults to keep");
 
-	ok(agreement_rule_pseudonymises(&a->rules[0]), "rule 1 pseudonymises "
+	ok(agreement_rule_pseudonymises(&a->rules[0]),
+	    "rule 1 pseudonymises "
 	    "(fields)");
-	ok(agreement_rule_pseudonymises(&a->rules[1]), "rule 2 pseudonymises "
+	ok(agreement_rule_pseudonymises(&a->rules[1]),
+	    "rule 2 pseudonymises "
 	    "(ids and fields)");
 	ok(!agreement_rule_pseudonymises(&a->rules[2]), "rule 3 does not");
 
@@ -195,9 +204,11 @@ test_good(void)
 	    EXIT_CONFIG, "window: a second after: 78");
 	is_int(agreement_check_window(a, at("2029-01-01T00:00:00Z"), &e),
 	    EXIT_CONFIG, "window: 2029: 78");
-	snprintf(want, sizeof want, "%s: agreement de-fr-nl-border-2026 is "
+	snprintf(want, sizeof want,
+	    "%s: agreement de-fr-nl-border-2026 is "
 	    "not valid at 2029-01-01T00:00:00Z (valid 2026-01-01T00:00:00Z "
-	    "to 2027-12-31T23:59:59Z)", path);
+	    "to 2027-12-31T23:59:59Z)",
+	    path);
 	is_str(e.msg, want, "window message");
 	agreement_free(a);
 }
@@ -222,9 +233,9 @@ test_times(void)
 	is_int(a->valid_until, at("2026-06-30T23:00:00Z"),
 	    "valid_until: that instant, not the end of the day");
 	ok(a->nclassifications == 3 &&
-	    strcmp(a->classifications[0], "NO") == 0 &&
-	    strcmp(a->classifications[1], "on") == 0 &&
-	    strcmp(a->classifications[2], "2026-01-01") == 0,
+		strcmp(a->classifications[0], "NO") == 0 &&
+		strcmp(a->classifications[1], "on") == 0 &&
+		strcmp(a->classifications[2], "2026-01-01") == 0,
 	    "NO, on, 2026-01-01 are text");
 	ok(a->title == NULL, "no title");
 	is_int(a->retention_days, -1, "no retention_days: -1");
@@ -233,11 +244,11 @@ test_times(void)
 	ok(p != NULL && p->name != NULL && p->name[0] == '\0',
 	    "an empty quoted name is kept");
 	ok(a->nrules == 1 && a->rules[0].nfields == 0 &&
-	    a->rules[0].ceiling == 1, "fields: {} is allowed");
-	ok(a->rules[0].ntypes == 3 &&
-	    strcmp(a->rules[0].types[1], "null") == 0, "null is text");
-	ok(agreement_rule(a, "A", "b.2_x") == &a->rules[0],
-	    "from-less rule");
+		a->rules[0].ceiling == 1,
+	    "fields: {} is allowed");
+	ok(a->rules[0].ntypes == 3 && strcmp(a->rules[0].types[1], "null") == 0,
+	    "null is text");
+	ok(agreement_rule(a, "A", "b.2_x") == &a->rules[0], "from-less rule");
 	agreement_free(a);
 }
 
@@ -246,8 +257,8 @@ test_times(void)
 static const struct bad {
 	const char *file;
 	int status;
-	const char *where;	/* "LINE:COLUMN" */
-	const char *what;	/* part of the message */
+	const char *where; /* "LINE:COLUMN" */
+	const char *what;  /* part of the message */
 } bad[] = {
 	{ "action-explode", 78, "20:10", "bad action \"explode\" for \"x\"" },
 	{ "action-list", 78, "20:10", "action must be a scalar, not a list" },
@@ -258,7 +269,8 @@ static const struct bad {
 	{ "bad-utf8", 78, "2:6", "invalid leading UTF-8 octet" },
 	{ "classification-twice", 78, "6:30",
 	    "classification \"LOW\" appears twice" },
-	{ "date-feb30", 78, "4:13", "valid_from \"2026-02-30\" is neither "
+	{ "date-feb30", 78, "4:13",
+	    "valid_from \"2026-02-30\" is neither "
 	    "a calendar date" },
 	{ "date-garbage", 78, "5:14", "valid_until \"next year\" is neither" },
 	{ "deep", 78, "20:38", "nested more than 32 levels deep" },
@@ -270,7 +282,8 @@ static const struct bad {
 	{ "format-2", 78, "1:18", "intel_agreement must be 1" },
 	{ "from-after-until", 78, "4:13", "valid_from is after valid_until" },
 	{ "id-upper", 78, "2:5", "id \"De-Fr\" may only hold a-z" },
-	{ "ids", 78, "19:10", "ids must be keep or pseudonymise, not \"hash\"" },
+	{ "ids", 78, "19:10",
+	    "ids must be keep or pseudonymise, not \"hash\"" },
 	{ "key-31-bytes", 78, "12:12", "the base64 of 32 bytes" },
 	{ "key-not-scalar", 78, "3:1", "a key must be a scalar, not a list" },
 	{ "key-prefix", 78, "12:12", "key must read \"ed25519:\"" },
@@ -282,7 +295,8 @@ static const struct bad {
 	{ "missing-keys", 78, "10:5",
 	    "missing member \"keys\" in party \"A\"" },
 	{ "no-keys", 78, "12:11", "party \"B\" has no keys" },
-	{ "no-pseudonym-key", 78, "1:1", "missing member \"pseudonym_key\" "
+	{ "no-pseudonym-key", 78, "1:1",
+	    "missing member \"pseudonym_key\" "
 	    "in agreement (the rule at line 14 pseudonymises)" },
 	{ "no-pseudonym-key-ids", 78, "1:1",
 	    "missing member \"pseudonym_key\"" },
@@ -298,47 +312,61 @@ static const struct bad {
 	{ "path-trailing-dot", 78, "20:7",
 	    "bad path \"a.\": an empty segment" },
 	{ "releases-empty", 78, "13:11", "releases is empty" },
-	{ "retention-negative", 78, "8:17", "retention_days must be an "
+	{ "retention-negative", 78, "8:17",
+	    "retention_days must be an "
 	    "integer from 0" },
-	{ "rule-not-map", 78, "14:5", "a rule must be a mapping, not a "
+	{ "rule-not-map", 78, "14:5",
+	    "a rule must be a mapping, not a "
 	    "scalar" },
-	{ "syntax-flow", 78, "7:9", "YAML syntax error: did not find "
+	{ "syntax-flow", 78, "7:9",
+	    "YAML syntax error: did not find "
 	    "expected ',' or ']'" },
-	{ "syntax-indent", 78, "11:2", "YAML syntax error: did not find "
+	{ "syntax-indent", 78, "11:2",
+	    "YAML syntax error: did not find "
 	    "expected key" },
-	{ "syntax-tab", 78, "16:1", "YAML syntax error: found character "
+	{ "syntax-tab", 78, "16:1",
+	    "YAML syntax error: found character "
 	    "that cannot start any token" },
 	{ "tag", 78, "2:5", "tags are not allowed" },
-	{ "third-party", 78, "19:18", "third_party must be deny or "
+	{ "third-party", 78, "19:18",
+	    "third_party must be deny or "
 	    "if-releasable, not \"allow\"" },
 	{ "to-empty", 78, "15:9", "to is empty" },
 	{ "to-scalar", 78, "15:9", "to must be a list, not a scalar" },
-	{ "top-list", 78, "1:1", "the top level must be a mapping, not a "
+	{ "top-list", 78, "1:1",
+	    "the top level must be a mapping, not a "
 	    "list" },
 	{ "two-documents", 78, "21:1", "more than one YAML document" },
-	{ "type-fields-list", 78, "19:13", "fields must be a mapping, not a "
+	{ "type-fields-list", 78, "19:13",
+	    "fields must be a mapping, not a "
 	    "list" },
 	{ "type-id-list", 78, "2:5", "id must be a scalar, not a list" },
-	{ "type-purposes-map", 78, "7:11", "purposes must be a list, not a "
+	{ "type-purposes-map", 78, "7:11",
+	    "purposes must be a list, not a "
 	    "mapping" },
 	{ "unknown-classification", 78, "16:14",
 	    "ceiling \"TOP\" is not among the classifications" },
-	{ "unknown-from", 78, "14:11", "from names \"C\", which is not a "
+	{ "unknown-from", 78, "14:11",
+	    "from names \"C\", which is not a "
 	    "party" },
 	{ "unknown-party-member", 78, "12:5",
 	    "unknown member \"nmae\" in party \"B\"" },
-	{ "unknown-purpose", 78, "17:19", "purpose \"q\" is not among the "
+	{ "unknown-purpose", 78, "17:19",
+	    "purpose \"q\" is not among the "
 	    "agreement's purposes" },
 	{ "unknown-rule", 78, "17:5", "unknown member \"purpose\" in rule" },
 	{ "unknown-to", 78, "15:13", "to names \"C\", which is not a party" },
 	{ "unknown-top", 78, "5:1",
 	    "unknown member \"valid_untill\" in agreement" },
-	{ "version-float", 78, "3:10", "version must be a positive integer, "
+	{ "version-float", 78, "3:10",
+	    "version must be a positive integer, "
 	    "not \"1.0\"" },
 	{ "version-huge", 78, "3:10", "version must be a positive integer" },
-	{ "version-word", 78, "3:10", "version must be a positive integer, "
+	{ "version-word", 78, "3:10",
+	    "version must be a positive integer, "
 	    "not \"two\"" },
-	{ "version-zero", 78, "3:10", "version must be a positive integer, "
+	{ "version-zero", 78, "3:10",
+	    "version must be a positive integer, "
 	    "not \"0\"" },
 };
 
@@ -356,30 +384,30 @@ test_bad(void)
 		snprintf(rel, sizeof rel, "bad/%s.yaml", bad[i].file);
 		fixture(path, sizeof path, rel);
 		err_clear(&e);
-		a = &sentinel;	/* must come back NULL */
+		a = &sentinel; /* must come back NULL */
 		rc = agreement_load(path, &a, &e);
 		snprintf(prefix, sizeof prefix, "%s:%s: ", path, bad[i].where);
 		ok(rc == bad[i].status && a == NULL &&
-		    strncmp(e.msg, prefix, strlen(prefix)) == 0 &&
-		    strstr(e.msg + strlen(prefix), bad[i].what) != NULL,
+			strncmp(e.msg, prefix, strlen(prefix)) == 0 &&
+			strstr(e.msg + strlen(prefix), bad[i].what) != NULL,
 		    "%s: %d %s: ...%s...", rel, bad[i].status, bad[i].where,
 		    bad[i].what);
-		if (rc != bad[i].status || strncmp(e.msg, prefix,
-		    strlen(prefix)) != 0 || strstr(e.msg, bad[i].what) == NULL)
+		if (rc != bad[i].status ||
+		    strncmp(e.msg, prefix, strlen(prefix)) != 0 ||
+		    strstr(e.msg, bad[i].what) == NULL)
 			diag("got %d %s", rc, e.msg);
 		if (rc == 0)
 			agreement_free(a);
 	}
 }
 
-
 /* ---------------------------------------------------------------- */
 /* Signing keys, recipients and seal (SPEC 3, 6a; issue 12 item 4) */
 
-#define KA	"\"ed25519:TDilcKH+e6WqwBldEstFEDPokQ1ZMueA9nvvDbED0XA=\""
-#define KB	"\"ed25519:uwGxs7e0CLPoFFRxABkrZY8GmbMTkcUaz06v8cm+6s8=\""
-#define RA	"age15zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5qgs79ca4k"
-#define RB	"age1kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3ky3qvca5q9"
+#define KA "\"ed25519:TDilcKH+e6WqwBldEstFEDPokQ1ZMueA9nvvDbED0XA=\""
+#define KB "\"ed25519:uwGxs7e0CLPoFFRxABkrZY8GmbMTkcUaz06v8cm+6s8=\""
+#define RA "age15zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5qgs79ca4k"
+#define RB "age1kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3ky3qvca5q9"
 
 static const char key_template[] =
     "intel_agreement: 1\n"
@@ -391,126 +419,145 @@ static const char key_template[] =
     "purposes: [p]\n"
     "parties:\n"
     "  A:\n"
-    "    keys: [%s]\n"			/* line 10, the list at column 12 */
-    "    %s\n"				/* line 11 */
+    "    keys: [%s]\n" /* line 10, the list at column 12 */
+    "    %s\n"	       /* line 11 */
     "  B:\n"
-    "    keys: [" KB "]\n"			/* line 13 */
-    "    %s\n"				/* line 14 */
+    "    keys: [" KB "]\n" /* line 13 */
+    "    %s\n"		   /* line 14 */
     "releases:\n"
     "  - from: A\n"
-    "    to: [B]\n"				/* line 17, B at column 10 */
+    "    to: [B]\n" /* line 17, B at column 10 */
     "    ceiling: HIGH\n"
     "    purposes: [p]\n"
     "    types: [t]\n"
-    "    %s\n"				/* line 21 */
+    "    %s\n" /* line 21 */
     "    fields:\n"
     "      x: keep\n";
 
 static const struct keycase {
 	const char *why;
 	const char *akeys, *aextra, *bextra, *rextra;
-	const char *where;	/* "LINE:COLUMN", NULL: it loads */
+	const char *where; /* "LINE:COLUMN", NULL: it loads */
 	const char *what;
 } keycases[] = {
 	/* The eight points of small order. */
-	{ "the identity", "\"ed25519:AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"",
-	  "name: a", "name: b", "ids: keep", "10:12", "of small order" },
-	{ "order 2 (0, -1)", "\"ed25519:7P///////////////////////////////////////38=\"",
-	  "name: a", "name: b", "ids: keep", "10:12", "of small order" },
-	{ "order 4, y = 0", "\"ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"",
-	  "name: a", "name: b", "ids: keep", "10:12", "of small order" },
-	{ "order 4, y = 0, x odd", "\"ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIA=\"",
-	  "name: a", "name: b", "ids: keep", "10:12", "of small order" },
-	{ "order 8 (1)", "\"ed25519:JuiVj8KyJ7BFw/SJ8u+Y8NXfrAXTxjM5sTgCiG1T/AU=\"",
-	  "name: a", "name: b", "ids: keep", "10:12", "of small order" },
-	{ "order 8 (2)", "\"ed25519:JuiVj8KyJ7BFw/SJ8u+Y8NXfrAXTxjM5sTgCiG1T/IU=\"",
-	  "name: a", "name: b", "ids: keep", "10:12", "of small order" },
-	{ "order 8 (3)", "\"ed25519:xxdqcD1N2E+6PAt2DRBnDyogU/osOczGTsf9d5KsA3o=\"",
-	  "name: a", "name: b", "ids: keep", "10:12", "of small order" },
-	{ "order 8 (4)", "\"ed25519:xxdqcD1N2E+6PAt2DRBnDyogU/osOczGTsf9d5KsA/o=\"",
-	  "name: a", "name: b", "ids: keep", "10:12", "of small order" },
+	{ "the identity",
+	    "\"ed25519:AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"",
+	    "name: a", "name: b", "ids: keep", "10:12", "of small order" },
+	{ "order 2 (0, -1)",
+	    "\"ed25519:7P///////////////////////////////////////38=\"",
+	    "name: a", "name: b", "ids: keep", "10:12", "of small order" },
+	{ "order 4, y = 0",
+	    "\"ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"",
+	    "name: a", "name: b", "ids: keep", "10:12", "of small order" },
+	{ "order 4, y = 0, x odd",
+	    "\"ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIA=\"",
+	    "name: a", "name: b", "ids: keep", "10:12", "of small order" },
+	{ "order 8 (1)",
+	    "\"ed25519:JuiVj8KyJ7BFw/SJ8u+Y8NXfrAXTxjM5sTgCiG1T/AU=\"",
+	    "name: a", "name: b", "ids: keep", "10:12", "of small order" },
+	{ "order 8 (2)",
+	    "\"ed25519:JuiVj8KyJ7BFw/SJ8u+Y8NXfrAXTxjM5sTgCiG1T/IU=\"",
+	    "name: a", "name: b", "ids: keep", "10:12", "of small order" },
+	{ "order 8 (3)",
+	    "\"ed25519:xxdqcD1N2E+6PAt2DRBnDyogU/osOczGTsf9d5KsA3o=\"",
+	    "name: a", "name: b", "ids: keep", "10:12", "of small order" },
+	{ "order 8 (4)",
+	    "\"ed25519:xxdqcD1N2E+6PAt2DRBnDyogU/osOczGTsf9d5KsA/o=\"",
+	    "name: a", "name: b", "ids: keep", "10:12", "of small order" },
 	/* A good key plus a point of order 8, and of order 2. */
-	{ "a small-order component (8)", "\"ed25519:uaH8cpgoLq6JseWD7eU+fi8IWynDj8oMZYe5dNDHwu0=\"",
-	  "name: a", "name: b", "ids: keep", "10:12", "small-order component" },
-	{ "a small-order component (2)", "\"ed25519:ocdaj14BhFpVP+ai7TS678wXbvKmzRh/CYQQ8k78Lo8=\"",
-	  "name: a", "name: b", "ids: keep", "10:12", "small-order component" },
+	{ "a small-order component (8)",
+	    "\"ed25519:uaH8cpgoLq6JseWD7eU+fi8IWynDj8oMZYe5dNDHwu0=\"",
+	    "name: a", "name: b", "ids: keep", "10:12",
+	    "small-order component" },
+	{ "a small-order component (2)",
+	    "\"ed25519:ocdaj14BhFpVP+ai7TS678wXbvKmzRh/CYQQ8k78Lo8=\"",
+	    "name: a", "name: b", "ids: keep", "10:12",
+	    "small-order component" },
 	/* y = p and y = p + 1 (0 and 1 again), x = 0 with the sign bit. */
 	{ "y = p", "\"ed25519:7f///////////////////////////////////////38=\"",
-	  "name: a", "name: b", "ids: keep", "10:12",
-	  "not canonical (y is not below p)" },
-	{ "y = p + 1", "\"ed25519:7v///////////////////////////////////////38=\"",
-	  "name: a", "name: b", "ids: keep", "10:12",
-	  "not canonical (y is not below p)" },
-	{ "x = 0 with the sign bit", "\"ed25519:AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIA=\"",
-	  "name: a", "name: b", "ids: keep", "10:12", "not canonical (x is 0" },
-	{ "y = 2, off the curve", "\"ed25519:AgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"",
-	  "name: a", "name: b", "ids: keep", "10:12", "not on the curve" },
-	{ "a weak second key", KA ", \"ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"",
-	  "name: a", "name: b", "ids: keep", "10:68",
-	  "key of party \"A\" is not a safe Ed25519 public key: " },
+	    "name: a", "name: b", "ids: keep", "10:12",
+	    "not canonical (y is not below p)" },
+	{ "y = p + 1",
+	    "\"ed25519:7v///////////////////////////////////////38=\"",
+	    "name: a", "name: b", "ids: keep", "10:12",
+	    "not canonical (y is not below p)" },
+	{ "x = 0 with the sign bit",
+	    "\"ed25519:AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIA=\"",
+	    "name: a", "name: b", "ids: keep", "10:12",
+	    "not canonical (x is 0" },
+	{ "y = 2, off the curve",
+	    "\"ed25519:AgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"",
+	    "name: a", "name: b", "ids: keep", "10:12", "not on the curve" },
+	{ "a weak second key",
+	    KA ", \"ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"",
+	    "name: a", "name: b", "ids: keep", "10:68",
+	    "key of party \"A\" is not a safe Ed25519 public key: " },
 	/* Key ids. */
 	{ "one key twice in a party", KA ", " KA, "name: a", "name: b",
-	  "ids: keep", "10:68", "key appears twice in party \"A\"" },
+	    "ids: keep", "10:68", "key appears twice in party \"A\"" },
 	{ "one key in two parties", KB, "name: a", "name: b", "ids: keep",
-	  "13:12", "key is already a key of party \"A\"" },
+	    "13:12", "key is already a key of party \"A\"" },
 	/* Recipients. */
 	{ "recipients", KA, "recipients: [\"" RA "\"]",
-	  "recipients: [\"" RB "\"]", "ids: keep", NULL, NULL },
+	    "recipients: [\"" RB "\"]", "ids: keep", NULL, NULL },
 	{ "a recipient of small order (0)", KA, "name: a",
-	  "recipients: [\"age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5cu47z\"]",
-	  "ids: keep", "14:18", "is refused: age recipient is a key of small "
-	  "order" },
+	    "recipients: [\"age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5cu47z\"]",
+	    "ids: keep", "14:18",
+	    "is refused: age recipient is a key of small "
+	    "order" },
 	{ "a recipient of small order (1)", KA, "name: a",
-	  "recipients: [\"age1qyqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqj7vrya\"]",
-	  "ids: keep", "14:18", "small order" },
+	    "recipients: [\"age1qyqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqj7vrya\"]",
+	    "ids: keep", "14:18", "small order" },
 	{ "a Bech32m recipient", KA, "name: a",
-	  "recipients: [\"age15zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5qgsteg3s5\"]",
-	  "ids: keep", "14:18", "does not decode" },
+	    "recipients: [\"age15zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5qgsteg3s5\"]",
+	    "ids: keep", "14:18", "does not decode" },
 	{ "a recipient of 31 bytes", KA, "name: a",
-	  "recipients: [\"age15zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5quvfq9r\"]",
-	  "ids: keep", "14:18", "of 31 bytes, not 32" },
+	    "recipients: [\"age15zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5quvfq9r\"]",
+	    "ids: keep", "14:18", "of 31 bytes, not 32" },
 	{ "another prefix", KA, "name: a",
-	  "recipients: [\"agf15zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5qgskcpjma\"]",
-	  "ids: keep", "14:18", "should start with age1" },
+	    "recipients: [\"agf15zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5qgskcpjma\"]",
+	    "ids: keep", "14:18", "should start with age1" },
 	{ "a changed character", KA, "name: a",
-	  "recipients: [\"age1kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3ky3qvca5q8\"]",
-	  "ids: keep", "14:18", "does not decode" },
+	    "recipients: [\"age1kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3kxcmrvd3ky3qvca5q8\"]",
+	    "ids: keep", "14:18", "does not decode" },
 	{ "upper case", KA, "name: a",
-	  "recipients: [\"AGE1KXCMRVD3KXCMRVD3KXCMRVD3KXCMRVD3KXCMRVD3KXCMRVD3KY3QVCA5Q9\"]",
-	  "ids: keep", "14:18", "lower case" },
+	    "recipients: [\"AGE1KXCMRVD3KXCMRVD3KXCMRVD3KXCMRVD3KXCMRVD3KXCMRVD3KY3QVCA5Q9\"]",
+	    "ids: keep", "14:18", "lower case" },
 	{ "an age identity", KA, "name: a",
-	  "recipients: [\"AGE-SECRET-KEY-1\"]", "ids: keep", "14:18",
-	  "lower case" },
-	{ "not a list", KA, "name: a", "recipients: " RB, "ids: keep",
-	  "14:17", "recipients must be a list, not a scalar" },
+	    "recipients: [\"AGE-SECRET-KEY-1\"]", "ids: keep", "14:18",
+	    "lower case" },
+	{ "not a list", KA, "name: a", "recipients: " RB, "ids: keep", "14:17",
+	    "recipients must be a list, not a scalar" },
 	{ "an empty list", KA, "name: a", "recipients: []", "ids: keep",
-	  "14:17", "party \"B\" has no recipients" },
+	    "14:17", "party \"B\" has no recipients" },
 	{ "a recipient twice in a party", KA, "name: a",
-	  "recipients: [\"" RB "\", \"" RB "\"]", "ids: keep", "14:84",
-	  "recipient appears twice in party \"B\"" },
+	    "recipients: [\"" RB "\", \"" RB "\"]", "ids: keep", "14:84",
+	    "recipient appears twice in party \"B\"" },
 	{ "a recipient in two parties", KA, "recipients: [\"" RA "\"]",
-	  "recipients: [\"" RA "\"]", "ids: keep", "14:18",
-	  "recipient is already a recipient of party \"A\"" },
+	    "recipients: [\"" RA "\"]", "ids: keep", "14:18",
+	    "recipient is already a recipient of party \"A\"" },
 	{ "one recipient spelt with the high bit", KA,
-	  "recipients: [\"" RA "\"]",
-	  "recipients: [\"age15zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zgs6p26w0\"]",
-	  "ids: keep", "14:18",
-	  "recipient is already a recipient of party \"A\"" },
+	    "recipients: [\"" RA "\"]",
+	    "recipients: [\"age15zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zs2pg9q5zgs6p26w0\"]",
+	    "ids: keep", "14:18",
+	    "recipient is already a recipient of party \"A\"" },
 	/* seal. */
 	{ "seal: required", KA, "name: a", "recipients: [\"" RB "\"]",
-	  "seal: required", NULL, NULL },
+	    "seal: required", NULL, NULL },
 	{ "seal: optional", KA, "name: a", "name: b", "seal: optional", NULL,
-	  NULL },
+	    NULL },
 	{ "seal: required without recipients", KA, "recipients: [\"" RA "\"]",
-	  "name: b", "seal: required", "17:10", "the rule says seal: "
-	  "required (line 21), but party \"B\" lists no recipients" },
+	    "name: b", "seal: required", "17:10",
+	    "the rule says seal: "
+	    "required (line 21), but party \"B\" lists no recipients" },
 	{ "seal: maybe", KA, "name: a", "recipients: [\"" RB "\"]",
-	  "seal: maybe", "21:11",
-	  "seal must be optional or required, not \"maybe\"" },
+	    "seal: maybe", "21:11",
+	    "seal must be optional or required, not \"maybe\"" },
 	{ "seal: Required", KA, "name: a", "recipients: [\"" RB "\"]",
-	  "seal: Required", "21:11", "seal must be optional or required" },
+	    "seal: Required", "21:11", "seal must be optional or required" },
 	{ "seal: a list", KA, "name: a", "recipients: [\"" RB "\"]",
-	  "seal: [required]", "21:11", "seal must be a scalar" },
+	    "seal: [required]", "21:11", "seal must be a scalar" },
 };
 
 static void
@@ -546,19 +593,20 @@ test_keys(void)
 		}
 		snprintf(prefix, sizeof prefix, "%s:%s: ", path, c->where);
 		ok(rc == EXIT_CONFIG && a == NULL &&
-		    strncmp(e.msg, prefix, strlen(prefix)) == 0 &&
-		    strstr(e.msg, c->what) != NULL, "%s: 78 at %s: ...%s...",
-		    c->why, c->where, c->what);
-		if (rc != EXIT_CONFIG || strncmp(e.msg, prefix,
-		    strlen(prefix)) != 0 || strstr(e.msg, c->what) == NULL)
+			strncmp(e.msg, prefix, strlen(prefix)) == 0 &&
+			strstr(e.msg, c->what) != NULL,
+		    "%s: 78 at %s: ...%s...", c->why, c->where, c->what);
+		if (rc != EXIT_CONFIG ||
+		    strncmp(e.msg, prefix, strlen(prefix)) != 0 ||
+		    strstr(e.msg, c->what) == NULL)
 			diag("got %d %s", rc, e.msg);
 		agreement_free(a);
 	}
 
 	/* What a good one holds. */
 	buf_reset(&b);
-	buf_printf(&b, key_template, KA, "name: a",
-	    "recipients: [\"" RB "\"]", "seal: required");
+	buf_printf(&b, key_template, KA, "name: a", "recipients: [\"" RB "\"]",
+	    "seal: required");
 	util_write_str(path, b.data, 0644);
 	if (!is_int(agreement_load(path, &a, &e), 0, "seal: required loads"))
 		return;
@@ -568,7 +616,8 @@ test_keys(void)
 	    "A lists no recipients");
 	p = agreement_party(a, "B");
 	ok(p != NULL && p->nrecipients == 1 && p->recipients[0][0] == 0xb1 &&
-	    p->recipients[0][31] == 0x22, "B's recipient decoded");
+		p->recipients[0][31] == 0x22,
+	    "B's recipient decoded");
 	agreement_free(a);
 	buf_reset(&b);
 	buf_printf(&b, key_template, KA, "name: a", "name: b", "ids: keep");
@@ -629,7 +678,8 @@ test_pseudonym_key(void)
 	is_int(agreement_load_pseudonym_key(a, &key, &len, &e), 0,
 	    "mode 0600: loaded");
 	ok(key != NULL && n >= 32 && len == (size_t)n &&
-	    memcmp(key, want, len) == 0, "every byte of the key (%zu)", len);
+		memcmp(key, want, len) == 0,
+	    "every byte of the key (%zu)", len);
 	ok(key != NULL && gcry_is_secure(key), "in secure memory");
 	gcry_free(key);
 	free(want);
@@ -657,7 +707,7 @@ test_pseudonym_key(void)
 	is_int(agreement_load_pseudonym_key(a, &key, &len, &e), EXIT_CONFIG,
 	    "20 bytes: 78");
 	ok(key == NULL && strstr(e.msg, psk) != NULL &&
-	    strstr(e.msg, "shorter than 32 bytes") != NULL,
+		strstr(e.msg, "shorter than 32 bytes") != NULL,
 	    "message: %s", e.msg);
 
 	unlink(psk);
@@ -683,21 +733,33 @@ test_actions(void)
 {
 	static const struct {
 		const char *text;
-		int action;	/* -1: refused */
+		int action; /* -1: refused */
 		int arg;
 	} cases[] = {
-		{ "keep", AG_KEEP, 0 }, { "drop", AG_DROP, 0 },
+		{ "keep", AG_KEEP, 0 },
+		{ "drop", AG_DROP, 0 },
 		{ "pseudonymise", AG_PSEUDONYMISE, 0 },
-		{ "mask:0", AG_MASK, 0 }, { "mask:1000000", AG_MASK, 1000000 },
+		{ "mask:0", AG_MASK, 0 },
+		{ "mask:1000000", AG_MASK, 1000000 },
 		{ "generalise:year", AG_GENERALISE_YEAR, 0 },
 		{ "generalise:month", AG_GENERALISE_MONTH, 0 },
-		{ "round:0", AG_ROUND, 0 }, { "round:15", AG_ROUND, 15 },
-		{ "mask:1000001", -1, 0 }, { "mask:99999999999999999999", -1, 0 },
-		{ "round:16", -1, 0 }, { "mask:01", -1, 0 }, { "mask:", -1, 0 },
-		{ "mask", -1, 0 }, { "mask:-1", -1, 0 }, { "mask:+1", -1, 0 },
-		{ "keep:1", -1, 0 }, { "keeps", -1, 0 }, { "Keep", -1, 0 },
-		{ "generalise", -1, 0 }, { "generalise:day", -1, 0 },
-		{ "generalise:year:1", -1, 0 }, { "", -1, 0 },
+		{ "round:0", AG_ROUND, 0 },
+		{ "round:15", AG_ROUND, 15 },
+		{ "mask:1000001", -1, 0 },
+		{ "mask:99999999999999999999", -1, 0 },
+		{ "round:16", -1, 0 },
+		{ "mask:01", -1, 0 },
+		{ "mask:", -1, 0 },
+		{ "mask", -1, 0 },
+		{ "mask:-1", -1, 0 },
+		{ "mask:+1", -1, 0 },
+		{ "keep:1", -1, 0 },
+		{ "keeps", -1, 0 },
+		{ "Keep", -1, 0 },
+		{ "generalise", -1, 0 },
+		{ "generalise:day", -1, 0 },
+		{ "generalise:year:1", -1, 0 },
+		{ "", -1, 0 },
 	};
 	char text[64], list[256];
 	enum ag_action act;
@@ -711,17 +773,20 @@ test_actions(void)
 			continue;
 		}
 		ok(rc == 0 && (int)act == cases[i].action &&
-		    arg == cases[i].arg, "action %s read", cases[i].text);
+			arg == cases[i].arg,
+		    "action %s read", cases[i].text);
 		action_format(act, arg, text, sizeof text);
 		is_str(text, cases[i].text, "action %s written back",
 		    cases[i].text);
 	}
 	action_list(list, sizeof list);
-	is_str(list, "keep, drop, pseudonymise, mask:N, generalise:year, "
-	    "generalise:month, round:0 to round:15", "the list of actions");
+	is_str(list,
+	    "keep, drop, pseudonymise, mask:N, generalise:year, "
+	    "generalise:month, round:0 to round:15",
+	    "the list of actions");
 	ok(action_word_first(AG_GENERALISE_YEAR) &&
-	    !action_word_first(AG_GENERALISE_MONTH) &&
-	    !action_word_first(AG_KEEP) && action_word_first(AG_DROP),
+		!action_word_first(AG_GENERALISE_MONTH) &&
+		!action_word_first(AG_KEEP) && action_word_first(AG_DROP),
 	    "generalise:year and :month share one word; keep has none");
 }
 

@@ -128,10 +128,12 @@ test_replace(const char *dir)
 	is_file(path, "two\n", "after it the new content is there");
 	is_entries(dir, "out", "no temporary file is left");
 	stat(path, &after);
-	ok(before.st_ino != after.st_ino, "the file was replaced (a new "
+	ok(before.st_ino != after.st_ino,
+	    "the file was replaced (a new "
 	    "inode), not rewritten in place");
 	ok(fd >= 0 && read(fd, old, sizeof old - 1) == 4 &&
-	    strcmp(old, "one\n") == 0, "a reader that had it open still "
+		strcmp(old, "one\n") == 0,
+	    "a reader that had it open still "
 	    "reads the old content whole");
 	if (fd >= 0)
 		close(fd);
@@ -187,7 +189,8 @@ test_failed_write(const char *dir)
 	signal(SIGXFSZ, SIG_IGN);
 	small = old;
 	small.rlim_cur = 4096;
-	is_int(atomic_open(path, 0644, &a, &e), 0, "open for a write that "
+	is_int(atomic_open(path, 0644, &a, &e), 0,
+	    "open for a write that "
 	    "will fail");
 	setrlimit(RLIMIT_FSIZE, &small);
 	fwrite(big, 1, n, atomic_file(a));
@@ -212,10 +215,12 @@ test_fsync(const char *dir)
 	int before = fsync_calls;
 
 	is_int(put(path, "two\n", &e), 0, "a commit");
-	ok(fsync_calls - before >= 2, "... fsyncs at least twice: the file "
+	ok(fsync_calls - before >= 2,
+	    "... fsyncs at least twice: the file "
 	    "and its folder");
 	fsync_fails = 1;
-	is_int(put(path, "lost\n", &e), EXIT_IOERR, "a commit whose fsync "
+	is_int(put(path, "lost\n", &e), EXIT_IOERR,
+	    "a commit whose fsync "
 	    "fails: EXIT_IOERR");
 	fsync_fails = 0;
 	ok(strstr(e.msg, path) != NULL, "... naming the file: %s", e.msg);
@@ -245,10 +250,12 @@ test_signal(const char *dir)
 		_exit(3);
 	}
 	waitpid(pid, &st, 0);
-	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "the writer died of "
+	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM,
+	    "the writer died of "
 	    "SIGTERM");
 	is_file(path, "two\n", "the old content stays");
-	is_entries(dir, "out", "the signal handler removed the temporary "
+	is_entries(dir, "out",
+	    "the signal handler removed the temporary "
 	    "file");
 	free(path);
 }
@@ -267,7 +274,8 @@ test_direct(void)
 		diag("no /dev/full: its checks are left out");
 		return;
 	}
-	is_int(atomic_open("/dev/full", 0644, &a, &e), 0, "/dev/full opens "
+	is_int(atomic_open("/dev/full", 0644, &a, &e), 0,
+	    "/dev/full opens "
 	    "(a device: no temporary file beside it in /dev)");
 	for (int i = 0; i < 2000; i++)
 		fputs("a line for a full device\n", atomic_file(a));
@@ -282,9 +290,11 @@ test_sync_dir(void)
 	struct ierr e = IERR_INIT;
 	char *path = util_path("out"), *missing = util_path("no/such");
 
-	is_int(atomic_sync_dir(path, &e), 0, "atomic_sync_dir on the folder "
+	is_int(atomic_sync_dir(path, &e), 0,
+	    "atomic_sync_dir on the folder "
 	    "of a file");
-	is_int(atomic_sync_dir(missing, &e), EXIT_IOERR, "... of a missing "
+	is_int(atomic_sync_dir(missing, &e), EXIT_IOERR,
+	    "... of a missing "
 	    "folder: EXIT_IOERR");
 	free(path);
 	free(missing);

@@ -63,7 +63,7 @@ main(void)
 
 	a.tool = "intel-redact";
 	a.agreement = "de-fr";
-	a.at = 1795669200;		/* 2026-11-26T05:00:00Z */
+	a.at = 1795669200; /* 2026-11-26T05:00:00Z */
 	a.from = "DE-BKA";
 	a.to = "FR-DGSI";
 	a.records = 3;
@@ -72,7 +72,8 @@ main(void)
 	a.withheld = w;
 	is_int(audit_append(path, &a, &e), 0, "first append");
 	slurp(text, sizeof text);
-	is_str(text, "{\"agreement\":\"de-fr\",\"at\":\"2026-11-26T05:00:00Z\","
+	is_str(text,
+	    "{\"agreement\":\"de-fr\",\"at\":\"2026-11-26T05:00:00Z\","
 	    "\"bundle\":null,\"from\":\"DE-BKA\",\"prev\":\"\",\"records\":3,"
 	    "\"released\":2,\"sha512\":null,\"to\":\"FR-DGSI\",\"tool\":"
 	    "\"intel-redact\",\"withheld\":{\"expired\":0,\"type\":1}}\n",
@@ -89,7 +90,8 @@ main(void)
 	slurp(text, sizeof text);
 	nl = strchr(text, '\n');
 	sha_hex(text, (size_t)(nl - text), hex);
-	snprintf(want, sizeof want, "{\"agreement\":\"de-fr\",\"at\":"
+	snprintf(want, sizeof want,
+	    "{\"agreement\":\"de-fr\",\"at\":"
 	    "\"2026-11-26T05:00:00Z\",\"bundle\":\"0123\",\"from\":\"DE-BKA\","
 	    "\"prev\":\"%s\",\"records\":null,\"released\":2,\"sha512\":\"ab\","
 	    "\"to\":\"FR-DGSI\",\"tool\":\"intel-verify\",\"withheld\":null}\n",
@@ -103,7 +105,8 @@ main(void)
 	slurp(text, sizeof text);
 	text[30] = text[30] == '1' ? '2' : '1';
 	spew(text);
-	is_int(audit_check(path, &bad, &e), EXIT_REFUSED, "a changed line "
+	is_int(audit_check(path, &bad, &e), EXIT_REFUSED,
+	    "a changed line "
 	    "breaks the chain");
 	is_int(bad, 2, "at the line after it");
 	ok(strstr(e.msg, "audit.log:2: ") != NULL, "the message names FILE:2");
@@ -120,25 +123,30 @@ main(void)
 		memmove(l2, l3, strlen(l3) + 1);
 	}
 	spew(text);
-	is_int(audit_check(path, &bad, &e), EXIT_REFUSED, "a removed line "
+	is_int(audit_check(path, &bad, &e), EXIT_REFUSED,
+	    "a removed line "
 	    "breaks the chain");
 	is_int(bad, 2, "where it was");
 
 	/* A first line with a prev. */
 	spew("{\"prev\":\"00\"}\n");
-	is_int(audit_check(path, &bad, &e), EXIT_REFUSED, "a first line with "
+	is_int(audit_check(path, &bad, &e), EXIT_REFUSED,
+	    "a first line with "
 	    "a prev");
 	is_int(bad, 1, "line 1");
 	spew("not json\n");
-	is_int(audit_check(path, &bad, &e), EXIT_REFUSED, "a line that is "
+	is_int(audit_check(path, &bad, &e), EXIT_REFUSED,
+	    "a line that is "
 	    "not JSON");
 
 	/* A cut-off tail is neither checked as whole nor appended to. */
 	spew("{\"prev\":\"\"}\n{\"prev\":");
-	is_int(audit_check(path, &bad, &e), EXIT_REFUSED, "an incomplete "
+	is_int(audit_check(path, &bad, &e), EXIT_REFUSED,
+	    "an incomplete "
 	    "last line breaks the chain");
 	is_int(bad, 2, "line 2");
-	is_int(audit_append(path, &a, &e), EXIT_DATAERR, "no append to a "
+	is_int(audit_append(path, &a, &e), EXIT_DATAERR,
+	    "no append to a "
 	    "damaged log");
 	slurp(text, sizeof text);
 	is_str(text, "{\"prev\":\"\"}\n{\"prev\":", "which is left as it was");
@@ -146,23 +154,29 @@ main(void)
 	spew("");
 	is_int(audit_check(path, &bad, &e), 0, "an empty log holds");
 	unlink(path);
-	is_int(audit_check(path, &bad, &e), EXIT_NOINPUT, "a missing log: "
+	is_int(audit_check(path, &bad, &e), EXIT_NOINPUT,
+	    "a missing log: "
 	    "EXIT_NOINPUT");
 	snprintf(text, sizeof text, "%s/no/such/dir/log", dir);
-	is_int(audit_append(text, &a, &e), EXIT_CANTCREAT, "a log that cannot "
+	is_int(audit_append(text, &a, &e), EXIT_CANTCREAT,
+	    "a log that cannot "
 	    "be created: EXIT_CANTCREAT");
 
 	/* A device has nothing to flush: fsync() refusing /dev/null is not
 	 * an error, a device that fails the write still is. */
 	e = (struct ierr)IERR_INIT;
-	is_int(audit_append("/dev/null", &a, &e), 0, "a log on /dev/null: "
+	is_int(audit_append("/dev/null", &a, &e), 0,
+	    "a log on /dev/null: "
 	    "written, its fsync refusal ignored");
 	is_str(e.msg, "", "... and no message");
 	if (access("/dev/full", W_OK) == 0) {
-		is_int(audit_append("/dev/full", &a, &e), EXIT_IOERR, "a log "
+		is_int(audit_append("/dev/full", &a, &e), EXIT_IOERR,
+		    "a log "
 		    "on /dev/full: EXIT_IOERR");
-		ok(strstr(e.msg, "/dev/full: write error") != NULL, "... which "
-		    "names it: %s", e.msg);
+		ok(strstr(e.msg, "/dev/full: write error") != NULL,
+		    "... which "
+		    "names it: %s",
+		    e.msg);
 	} else
 		ok(1, "# SKIP no /dev/full");
 	json_decref(w);

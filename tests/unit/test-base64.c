@@ -26,13 +26,13 @@ static const struct {
 
 /* Not strict base64: each must be refused. */
 static const char *const refused[] = {
-	"Zg=",		/* length not a multiple of 4 */
-	"Zg",		/* padding missing */
+	"Zg=", /* length not a multiple of 4 */
+	"Zg",  /* padding missing */
 	"Zm9",
-	"Zh==",		/* unused bits set */
+	"Zh==", /* unused bits set */
 	"Zm9=",
-	"Zm8=Zm8=",	/* padding in the middle */
-	"Zm 9",		/* white space */
+	"Zm8=Zm8=", /* padding in the middle */
+	"Zm 9",	    /* white space */
 	"Zm9v\n",
 	"Zm9v\r\n",
 	" Zm9v",
@@ -41,7 +41,7 @@ static const char *const refused[] = {
 	"Zm=v",
 	"Z=m9",
 	"Zm9v====",
-	"Zm9-",		/* base64url, not standard */
+	"Zm9-", /* base64url, not standard */
 	"Zm9_",
 	"Zm9\x80",
 	"Zm9.",
@@ -60,18 +60,22 @@ main(void)
 		is_str(enc, vec[i].enc, "encode \"%s\"", vec[i].plain);
 		is_int(len, strlen(vec[i].enc), "encoded length");
 		memset(out, 0xaa, sizeof out);
-		ok(base64_decode(vec[i].enc, strlen(vec[i].enc), out,
-		    &outlen) == 0 && outlen == strlen(vec[i].plain) &&
-		    memcmp(out, vec[i].plain, outlen) == 0,
+		ok(base64_decode(
+		       vec[i].enc, strlen(vec[i].enc), out, &outlen) == 0 &&
+			outlen == strlen(vec[i].plain) &&
+			memcmp(out, vec[i].plain, outlen) == 0,
 		    "decode \"%s\"", vec[i].enc);
 	}
 	for (i = 0; i < sizeof refused / sizeof refused[0]; i++) {
 		outlen = 99;
-		ok(base64_decode(refused[i], strlen(refused[i]), out,
-		    &outlen) == -1 && outlen == 0, "refuse \"%s\"",
+		ok(base64_decode(
+		       refused[i], strlen(refused[i]), out, &outlen) == -1 &&
+			outlen == 0,
+		    "refuse \"%s\"",
 		    refused[i][0] == ' ' || strchr(refused[i], '\n') ||
-		    strchr(refused[i], '\x80') ? "(white space or 8 bit)" :
-		    refused[i]);
+			    strchr(refused[i], '\x80')
+			? "(white space or 8 bit)"
+			: refused[i]);
 	}
 
 	/* Every byte value in every position, every length to 256. */
@@ -81,8 +85,8 @@ main(void)
 			in[i] = (unsigned char)(n == 256 ? (int)i : rand());
 		len = base64_encode(in, n, enc);
 		if (len != BASE64_ENCODED_LEN(n) || strlen(enc) != len ||
-		    base64_decode(enc, len, out, &outlen) != 0 ||
-		    outlen != n || memcmp(in, out, n) != 0)
+		    base64_decode(enc, len, out, &outlen) != 0 || outlen != n ||
+		    memcmp(in, out, n) != 0)
 			good = 0;
 	}
 	ok(good, "round trips of 0 to 256 bytes");

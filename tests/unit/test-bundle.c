@@ -34,12 +34,12 @@
 
 #include <gcrypt.h>
 
-#define NOW 1795669200	/* 2026-11-26T05:00:00Z */
+#define NOW 1795669200 /* 2026-11-26T05:00:00Z */
 
 static const char *srcdir;
 static const char *tmpdir;
 static struct agreement *ag;
-static int jobs = 1;		/* worker threads for bundle_verify() */
+static int jobs = 1; /* worker threads for bundle_verify() */
 
 static char *
 fixture(const char *rel)
@@ -71,8 +71,8 @@ load_key(const char *party)
 
 /* Signs the lines of a fixture file into b; returns the status. */
 static int
-sign_file(struct keys_secret *k, const char *to, const char *rel,
-    int64_t seq, struct buf *b, struct ierr *e)
+sign_file(struct keys_secret *k, const char *to, const char *rel, int64_t seq,
+    struct buf *b, struct ierr *e)
 {
 	struct bundle_sign *s;
 	struct bundle_info info;
@@ -139,8 +139,8 @@ verify_mem(struct bundle_verifier *v, const char *p, size_t n,
 static struct bundle_verifier *
 verifier(const char *to, const char *state, int record)
 {
-	struct bundle_verify_opts o = { ag, to, NOW, state, record, jobs,
-	    NULL, NULL, NULL, 0 };
+	struct bundle_verify_opts o = { ag, to, NOW, state, record, jobs, NULL,
+		NULL, NULL, 0 };
 	struct bundle_verifier *v = NULL;
 	struct ierr e = IERR_INIT;
 
@@ -165,10 +165,12 @@ get_line(const struct buf *b, int which, struct buf *out)
 static void
 test_roundtrip(struct keys_secret *de, struct buf *bundle)
 {
-	static const char head[] = "{\"agreement\":\"de-fr-nl-border-2026\","
+	static const char head[] =
+	    "{\"agreement\":\"de-fr-nl-border-2026\","
 	    "\"agreement_version\":3,\"created\":\"2026-11-26T05:00:00Z\","
 	    "\"from\":\"DE-BKA\",\"id\":\"";
-	static const char tail[] = "{\"intel_signature\":1,\"key\":"
+	static const char tail[] =
+	    "{\"intel_signature\":1,\"key\":"
 	    "\"defd6f7779192809\",\"records\":2,\"sha512\":\"";
 	struct ierr e = IERR_INIT;
 	struct bundle_report r;
@@ -176,14 +178,15 @@ test_roundtrip(struct keys_secret *de, struct buf *bundle)
 	struct bundle_verifier *v = verifier("FR-DGSI", NULL, 0);
 	int rc;
 
-	rc = sign_file(de, "FR-DGSI", "bundle/records.ndjson", 17, bundle,
-	    &e);
+	rc = sign_file(de, "FR-DGSI", "bundle/records.ndjson", 17, bundle, &e);
 	is_int(rc, 0, "sign two compliant records");
 	get_line(bundle, 1, &line);
 	ok(strncmp(line.data, head, sizeof head - 1) == 0,
 	    "header starts as SPEC 6 says");
-	ok(strstr(line.data, "\"intel_bundle\":1,\"seq\":17,"
-	    "\"to\":\"FR-DGSI\"}") != NULL, "header ends as SPEC 6 says");
+	ok(strstr(line.data,
+	       "\"intel_bundle\":1,\"seq\":17,"
+	       "\"to\":\"FR-DGSI\"}") != NULL,
+	    "header ends as SPEC 6 says");
 	get_line(bundle, 4, &line);
 	ok(strncmp(line.data, tail, sizeof tail - 1) == 0,
 	    "trailer as SPEC 6 says");
@@ -197,23 +200,27 @@ test_roundtrip(struct keys_secret *de, struct buf *bundle)
 	is_str(r.key_party, "DE-BKA", "key party in the report");
 	is_int(r.outcome[BUNDLE_REPLAY], BUNDLE_NOT_CHECKED,
 	    "replay not checked without a state folder");
-	ok(strstr(recs.data, "\"received\":{\"at\":\"2026-11-26T05:00:00Z\","
-	    "\"bundle\":\"") != NULL, "records carry received");
+	ok(strstr(recs.data,
+	       "\"received\":{\"at\":\"2026-11-26T05:00:00Z\","
+	       "\"bundle\":\"") != NULL,
+	    "records carry received");
 	ok(strstr(recs.data, "\"expires\":\"2028-11-25T05:00:00Z\"") != NULL,
 	    "expires = at + 730 days");
 	ok(strstr(recs.data, "\"expires\":\"2027-01-01T00:00:00Z\"") != NULL,
 	    "an earlier expires is kept");
 	bundle_report_format(&r, &rep);
 	ok(strstr(rep.data, "    signature   ok (Ed25519") != NULL &&
-	    strstr(rep.data, "  result      ACCEPTED") != NULL,
+		strstr(rep.data, "  result      ACCEPTED") != NULL,
 	    "report lists checks and the result");
 
 	v = (bundle_verifier_free(v), verifier("NL-KMAR", NULL, 0));
 	rc = verify_mem(v, bundle->data, bundle->len, &r, NULL, &e);
 	is_int(rc, EXIT_REFUSED, "wrong recipient refused");
 	is_int(r.failed, BUNDLE_RECIPIENT, "... by the recipient check");
-	ok(strstr(e.msg, "b:1: recipient: the bundle is for FR-DGSI, not for "
-	    "NL-KMAR") != NULL, "... message: %s", e.msg);
+	ok(strstr(e.msg,
+	       "b:1: recipient: the bundle is for FR-DGSI, not for "
+	       "NL-KMAR") != NULL,
+	    "... message: %s", e.msg);
 
 	v = (bundle_verifier_free(v), verifier(NULL, NULL, 0));
 	rc = verify_mem(v, bundle->data, bundle->len, &r, NULL, &e);
@@ -225,9 +232,11 @@ test_roundtrip(struct keys_secret *de, struct buf *bundle)
 	rc = verify_mem(v, bundle->data, bundle->len, &r, NULL, &e);
 	ag->version--;
 	is_int(r.failed, BUNDLE_AGREEMENT, "agreement version mismatch");
-	ok(strstr(e.msg, "agreement: the bundle is for agreement "
-	    "de-fr-nl-border-2026 version 3, not de-fr-nl-border-2026 "
-	    "version 4") != NULL, "... message: %s", e.msg);
+	ok(strstr(e.msg,
+	       "agreement: the bundle is for agreement "
+	       "de-fr-nl-border-2026 version 3, not de-fr-nl-border-2026 "
+	       "version 4") != NULL,
+	    "... message: %s", e.msg);
 
 	bundle_verifier_free(v);
 	buf_free(&recs);
@@ -273,7 +282,7 @@ test_tamper(const struct buf *bundle)
 	    tried);
 	is_int((long long)emitted, 0, "... none reported accepted");
 	ok(seen[BUNDLE_HEADER] > 0 && seen[BUNDLE_TRAILER] > 0 &&
-	    seen[BUNDLE_SIGNATURE] > 0 && seen[BUNDLE_DIGEST] > 0,
+		seen[BUNDLE_SIGNATURE] > 0 && seen[BUNDLE_DIGEST] > 0,
 	    "... caught by header, trailer, signature and digest checks");
 	for (int c = 0; c < BUNDLE_NCHECKS; c++)
 		if (seen[c])
@@ -286,11 +295,9 @@ test_tamper(const struct buf *bundle)
 static void
 add_l(unsigned char sig[64])
 {
-	static const unsigned char l[32] = {
-		0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
-		0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10
-	};
+	static const unsigned char l[32] = { 0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63,
+		0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 };
 	unsigned carry = 0;
 
 	for (int i = 0; i < 32; i++) {
@@ -301,13 +308,14 @@ add_l(unsigned char sig[64])
 }
 
 /* Expects the bundle in t to be refused by check, e.msg holding text. */
-#define REFUSED(what, check, text) do {					\
-	int rc_ = verify_mem(v, t.data, t.len, &r, NULL, &e);		\
-	is_int(rc_, EXIT_REFUSED, what);				\
-	is_int(r.failed, check, "... by the %s check",			\
-	    bundle_check_name(check));					\
-	ok(strstr(e.msg, text) != NULL, "... message: %s", e.msg);	\
-} while (0)
+#define REFUSED(what, check, text) \
+	do { \
+		int rc_ = verify_mem(v, t.data, t.len, &r, NULL, &e); \
+		is_int(rc_, EXIT_REFUSED, what); \
+		is_int(r.failed, check, "... by the %s check", \
+		    bundle_check_name(check)); \
+		ok(strstr(e.msg, text) != NULL, "... message: %s", e.msg); \
+	} while (0)
 
 static void
 test_lines(struct keys_secret *nl, const struct buf *bundle)
@@ -316,7 +324,7 @@ test_lines(struct keys_secret *nl, const struct buf *bundle)
 	struct ierr e = IERR_INIT;
 	struct bundle_report r;
 	struct buf t = BUF_INIT, l1 = BUF_INIT, l2 = BUF_INIT, l3 = BUF_INIT,
-	    l4 = BUF_INIT, msg = BUF_INIT;
+		   l4 = BUF_INIT, msg = BUF_INIT;
 	unsigned char sig[64];
 	char sig64[BASE64_ENCODED_LEN(64) + 1], *p;
 	size_t n;
@@ -338,11 +346,13 @@ test_lines(struct keys_secret *nl, const struct buf *bundle)
 	REFUSED("a record duplicated", BUNDLE_DIGEST, "b:5: digest:");
 	buf_reset(&t);
 	buf_printf(&t, "%s\n%s\n%s\n", l1.data, l2.data, l3.data);
-	REFUSED("trailer cut off", BUNDLE_TRAILER, "b:3: trailer: the last "
+	REFUSED("trailer cut off", BUNDLE_TRAILER,
+	    "b:3: trailer: the last "
 	    "line is not a trailer");
 	buf_reset(&t);
 	buf_printf(&t, "%s\n%s\n%s\n%s", l1.data, l2.data, l3.data, l4.data);
-	REFUSED("last newline cut off", BUNDLE_TRAILER, "b:4: trailer: the "
+	REFUSED("last newline cut off", BUNDLE_TRAILER,
+	    "b:4: trailer: the "
 	    "last line has no newline");
 	buf_reset(&t);
 	buf_printf(&t, "%s\n", l1.data);
@@ -368,8 +378,8 @@ test_lines(struct keys_secret *nl, const struct buf *bundle)
 	REFUSED("bundle format 2", BUNDLE_HEADER,
 	    "header: unsupported bundle format 2");
 	buf_reset(&t);
-	buf_printf(&t, "{ %s\n%s\n%s\n%s\n", l1.data + 1, l2.data, l3.data,
-	    l4.data);
+	buf_printf(
+	    &t, "{ %s\n%s\n%s\n%s\n", l1.data + 1, l2.data, l3.data, l4.data);
 	REFUSED("header with a space", BUNDLE_HEADER,
 	    "b:1: header: not canonical JSON");
 
@@ -395,7 +405,8 @@ test_lines(struct keys_secret *nl, const struct buf *bundle)
 	buf_reset(&t);
 	buf_printf(&t, "%s\n%s\n%s\n%s,\"sig\":\"%s\"}\n", l1.data, l2.data,
 	    l3.data, msg.data, sig64);
-	REFUSED("trailer signed by NL-KMAR", BUNDLE_KEY, "b:4: key: key "
+	REFUSED("trailer signed by NL-KMAR", BUNDLE_KEY,
+	    "b:4: key: key "
 	    "3517dee737039ee4 belongs to NL-KMAR, not to the sender DE-BKA");
 
 	bundle_verifier_free(v);
@@ -419,8 +430,10 @@ forge(struct keys_secret *k, const char *body, int nrec, struct buf *out)
 
 	crypto_sha512(body, strlen(body), d);
 	crypto_hex(d, 64, hex);
-	buf_printf(&msg, "{\"intel_signature\":1,\"key\":\"%s\",\"records\":"
-	    "%d,\"sha512\":\"%s\"}", keys_key_id(k), nrec, hex);
+	buf_printf(&msg,
+	    "{\"intel_signature\":1,\"key\":\"%s\",\"records\":"
+	    "%d,\"sha512\":\"%s\"}",
+	    keys_key_id(k), nrec, hex);
 	keys_sign(k, msg.data, msg.len, sig, &e);
 	base64_encode(sig, 64, sig64);
 	msg.data[--msg.len] = '\0';
@@ -436,8 +449,7 @@ test_signed_but_wrong(struct keys_secret *de, const struct buf *bundle)
 	struct bundle_verifier *v = verifier("FR-DGSI", NULL, 0);
 	struct ierr e = IERR_INIT;
 	struct bundle_report r;
-	struct buf t = BUF_INIT, body = BUF_INIT, l1 = BUF_INIT,
-	    l2 = BUF_INIT;
+	struct buf t = BUF_INIT, body = BUF_INIT, l1 = BUF_INIT, l2 = BUF_INIT;
 	int rc;
 
 	get_line(bundle, 1, &l1);
@@ -481,10 +493,11 @@ test_signed_but_wrong(struct keys_secret *de, const struct buf *bundle)
 	/* created outside the agreement's window. */
 	buf_reset(&body);
 	buf_printf(&body, "%s\n%s\n", l1.data, l2.data);
-	memcpy(strstr(body.data, "2026-11-26T05:00:00Z"), "2025-12-31T23:59:59Z",
-	    20);
+	memcpy(strstr(body.data, "2026-11-26T05:00:00Z"),
+	    "2025-12-31T23:59:59Z", 20);
 	forge(de, body.data, 1, &t);
-	REFUSED("created before the window", BUNDLE_WINDOW, "b:1: window: "
+	REFUSED("created before the window", BUNDLE_WINDOW,
+	    "b:1: window: "
 	    "created 2025-12-31T23:59:59Z lies outside the agreement's "
 	    "validity, 2026-01-01T00:00:00Z to 2027-12-31T23:59:59Z");
 
@@ -504,11 +517,11 @@ test_sign_refusals(struct keys_secret *de)
 	struct buf b = BUF_INIT, name = BUF_INIT;
 	int rc;
 
-	rc = sign_file(de, "FR-DGSI", "bundle/noncompliant.ndjson", 1, &b,
-	    &e);
+	rc = sign_file(de, "FR-DGSI", "bundle/noncompliant.ndjson", 1, &b, &e);
 	is_int(rc, EXIT_REFUSED, "non-compliant record refused");
 	ok(strstr(e.msg, "subject.passport: pseudonymise would change it") !=
-	    NULL, "... naming the path: %s", e.msg);
+		NULL,
+	    "... naming the path: %s", e.msg);
 	ok(strstr(e.msg, "P1234567") == NULL, "... never the value");
 
 	rc = bundle_sign_new(ag, de, "XX-NONE", NOW, &s, &e);
@@ -536,12 +549,12 @@ static void
 test_check_names(void)
 {
 	static const char *const want[] = { "seal", "header", "trailer",
-	    "agreement", "sender", "key", "signature", "digest", "count",
-	    "recipient", "window", "records", "compliance", "replay" };
+		"agreement", "sender", "key", "signature", "digest", "count",
+		"recipient", "window", "records", "compliance", "replay" };
 	struct buf got = BUF_INIT, exp = BUF_INIT;
 
-	is_int(BUNDLE_NCHECKS, sizeof want / sizeof want[0],
-	    "%d checks", BUNDLE_NCHECKS);
+	is_int(BUNDLE_NCHECKS, sizeof want / sizeof want[0], "%d checks",
+	    BUNDLE_NCHECKS);
 	for (int c = 0; c < BUNDLE_NCHECKS; c++) {
 		buf_printf(&got, "%s ", bundle_check_name(c));
 		buf_printf(&exp, "%s ", want[c]);
@@ -557,8 +570,8 @@ test_check_names(void)
 static long long
 stored(const char *dir)
 {
-	char *path = state_path(dir, STATE_ACCEPTED, ag->id, "DE-BKA",
-	    "FR-DGSI");
+	char *path = state_path(
+	    dir, STATE_ACCEPTED, ag->id, "DE-BKA", "FR-DGSI");
 	long long v = STATE_NONE;
 	FILE *f = fopen(path, "r");
 
@@ -618,8 +631,8 @@ test_state(struct keys_secret *de)
 			int64_t got;
 
 			for (int j = 0; j < 20; j++)
-				if (state_next_seq(dir.data, "ag", "P", "Q",
-				    -1, &got, &e) != 0)
+				if (state_next_seq(dir.data, "ag", "P", "Q", -1,
+					&got, &e) != 0)
 					_exit(1);
 			_exit(0);
 		}
@@ -648,8 +661,8 @@ test_state(struct keys_secret *de)
 	is_int(bundle_verifier_commit(v, &e), 0, "commit");
 	is_int(stored(dir.data), 6, "the highest accepted seq is recorded");
 	/* The counter is released: another holder gets it at once. */
-	state_lock(dir.data, STATE_ACCEPTED, ag->id, "DE-BKA", "FR-DGSI", &s,
-	    &e);
+	state_lock(
+	    dir.data, STATE_ACCEPTED, ag->id, "DE-BKA", "FR-DGSI", &s, &e);
 	is_int(state_value(s), 6, "... and unlocked");
 	state_unlock(s);
 	sign_file(de, "FR-DGSI", "bundle/records.ndjson", 8, &b, &e);
@@ -703,7 +716,7 @@ static void
 gen_record(int i, struct buf *b)
 {
 	static const char *const names[] = { "Jan Kowalski", "Amira Haddad",
-	    "Łukasz Nowak", "Zoë Müller", "O'Brien, Sean" };
+		"Łukasz Nowak", "Zoë Müller", "O'Brien, Sean" };
 	char pn[33];
 
 	for (int k = 0; k < 32; k++)
@@ -711,22 +724,24 @@ gen_record(int i, struct buf *b)
 	pn[32] = '\0';
 	buf_reset(b);
 	if (rnd(2)) {
-		buf_printf(b, "{\"classification\":\"%s\",\"created\":"
+		buf_printf(b,
+		    "{\"classification\":\"%s\",\"created\":"
 		    "\"2026-11-0%uT10:00:00Z\",\"data\":{\"subject\":{\"dob\":"
 		    "\"19%02u\",\"name\":\"%s\",\"passport\":\"pn:%s\","
 		    "\"phone\":\"********%04u\"}},\"id\":\"gen-%d\","
 		    "\"origin\":\"DE-BKA\",\"purposes\":[\"smuggling\"],"
 		    "\"type\":\"person\",\"version\":%u}",
 		    rnd(2) ? "RESTRICTED" : "CONFIDENTIAL", 1 + rnd(9),
-		    50 + rnd(50), names[rnd(5)], pn, rnd(10000), i,
-		    1 + rnd(3));
+		    50 + rnd(50), names[rnd(5)], pn, rnd(10000), i, 1 + rnd(3));
 	} else {
-		buf_printf(b, "{\"classification\":\"RESTRICTED\",\"created\":"
+		buf_printf(b,
+		    "{\"classification\":\"RESTRICTED\",\"created\":"
 		    "\"2026-11-01T10:00:00Z\",\"data\":{\"location\":{\"lat\":"
 		    "48.%02u,\"lon\":7.%02u},\"vehicles\":[{\"plate\":"
 		    "\"pn:%s\"}]},\"id\":\"gen-%d\",\"origin\":\"DE-BKA\","
 		    "\"purposes\":[\"trafficking\"],\"type\":\"vehicle\","
-		    "\"version\":1}", 10 + rnd(89), 10 + rnd(89), pn, i);
+		    "\"version\":1}",
+		    10 + rnd(89), 10 + rnd(89), pn, i);
 	}
 }
 
@@ -750,8 +765,8 @@ gen_bundle(struct keys_secret *k, int n, struct buf *b, struct ierr *e)
 	}
 	if (rc == 0) {
 		out = open_memstream(&mem, &memlen);
-		rc = bundle_sign_write(s, 1 + (int64_t)rnd(1000), out, &info,
-		    e);
+		rc = bundle_sign_write(
+		    s, 1 + (int64_t)rnd(1000), out, &info, e);
 		fclose(out);
 		buf_reset(b);
 		buf_add(b, mem, memlen);
@@ -785,8 +800,8 @@ expect_refused(struct bundle_verifier *v, const struct buf *t,
 	struct buf out = BUF_INIT;
 
 	(*tried)++;
-	if (verify_mem(v, t->data, t->len, &r, &out, &e) == 0 ||
-	    r.accepted || out.len > 0)
+	if (verify_mem(v, t->data, t->len, &r, &out, &e) == 0 || r.accepted ||
+	    out.len > 0)
 		(*wrong)++;
 	buf_free(&out);
 }
@@ -841,17 +856,21 @@ test_property(struct keys_secret *de)
 				buf_add(&t, b.data + st[i + 1],
 				    st[i + 2] - st[i + 1]);
 				buf_add(&t, b.data + st[i], st[i + 1] - st[i]);
-				buf_add(&t, b.data + st[i + 2],
-				    b.len - st[i + 2]);
+				buf_add(
+				    &t, b.data + st[i + 2], b.len - st[i + 2]);
 				if (memcmp(t.data, b.data, b.len) != 0)
 					expect_refused(v, &t, &tried, &wrong);
 			}
 		}
 	}
-	is_int((long long)good, (long long)made, "%lu generated bundles of "
-	    "0 to 5 records verify as signed", made);
-	is_int((long long)wrong, 0, "%lu changed copies (bytes flipped; lines "
-	    "dropped, doubled, swapped) all refused, nothing written", tried);
+	is_int((long long)good, (long long)made,
+	    "%lu generated bundles of "
+	    "0 to 5 records verify as signed",
+	    made);
+	is_int((long long)wrong, 0,
+	    "%lu changed copies (bytes flipped; lines "
+	    "dropped, doubled, swapped) all refused, nothing written",
+	    tried);
 	bundle_verifier_free(v);
 	buf_free(&b);
 	buf_free(&t);
@@ -862,7 +881,7 @@ test_property(struct keys_secret *de)
 
 /* ok() for a message that matches an extended regular expression. */
 static int ATTR_PRINTF(3, 4)
-like(const char *got, const char *re, const char *fmt, ...)
+    like(const char *got, const char *re, const char *fmt, ...)
 {
 	char name[1024];
 	va_list ap;
@@ -885,8 +904,8 @@ static struct bundle_verifier *
 sverifier(const char *to, const unsigned char *const *ids,
     const char *const *names, size_t n)
 {
-	struct bundle_verify_opts o = { ag, to, NOW, NULL, 1, jobs, NULL,
-	    ids, names, n };
+	struct bundle_verify_opts o = { ag, to, NOW, NULL, 1, jobs, NULL, ids,
+		names, n };
 	struct bundle_verifier *v = NULL;
 	struct ierr e = IERR_INIT;
 
@@ -951,8 +970,8 @@ spool_holds(const char *needle)
 				buf_add(&b, chunk, (size_t)got);
 		}
 		close(fd);
-		if (b.len > 0 && memmem(b.data, b.len, needle,
-		    strlen(needle)) != NULL)
+		if (b.len > 0 &&
+		    memmem(b.data, b.len, needle, strlen(needle)) != NULL)
 			found = 1;
 		buf_free(&b);
 	}
@@ -986,7 +1005,7 @@ test_sealed(struct keys_secret *de, struct keys_secret *nl)
 	}
 	ok(plain.len > 2 * AGE_CHUNK, "a bundle of %zu bytes (%zu chunks)",
 	    plain.len, plain.len / AGE_CHUNK + 1);
-	seal(&plain, (const unsigned char (*)[32])&pubs[1], 1, &sealed);
+	seal(&plain, (const unsigned char(*)[32]) & pubs[1], 1, &sealed);
 
 	/* The plain bundle's records, to compare with. */
 	v = verifier("FR-DGSI", NULL, 1);
@@ -995,8 +1014,8 @@ test_sealed(struct keys_secret *de, struct keys_secret *nl)
 	rc = verify_mem(v, plain.data, plain.len, &r, NULL, &e);
 	ok(rc == 0 && spool_holds("\"origin\":\"DE-BKA\""),
 	    "... its spool holds its records (the probe works)");
-	is_int(r.outcome[BUNDLE_SEAL], BUNDLE_NOT_CHECKED,
-	    "... seal not checked");
+	is_int(
+	    r.outcome[BUNDLE_SEAL], BUNDLE_NOT_CHECKED, "... seal not checked");
 	bundle_verifier_free(v);
 
 	/* A rotation: the second key opens it. */
@@ -1024,7 +1043,7 @@ test_sealed(struct keys_secret *de, struct keys_secret *nl)
 		free(mem);
 	}
 	ok(rc == 0 && recs.len == want.len &&
-	    memcmp(recs.data, want.data, want.len) == 0,
+		memcmp(recs.data, want.data, want.len) == 0,
 	    "... the same records as the plain bundle's");
 	{
 		/* Its sha512 is the trailer's. */
@@ -1034,9 +1053,11 @@ test_sealed(struct keys_secret *de, struct keys_secret *nl)
 	}
 	/* Mixed: plain, then sealed, then plain again. */
 	ok(verify_mem(v, plain.data, plain.len, &r, &recs, &e) == 0 &&
-	    recs.len == want.len && !r.sealed, "... then a plain one");
+		recs.len == want.len && !r.sealed,
+	    "... then a plain one");
 	ok(verify_mem(v, sealed.data, sealed.len, &r, &recs, &e) == 0 &&
-	    recs.len == want.len && r.sealed, "... and a sealed one again");
+		recs.len == want.len && r.sealed,
+	    "... and a sealed one again");
 	bundle_verifier_free(v);
 
 	/* No stanza for our key. */
@@ -1065,10 +1086,12 @@ test_sealed(struct keys_secret *de, struct keys_secret *nl)
 	 * stanzas, MAC) and the payload nonce; bytes at the start, middle
 	 * and end (the tag) of every chunk. */
 	v = sverifier("FR-DGSI", ids, names, 2);
-	hdr_end = (size_t)((char *)memmem(sealed.data, sealed.len, "\n---",
-	    4) - sealed.data);
+	hdr_end = (size_t)((char *)memmem(sealed.data, sealed.len, "\n---", 4) -
+	    sealed.data);
 	hdr_end = (size_t)((char *)memchr(sealed.data + hdr_end + 1, '\n',
-	    sealed.len - hdr_end - 1) - sealed.data) + 1;
+			       sealed.len - hdr_end - 1) -
+		      sealed.data) +
+	    1;
 	body = hdr_end + 16;
 	nchunks = (sealed.len - body + AGE_CHUNK + 15) / (AGE_CHUNK + 16);
 	ok(nchunks >= 3, "%zu chunks after a header of %zu bytes", nchunks,
@@ -1088,14 +1111,17 @@ test_sealed(struct keys_secret *de, struct keys_secret *nl)
 		/* A changed first line is no longer age's: a plain bundle
 		 * whose header is not JSON. */
 		if (rc != EXIT_REFUSED || r.accepted || recs.len > 0 ||
-		    r.failed != (i < strlen(AGE_VERSION_LINE) + 1 ?
-		    BUNDLE_HEADER : BUNDLE_SEAL)) {
+		    r.failed !=
+			(i < strlen(AGE_VERSION_LINE) + 1 ? BUNDLE_HEADER
+							  : BUNDLE_SEAL)) {
 			if (bad++ < 3)
 				diag("byte %zu: %d %s", i, rc, e.msg);
 		}
 	}
-	is_int(bad, 0, "%zu one-byte changes all refused (by the seal check "
-	    "past the first line), nothing written", tried);
+	is_int(bad, 0,
+	    "%zu one-byte changes all refused (by the seal check "
+	    "past the first line), nothing written",
+	    tried);
 	/* The messages name the step. */
 	buf_reset(&t);
 	buf_add(&t, sealed.data, sealed.len);
@@ -1138,8 +1164,8 @@ test_sealed(struct keys_secret *de, struct keys_secret *nl)
 	is_int(bad, 0, "%zu truncations refused", tried);
 	start = body + (nchunks - 1) * (AGE_CHUNK + 16);
 	verify_mem(v, sealed.data, start, &r, NULL, &e);
-	like(e.msg, "seal: .*truncated", "cut after chunk %zu: %s",
-	    nchunks - 1, e.msg);
+	like(e.msg, "seal: .*truncated", "cut after chunk %zu: %s", nchunks - 1,
+	    e.msg);
 	/* A byte more: the last chunk no longer authenticates. */
 	buf_reset(&t);
 	buf_add(&t, sealed.data, sealed.len);
@@ -1154,10 +1180,11 @@ test_sealed(struct keys_secret *de, struct keys_secret *nl)
 		struct buf exact = BUF_INIT, full = BUF_INIT;
 
 		buf_add(&exact, plain.data, 2 * AGE_CHUNK);
-		seal(&exact, (const unsigned char (*)[32])&pubs[0], 1, &full);
+		seal(&exact, (const unsigned char(*)[32]) & pubs[0], 1, &full);
 		buf_adds(&full, "x");
 		rc = verify_mem(v, full.data, full.len, &r, &recs, &e);
-		is_int(rc, EXIT_REFUSED, "data after a full last chunk: "
+		is_int(rc, EXIT_REFUSED,
+		    "data after a full last chunk: "
 		    "refused");
 		like(e.msg, "seal: trailing data", "... message: %s", e.msg);
 		buf_free(&exact);
@@ -1165,7 +1192,8 @@ test_sealed(struct keys_secret *de, struct keys_secret *nl)
 	}
 	/* The armored form. */
 	buf_reset(&t);
-	buf_adds(&t, "-----BEGIN AGE ENCRYPTED FILE-----\nYWdl\n"
+	buf_adds(&t,
+	    "-----BEGIN AGE ENCRYPTED FILE-----\nYWdl\n"
 	    "-----END AGE ENCRYPTED FILE-----\n");
 	rc = verify_mem(v, t.data, t.len, &r, &recs, &e);
 	is_int(rc, EXIT_REFUSED, "armored: refused");
@@ -1183,7 +1211,8 @@ test_sealed(struct keys_secret *de, struct keys_secret *nl)
 
 		if (bundle_sign_new(ag, de, "NL-KMAR", NOW, &bs, &e) != 0)
 			abort();
-		buf_adds(&rec, "{\"classification\":\"RESTRICTED\","
+		buf_adds(&rec,
+		    "{\"classification\":\"RESTRICTED\","
 		    "\"created\":\"2026-11-01T10:00:00Z\",\"data\":"
 		    "{\"vehicles\":[{\"plate\":\"pn:0123456789abcdef0123456789"
 		    "abcdef\"}]},\"id\":\"v-1\",\"origin\":\"DE-BKA\","
@@ -1200,14 +1229,16 @@ test_sealed(struct keys_secret *de, struct keys_secret *nl)
 		buf_free(&rec);
 		bundle_sign_free(bs);
 	}
-	seal(&other, (const unsigned char (*)[32])&pubs[0], 1, &t);
+	seal(&other, (const unsigned char(*)[32]) & pubs[0], 1, &t);
 	buf_reset(&recs);
 	rc = verify_mem(v, t.data, t.len, &r, &recs, &e);
 	is_int(rc, EXIT_REFUSED, "a bundle for NL-KMAR sealed to us: refused");
 	is_int(r.outcome[BUNDLE_SEAL], BUNDLE_PASSED, "... it opened");
 	is_int(r.failed, BUNDLE_RECIPIENT, "... by the recipient check");
-	like(e.msg, "recipient: the sealed bundle is for NL-KMAR, but it was "
-	    "opened with a key of FR-DGSI", "... message: %s", e.msg);
+	like(e.msg,
+	    "recipient: the sealed bundle is for NL-KMAR, but it was "
+	    "opened with a key of FR-DGSI",
+	    "... message: %s", e.msg);
 	ok(recs.len == 0, "... nothing written");
 	bundle_verifier_free(v);
 	(void)nl;
@@ -1227,12 +1258,15 @@ test_sealed(struct keys_secret *de, struct keys_secret *nl)
 		v = sverifier("FR-DGSI", ids, names, 2);
 		buf_reset(&recs);
 		rc = verify_mem(v, plain.data, plain.len, &r, &recs, &e);
-		is_int(rc, EXIT_REFUSED, "seal: required, a plain bundle: "
+		is_int(rc, EXIT_REFUSED,
+		    "seal: required, a plain bundle: "
 		    "refused");
 		is_int(r.failed, BUNDLE_SEAL, "... by the seal check");
-		like(e.msg, ":1: seal: a plain bundle, and the rule at line "
+		like(e.msg,
+		    ":1: seal: a plain bundle, and the rule at line "
 		    "[0-9]+ of .*trilateral-sealed.yaml requires sealed ones "
-		    "\\(seal: required\\)$", "... message: %s", e.msg);
+		    "\\(seal: required\\)$",
+		    "... message: %s", e.msg);
 		ok(recs.len == 0, "... nothing written");
 		rc = verify_mem(v, sealed.data, sealed.len, &r, &recs, &e);
 		ok(rc == 0 && recs.len == want.len,

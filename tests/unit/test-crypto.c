@@ -86,14 +86,15 @@ test_digests(void)
 	crypto_sha512_update(c, "", 0);
 	crypto_sha512_update(c, "bc", 2);
 	crypto_sha512_final(c, d2);
-	ok(memcmp(d, d2, 64) == 0, "streaming SHA-512 of a, bc equals one-shot");
+	ok(memcmp(d, d2, 64) == 0,
+	    "streaming SHA-512 of a, bc equals one-shot");
 
 	million = xmalloc(1000000);
 	memset(million, 'a', 1000000);
 	c = crypto_sha512_init();
 	for (i = 0; i < 1000000; i += 999)
-		crypto_sha512_update(c, million + i,
-		    1000000 - i < 999 ? 1000000 - i : 999);
+		crypto_sha512_update(
+		    c, million + i, 1000000 - i < 999 ? 1000000 - i : 999);
 	crypto_sha512_final(c, d);
 	is_hex(d, 64,
 	    "e718483d0ce769644e2e42c7bc15b4638e1f98b13b2044285632a803afa973eb"
@@ -156,16 +157,18 @@ test_wycheproof(void)
 		return;
 	}
 	groups = json_object_get(root, "testGroups");
-	json_array_foreach(groups, gi, g) {
-		const char *pkhex = json_string_value(json_object_get(
-		    json_object_get(g, "publicKey"), "pk"));
+	json_array_foreach(groups, gi, g)
+	{
+		const char *pkhex = json_string_value(
+		    json_object_get(json_object_get(g, "publicKey"), "pk"));
 		unsigned char pub[32];
 		int pkok;
 
 		pkok = pkhex != NULL &&
 		    crypto_unhex(pkhex, strlen(pkhex), pub, 32) == 0;
 		tests = json_object_get(g, "tests");
-		json_array_foreach(tests, ti, t) {
+		json_array_foreach(tests, ti, t)
+		{
 			const char *mhex, *shex, *result;
 			unsigned char *msg, *sig;
 			size_t mlen = 0, slen = 0;
@@ -173,12 +176,14 @@ test_wycheproof(void)
 
 			mhex = json_string_value(json_object_get(t, "msg"));
 			shex = json_string_value(json_object_get(t, "sig"));
-			result = json_string_value(json_object_get(t, "result"));
+			result = json_string_value(
+			    json_object_get(t, "result"));
 			want = result != NULL && strcmp(result, "valid") == 0;
 			msg = unhex_alloc(mhex ? mhex : "", &mlen);
 			sig = unhex_alloc(shex ? shex : "", &slen);
 			/* The API takes 64 bytes: anything else is invalid. */
-			got = pkok && msg != NULL && sig != NULL && slen == 64 &&
+			got = pkok && msg != NULL && sig != NULL &&
+			    slen == 64 &&
 			    crypto_ed25519_verify(pub, msg, mlen, sig);
 			n++;
 			valid += want;
@@ -200,7 +205,7 @@ test_wycheproof(void)
 
 struct inp {
 	char *tst, *alg, *sk, *pk, *msg, *sig;
-	int other;		/* CTX, PH, FLAGS or anything else */
+	int other; /* CTX, PH, FLAGS or anything else */
 };
 
 static void
@@ -384,16 +389,16 @@ test_sign_input(void)
 	}
 	read_inp(path, sign_input_one, &c);
 	is_int(c.seen, 1024, "1024 sign.input sets read");
-	is_int(c.run, 1024 / c.stride, "%d sign.input sets run",
-	    1024 / c.stride);
+	is_int(
+	    c.run, 1024 / c.stride, "%d sign.input sets run", 1024 / c.stride);
 	is_int(c.passed, c.run, "all of them: PK from SK, SIG, verify");
 	is_int(c.skipped, 2, "2 libgcrypt-specific encodings skipped");
 	free(path);
 }
 
 /* RFC 8032 TEST 1. */
-static const char *t1_pk =
-    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+static const char
+    *t1_pk = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
 static const char *t1_sig =
     "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b";
 
@@ -405,10 +410,10 @@ gcrypt_raw_verify(const unsigned char *pub, const unsigned char *sig)
 
 	gcry_sexp_build(&k, NULL,
 	    "(public-key(ecc(curve Ed25519)(flags eddsa)(q %b)))", 32, pub);
-	gcry_sexp_build(&d, NULL,
-	    "(data(flags eddsa)(hash-algo sha512)(value %b))", 0, "");
-	gcry_sexp_build(&s, NULL, "(sig-val(eddsa(r %b)(s %b)))", 32, sig,
-	    32, sig + 32);
+	gcry_sexp_build(
+	    &d, NULL, "(data(flags eddsa)(hash-algo sha512)(value %b))", 0, "");
+	gcry_sexp_build(
+	    &s, NULL, "(sig-val(eddsa(r %b)(s %b)))", 32, sig, 32, sig + 32);
 	rv = gcry_pk_verify(s, d, k) == 0;
 	gcry_sexp_release(k);
 	gcry_sexp_release(d);
@@ -419,11 +424,9 @@ gcrypt_raw_verify(const unsigned char *pub, const unsigned char *sig)
 static void
 test_malleability(void)
 {
-	static const unsigned char order[32] = {
-		0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
-		0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-		[31] = 0x10
-	};
+	static const unsigned char order[32] = { 0xed, 0xd3, 0xf5, 0x5c, 0x1a,
+		0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+		0x14, [31] = 0x10 };
 	unsigned char pub[32], sig[64], big[64];
 	unsigned int carry = 0, i;
 
@@ -482,13 +485,13 @@ test_ed25519_api(void)
 	    "not for another message");
 
 	longmsg = xcalloc(1, 65536);
-	is_int(crypto_ed25519_sign(seed, pub, longmsg, CRYPTO_ED25519_MSG_MAX,
-	    sig, &e), 0, "a %d-byte message can be signed",
-	    CRYPTO_ED25519_MSG_MAX);
+	is_int(crypto_ed25519_sign(
+		   seed, pub, longmsg, CRYPTO_ED25519_MSG_MAX, sig, &e),
+	    0, "a %d-byte message can be signed", CRYPTO_ED25519_MSG_MAX);
 	ok(crypto_ed25519_verify(pub, longmsg, CRYPTO_ED25519_MSG_MAX, sig),
 	    "and verified");
-	rv = crypto_ed25519_sign(seed, pub, longmsg, CRYPTO_ED25519_MSG_MAX + 1,
-	    sig, &e);
+	rv = crypto_ed25519_sign(
+	    seed, pub, longmsg, CRYPTO_ED25519_MSG_MAX + 1, sig, &e);
 	is_int(rv, EXIT_DATAERR, "a message one byte longer is refused");
 	ok(strstr(e.msg, "too long") != NULL, "with a message: %s", e.msg);
 	is_int(crypto_ed25519_sign(seed, pub, longmsg, 65536, sig, &e),
@@ -503,7 +506,8 @@ static void
 test_aead(void)
 {
 	unsigned char key[32], nonce[12], ad[12], ct[114 + 16], pt[114];
-	const char *p = "Ladies and Gentlemen of the class of '99: If I could "
+	const char *p =
+	    "Ladies and Gentlemen of the class of '99: If I could "
 	    "offer you only one tip for the future, sunscreen would be it.";
 	struct ierr e = IERR_INIT;
 	int i;
@@ -545,18 +549,21 @@ test_argon2id(void)
 	unsigned char a[32], b[32], c[32];
 	struct ierr e = IERR_INIT;
 
-	is_int(crypto_argon2id("pass", 4, "saltsaltsalt", 12, 1, 64, 1, a, 32,
-	    &e), 0, "Argon2id t=1 m=64 p=1");
+	is_int(
+	    crypto_argon2id("pass", 4, "saltsaltsalt", 12, 1, 64, 1, a, 32, &e),
+	    0, "Argon2id t=1 m=64 p=1");
 	crypto_argon2id("pass", 4, "saltsaltsalt", 12, 1, 64, 1, b, 32, &e);
 	ok(memcmp(a, b, 32) == 0, "Argon2id is deterministic");
 	crypto_argon2id("pass", 4, "saltsaltsalT", 12, 1, 64, 1, c, 32, &e);
 	ok(memcmp(a, c, 32) != 0, "another salt gives another key");
 	crypto_argon2id("pass", 4, "saltsaltsalt", 12, 2, 64, 1, c, 32, &e);
 	ok(memcmp(a, c, 32) != 0, "another t gives another key");
-	is_int(crypto_argon2id("pass", 4, "saltsaltsalt", 12, 0, 64, 1, c, 32,
-	    &e), EXIT_CONFIG, "t=0 refused");
-	is_int(crypto_argon2id("pass", 4, "saltsaltsalt", 12, 1, 4, 1, c, 32,
-	    &e), EXIT_CONFIG, "m below 8 KiB per lane refused");
+	is_int(
+	    crypto_argon2id("pass", 4, "saltsaltsalt", 12, 0, 64, 1, c, 32, &e),
+	    EXIT_CONFIG, "t=0 refused");
+	is_int(
+	    crypto_argon2id("pass", 4, "saltsaltsalt", 12, 1, 4, 1, c, 32, &e),
+	    EXIT_CONFIG, "m below 8 KiB per lane refused");
 	is_int(crypto_argon2id("pass", 4, "salt", 4, 1, 64, 1, c, 32, &e),
 	    EXIT_CONFIG, "4-byte salt refused");
 }
@@ -570,7 +577,8 @@ test_hex(void)
 	crypto_hex("\x00\xab\xff\x10", 4, h);
 	is_str(h, "00abff10", "hex encodes lower case");
 	ok(crypto_unhex("00ABff10", 8, b, 4) == 0 &&
-	    memcmp(b, "\x00\xab\xff\x10", 4) == 0, "unhex either case");
+		memcmp(b, "\x00\xab\xff\x10", 4) == 0,
+	    "unhex either case");
 	ok(crypto_unhex("00abff1", 7, b, 4) == -1, "odd length refused");
 	ok(crypto_unhex("00abfg10", 8, b, 4) == -1, "non-hex digit refused");
 	ok(crypto_memeq("abcd", "abcd", 4), "memeq: equal");
@@ -602,7 +610,7 @@ main(void)
 	test_aead();
 	test_argon2id();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	diag("took %.2f s", (double)(t1.tv_sec - t0.tv_sec) +
-	    (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	diag("took %.2f s",
+	    (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return done_testing();
 }

@@ -46,16 +46,39 @@ static const struct {
 	uint32_t c;
 	int escaped;
 } edge[] = {
-	{ 0x0000, 1 }, { 0x0001, 1 }, { 0x0009, 1 }, { 0x000a, 1 },
-	{ 0x001b, 1 }, { 0x001f, 1 }, { 0x0020, 0 },
-	{ 0x007e, 0 }, { 0x007f, 1 }, { 0x0080, 1 }, { 0x009b, 1 },
-	{ 0x009f, 1 }, { 0x00a0, 0 },
-	{ 0x061b, 0 }, { 0x061c, 1 }, { 0x061d, 0 },
-	{ 0x200d, 0 }, { 0x200e, 1 }, { 0x200f, 1 }, { 0x2010, 0 },
-	{ 0x2027, 0 }, { 0x2028, 1 }, { 0x2029, 1 }, { 0x202a, 1 },
-	{ 0x202d, 1 }, { 0x202e, 1 }, { 0x202f, 0 },
-	{ 0x2065, 0 }, { 0x2066, 1 }, { 0x2069, 1 }, { 0x206a, 0 },
-	{ 0xfeff, 0 }, { 0xffff, 0 },
+	{ 0x0000, 1 },
+	{ 0x0001, 1 },
+	{ 0x0009, 1 },
+	{ 0x000a, 1 },
+	{ 0x001b, 1 },
+	{ 0x001f, 1 },
+	{ 0x0020, 0 },
+	{ 0x007e, 0 },
+	{ 0x007f, 1 },
+	{ 0x0080, 1 },
+	{ 0x009b, 1 },
+	{ 0x009f, 1 },
+	{ 0x00a0, 0 },
+	{ 0x061b, 0 },
+	{ 0x061c, 1 },
+	{ 0x061d, 0 },
+	{ 0x200d, 0 },
+	{ 0x200e, 1 },
+	{ 0x200f, 1 },
+	{ 0x2010, 0 },
+	{ 0x2027, 0 },
+	{ 0x2028, 1 },
+	{ 0x2029, 1 },
+	{ 0x202a, 1 },
+	{ 0x202d, 1 },
+	{ 0x202e, 1 },
+	{ 0x202f, 0 },
+	{ 0x2065, 0 },
+	{ 0x2066, 1 },
+	{ 0x2069, 1 },
+	{ 0x206a, 0 },
+	{ 0xfeff, 0 },
+	{ 0xffff, 0 },
 };
 
 /* Bytes that are not valid UTF-8, and how each comes out. */
@@ -76,8 +99,15 @@ static const struct {
 	{ "\xfe", "\\xfe", "byte FE" },
 	{ "\xff", "\\xff", "byte FF" },
 	{ "\xe2\x80", "\\xe2\\x80", "a sequence cut short at the end" },
-	{ "\xe2\x80" "A", "\\xe2\\x80" "A", "a sequence cut short by ASCII" },
-	{ "\xc3" "\xc3\xa9", "\\xc3" "\xc3\xa9",
+	{ "\xe2\x80"
+	  "A",
+	    "\\xe2\\x80"
+	    "A",
+	    "a sequence cut short by ASCII" },
+	{ "\xc3"
+	  "\xc3\xa9",
+	    "\\xc3"
+	    "\xc3\xa9",
 	    "a lead byte before a valid character" },
 	{ "\xe2\x80\xae", "\\u202e", "U+202E itself is valid and escaped" },
 };
@@ -99,7 +129,8 @@ main(void)
 		is_str(esc(in, n), want, "U+%04X is %s", (unsigned)edge[i].c,
 		    edge[i].escaped ? "escaped" : "kept");
 	}
-	ok(strcmp(esc("\x1b", 1), "\\u001b") == 0, "ESC is \\u001b (lower "
+	ok(strcmp(esc("\x1b", 1), "\\u001b") == 0,
+	    "ESC is \\u001b (lower "
 	    "case, four digits)");
 	is_str(esc("\xe2\x80\xaa", 3), "\\u202a", "hex digits are lower case");
 
@@ -110,7 +141,8 @@ main(void)
 	is_str(esc("a\\u001b\\x41", 11), "a\\u001b\\x41",
 	    "a backslash is written as it is");
 	is_str(esc("\xf0\x9f\x98\x80 caf\xc3\xa9 \xe4\xb8\xad \xf4\x8f\xbf\xbf",
-	    19), "\xf0\x9f\x98\x80 caf\xc3\xa9 \xe4\xb8\xad \xf4\x8f\xbf\xbf",
+		   19),
+	    "\xf0\x9f\x98\x80 caf\xc3\xa9 \xe4\xb8\xad \xf4\x8f\xbf\xbf",
 	    "valid text of 1 to 4 bytes (U+10FFFF too) is kept");
 	is_str(esc("file\nname\r", 10), "file\\u000aname\\u000d",
 	    "newline and return keep a message on one line");
@@ -119,18 +151,27 @@ main(void)
 
 	/* Output cut to the buffer: whole escapes only, NUL-terminated,
 	 * the full length returned. */
-	r = escape_text(out, 5, "ab\x1b" "cd", 5);
+	r = escape_text(out, 5,
+	    "ab\x1b"
+	    "cd",
+	    5);
 	is_int((long long)r, 10, "returns the whole length (10)");
 	is_str(out, "ab", "an escape that does not fit is left out whole");
 	r = escape_text(out, 3, "abcd", 4);
 	is_str(out, "ab", "plain text is cut before the NUL");
-	r = escape_text(out, 8, "a\x1b" "b", 3);
+	r = escape_text(out, 8,
+	    "a\x1b"
+	    "b",
+	    3);
 	is_str(out, "a\\u001b", "an escape that just fits is written");
 	r = escape_text(out, 4, "a\xc3\xa9", 3);
 	is_str(out, "a\xc3\xa9", "a character that just fits is written");
 	r = escape_text(out, 3, "a\xc3\xa9", 3);
 	is_str(out, "a", "a character is never cut in two");
-	r = escape_text(out, 3, "a\x1b" "b", 3);
+	r = escape_text(out, 3,
+	    "a\x1b"
+	    "b",
+	    3);
 	is_str(out, "a", "nothing after a part that did not fit");
 	memset(out, 'X', sizeof out);
 	r = escape_text(out, 0, "abc", 3);
@@ -139,17 +180,20 @@ main(void)
 	/* cmd/diag.c: a report of several lines, each escaped. */
 	{
 		struct buf b = BUF_INIT;
-		static const char rep[] = "bundle a\x1b" "b\n  from  X\xe2\x80"
-		    "\xaeY\xff\n\n  end\n";
+		static const char rep[] = "bundle a\x1b"
+					  "b\n  from  X\xe2\x80"
+					  "\xaeY\xff\n\n  end\n";
 		static const char want_rep[] = "bundle a\\u001bb\n  from  "
-		    "X\\u202eY\\xff\n\n  end\n";
+					       "X\\u202eY\\xff\n\n  end\n";
 
 		buf_add(&b, rep, sizeof rep - 1);
 		diag_escape_lines(&b);
-		is_str(b.data, want_rep, "diag_escape_lines: each line "
+		is_str(b.data, want_rep,
+		    "diag_escape_lines: each line "
 		    "escaped, newlines kept");
 		diag_escape_lines(&b);
-		is_str(b.data, want_rep, "diag_escape_lines: escaped text "
+		is_str(b.data, want_rep,
+		    "diag_escape_lines: escaped text "
 		    "comes out the same");
 		buf_reset(&b);
 		diag_escape_lines(&b);

@@ -73,15 +73,17 @@ free_recs(json_t **recs)
 static void
 test_two_origins(void)
 {
-	json_t *recs[] = {
-		rec("FR-DGSI", "fr-7", "{\"vehicles\":[{\"plate\":\"AB-1\"},"
-		    "{\"plate\":\"" PN1 "\"}],\"note\":\"" PN2 "\"}", 0),
-		rec("DE-BKA", "de-1", "{\"subject\":{\"passport\":\"" PN1
-		    "\",\"name\":\"" PN3 "\"}}", 0),
+	json_t *recs[] = { rec("FR-DGSI", "fr-7",
+			       "{\"vehicles\":[{\"plate\":\"AB-1\"},"
+			       "{\"plate\":\"" PN1 "\"}],\"note\":\"" PN2 "\"}",
+			       0),
+		rec("DE-BKA", "de-1",
+		    "{\"subject\":{\"passport\":\"" PN1 "\",\"name\":\"" PN3
+		    "\"}}",
+		    0),
 		rec("DE-BKA", "de-2", "{\"subject\":{\"name\":\"" PN3 "\"}}",
 		    0),
-		NULL
-	};
+		NULL };
 	size_t count, distinct;
 	int rc;
 	char *got = hits_of(recs, &count, &distinct, &rc);
@@ -89,7 +91,8 @@ test_two_origins(void)
 	is_int(rc, 0, "two origins: written");
 	is_int((long long)count, 1, "one pseudonym in two origins");
 	is_int((long long)distinct, 3, "three distinct pseudonyms");
-	is_str(got, "{\"pseudonym\":\"" PN1 "\",\"records\":["
+	is_str(got,
+	    "{\"pseudonym\":\"" PN1 "\",\"records\":["
 	    "{\"id\":\"de-1\",\"origin\":\"DE-BKA\",\"path\":"
 	    "\"subject.passport\"},"
 	    "{\"id\":\"fr-7\",\"origin\":\"FR-DGSI\",\"path\":"
@@ -112,20 +115,22 @@ test_ids_and_skips(void)
 		rec("FR-DGSI", "fr-1", "{\"p\":\"" PN3 "\"}", 1),
 		rec("DE-BKA", "de-3", "{\"p\":\"" PN3 "\"}", 0),
 		/* Look-alikes: upper case, too short, with a suffix. */
-		rec("FR-DGSI", "fr-2", "{\"p\":\"PN:44444444444444444444444444"
-		    "44444a\",\"q\":\"pn:4444\",\"r\":\"" PN4 " \"}", 0),
+		rec("FR-DGSI", "fr-2",
+		    "{\"p\":\"PN:44444444444444444444444444"
+		    "44444a\",\"q\":\"pn:4444\",\"r\":\"" PN4 " \"}",
+		    0),
 		rec("DE-BKA", "de-4", "{\"p\":\"" PN4 "\"}", 0),
 		/* Not strings. */
 		rec("FR-DGSI", "fr-3", "{\"" PN1 "\":5}", 0),
-		rec("DE-BKA", "de-5", "{\"k\":\"" PN1 "\"}", 0),
-		NULL
+		rec("DE-BKA", "de-5", "{\"k\":\"" PN1 "\"}", 0), NULL
 	};
 	size_t count, distinct;
 	int rc;
 	char *got = hits_of(recs, &count, &distinct, &rc);
 
 	is_int((long long)count, 1, "one hit");
-	is_str(got, "{\"pseudonym\":\"" PN2 "\",\"records\":["
+	is_str(got,
+	    "{\"pseudonym\":\"" PN2 "\",\"records\":["
 	    "{\"id\":\"de-9\",\"origin\":\"DE-BKA\",\"path\":\"alias\"},"
 	    "{\"id\":\"" PN2 "\",\"origin\":\"NL-KMAR\",\"path\":\"\"}]}\n",
 	    "a pseudonymised id counts with the path \"\"; a value twice at "
@@ -138,15 +143,12 @@ test_ids_and_skips(void)
 static void
 test_order(void)
 {
-	json_t *recs[] = {
-		rec("NL-KMAR", "nl-1", "{\"a\":\"" PN3 "\",\"b\":\"" PN1 "\"}",
-		    0),
+	json_t *recs[] = { rec("NL-KMAR", "nl-1",
+			       "{\"a\":\"" PN3 "\",\"b\":\"" PN1 "\"}", 0),
 		rec("DE-BKA", "de-2", "{\"z\":\"" PN3 "\"}", 0),
 		rec("DE-BKA", "de-1", "{\"z\":\"" PN3 "\",\"y\":\"" PN3 "\"}",
 		    0),
-		rec("FR-DGSI", "fr-1", "{\"c\":\"" PN1 "\"}", 0),
-		NULL
-	};
+		rec("FR-DGSI", "fr-1", "{\"c\":\"" PN1 "\"}", 0), NULL };
 	size_t count, distinct;
 	int rc;
 	char *got = hits_of(recs, &count, &distinct, &rc);
@@ -188,9 +190,11 @@ test_many_and_errors(void)
 		hits_note(h, r);
 		json_decref(r);
 	}
-	is_int((long long)hits_distinct(h), 5000, "5000 distinct "
+	is_int((long long)hits_distinct(h), 5000,
+	    "5000 distinct "
 	    "pseudonyms");
-	is_int((long long)hits_count(h), 2500, "the 2500 seen in both "
+	is_int((long long)hits_count(h), 2500,
+	    "the 2500 seen in both "
 	    "origins are hits");
 	if ((full = fopen("/dev/full", "w")) != NULL) {
 		for (int i = 0; i < 5000; i++) {
@@ -199,7 +203,8 @@ test_many_and_errors(void)
 			hits_collect(h, r);
 			json_decref(r);
 		}
-		is_int(hits_write(h, full, &e), EXIT_IOERR, "writing to a "
+		is_int(hits_write(h, full, &e), EXIT_IOERR,
+		    "writing to a "
 		    "full device: EXIT_IOERR");
 		ok(e.msg[0] != '\0', "... with a message: %s", e.msg);
 		fclose(full);

@@ -49,8 +49,8 @@ read_text(const char *text, enum input_format fmt, int *rc)
 }
 
 static void
-check(const char *text, enum input_format fmt, const char *want,
-    const char *what)
+check(
+    const char *text, enum input_format fmt, const char *want, const char *what)
 {
 	int rc;
 	char *got = read_text(text, fmt, &rc);
@@ -136,8 +136,8 @@ check_run(const char *text, enum input_format fmt, const char *what)
 }
 
 static void
-check_has(const char *text, enum input_format fmt, const char *want,
-    const char *what)
+check_has(
+    const char *text, enum input_format fmt, const char *want, const char *what)
 {
 	int rc;
 	char *got = read_text(text, fmt, &rc);
@@ -158,12 +158,15 @@ main(void)
 	util_tmpdir("test-input");
 
 	check("{\"a\":1}\n\n  \n{\"b\":2}", INPUT_NDJSON,
-	    "1:{\"a\":1}|4:{\"b\":2}", "NDJSON: blank lines skipped, lines "
+	    "1:{\"a\":1}|4:{\"b\":2}",
+	    "NDJSON: blank lines skipped, lines "
 	    "counted");
 	check_has("{\"a\":1}\n{\"a\":\n", INPUT_NDJSON, "2!",
 	    "NDJSON: a broken line reported at its line");
-	check("{\"a\":1}\n[1]\n", INPUT_NDJSON, "1:{\"a\":1}|2!not a JSON "
-	    "object", "NDJSON: a non-object");
+	check("{\"a\":1}\n[1]\n", INPUT_NDJSON,
+	    "1:{\"a\":1}|2!not a JSON "
+	    "object",
+	    "NDJSON: a non-object");
 	check("[\n {\"a\":1},\n\n {\"b\":\n  2}\n]\n", INPUT_JSON,
 	    "2:{\"a\":1}|4:{\"b\":2}", "JSON array: elements at their lines");
 	check("{\"a\":\"x]\\\"}\"}\n", INPUT_JSON, "1:{\"a\":\"x]\\\"}\"}",
@@ -176,41 +179,50 @@ main(void)
 	check_has("[{\"a\":1}", INPUT_JSON, "1!", "unterminated array");
 	check_has("{\"a\":1} x", INPUT_JSON, "after the document",
 	    "text after the document");
-	check_has("[{\"a\":[}]", INPUT_JSON, "unbalanced",
-	    "mismatched brackets");
+	check_has(
+	    "[{\"a\":[}]", INPUT_JSON, "unbalanced", "mismatched brackets");
 	check("[{\"a\":1},2,{\"b\":3}]", INPUT_JSON,
 	    "1:{\"a\":1}|1!not a JSON object|1:{\"b\":3}",
 	    "a non-object element reported, the rest read");
 
 	check("id,subject.name,subject.dob,note\n"
-	    "1,\"Doe, John\",1980-02-03,\"said \"\"hi\"\"\"\n",
-	    INPUT_CSV, "2:{\"id\":\"1\",\"note\":\"said \\\"hi\\\"\","
+	      "1,\"Doe, John\",1980-02-03,\"said \"\"hi\"\"\"\n",
+	    INPUT_CSV,
+	    "2:{\"id\":\"1\",\"note\":\"said \\\"hi\\\"\","
 	    "\"subject\":{\"dob\":\"1980-02-03\",\"name\":\"Doe, John\"}}",
 	    "CSV: quotes, commas, dotted columns");
 	check("a,b\n\"x\ny\",2\n3,4\n", INPUT_CSV,
 	    "2:{\"a\":\"x\\ny\",\"b\":\"2\"}|4:{\"a\":\"3\",\"b\":\"4\"}",
 	    "CSV: a newline inside a cell, rows at their first lines");
-	check("a,b\r\n1,\r\n,\"\"\r\n", INPUT_CSV,
-	    "2:{\"a\":\"1\"}|3:{}", "CSV: CRLF, empty cells absent");
+	check("a,b\r\n1,\r\n,\"\"\r\n", INPUT_CSV, "2:{\"a\":\"1\"}|3:{}",
+	    "CSV: CRLF, empty cells absent");
 	check("version,purposes,releasable_to\n2,a;b,FR-DGSI\n", INPUT_CSV,
 	    "2:{\"purposes\":[\"a\",\"b\"],\"releasable_to\":[\"FR-DGSI\"],"
-	    "\"version\":2}", "CSV: version number, lists");
+	    "\"version\":2}",
+	    "CSV: version number, lists");
 	check(" a , b \n x , y \n", INPUT_CSV,
 	    "2:{\" a \":\" x \",\" b \":\" y \"}", "CSV: spaces kept");
-	check("\xef\xbb\xbf" "a\n1\n", INPUT_CSV, "2:{\"a\":\"1\"}",
-	    "CSV: a byte-order mark is skipped");
+	check("\xef\xbb\xbf"
+	      "a\n1\n",
+	    INPUT_CSV, "2:{\"a\":\"1\"}", "CSV: a byte-order mark is skipped");
 	check("a,b\n1\n1,2\n", INPUT_CSV,
 	    "2!row has 1 cells, the header has 2 columns|3:{\"a\":\"1\","
-	    "\"b\":\"2\"}", "CSV: short row reported, the rest read");
-	check_has("version\nx\n", INPUT_CSV, "2!column \"version\" must be "
-	    "an integer", "CSV: version not a number");
+	    "\"b\":\"2\"}",
+	    "CSV: short row reported, the rest read");
+	check_has("version\nx\n", INPUT_CSV,
+	    "2!column \"version\" must be "
+	    "an integer",
+	    "CSV: version not a number");
 	check_has("a,a\n1,2\n", INPUT_CSV, "1!column \"a\" clashes",
 	    "CSV: duplicate column");
 	check_has("s,s.n\n1,2\n", INPUT_CSV, "1!column \"s.n\" clashes",
 	    "CSV: column inside another");
-	check_has("a..b\n1\n", INPUT_CSV, "1!column name \"a..b\" has an "
-	    "empty part", "CSV: empty path part");
-	check_has("a\n\"x\n", INPUT_CSV, "2!invalid CSV", "CSV: unclosed "
+	check_has("a..b\n1\n", INPUT_CSV,
+	    "1!column name \"a..b\" has an "
+	    "empty part",
+	    "CSV: empty path part");
+	check_has("a\n\"x\n", INPUT_CSV, "2!invalid CSV",
+	    "CSV: unclosed "
 	    "quote");
 	check_has("a\nx\"y\n", INPUT_CSV, "2!invalid CSV", "CSV: stray quote");
 	check_has("a\n\xff\n", INPUT_CSV, "2!column \"a\": invalid UTF-8",
@@ -224,8 +236,11 @@ main(void)
 
 		/* More lines than one batch of the parallel engine. */
 		for (int i = 0; i < 3000; i++)
-			buf_printf(&big, i % 700 == 5 ? "{\"n\":\n" : i % 300
-			    == 7 ? "\n" : "{\"n\":%d}\n", i);
+			buf_printf(&big,
+			    i % 700 == 5       ? "{\"n\":\n"
+				: i % 300 == 7 ? "\n"
+					       : "{\"n\":%d}\n",
+			    i);
 		buf_addc(&big, '\0');
 		check_run(big.data, INPUT_NDJSON, "NDJSON: 3,000 lines");
 		buf_free(&big);
@@ -233,23 +248,25 @@ main(void)
 	check_run("[\n {\"a\":1},\n\n 2, {\"b\":\n  2}\n]\n", INPUT_JSON,
 	    "JSON: good and bad elements");
 	check_run("[{\"a\":1}, {\"b\":", INPUT_JSON, "JSON: broken");
-	check_run("a,b\n\"x\ny\",2\n3\n3,4\n", INPUT_CSV,
-	    "CSV: good and bad rows");
+	check_run(
+	    "a,b\n\"x\ny\",2\n3\n3,4\n", INPUT_CSV, "CSV: good and bad rows");
 
 	for (int i = 0; i < INPUT_NFORMATS; i++) {
 		char name[32];
 
 		snprintf(name, sizeof name, "x.%s", input_format_name(i));
 		ok(input_format_parse(input_format_name(i), &f) == 0 &&
-		    (int)f == i && input_format_guess(name) == f,
+			(int)f == i && input_format_guess(name) == f,
 		    "format %s: its name parses, its suffix guesses it",
 		    input_format_name(i));
 	}
 	ok(input_format_parse("csv", &f) == 0 && f == INPUT_CSV &&
-	    input_format_parse("xml", &f) != 0, "format names");
-	ok(input_format_guess("a.CSV") == INPUT_CSV && input_format_guess(
-	    "a.json") == INPUT_JSON && input_format_guess("a.ndjson") ==
-	    INPUT_NDJSON && input_format_guess(NULL) == INPUT_NDJSON,
+		input_format_parse("xml", &f) != 0,
+	    "format names");
+	ok(input_format_guess("a.CSV") == INPUT_CSV &&
+		input_format_guess("a.json") == INPUT_JSON &&
+		input_format_guess("a.ndjson") == INPUT_NDJSON &&
+		input_format_guess(NULL) == INPUT_NDJSON,
 	    "format guessed from the name");
 	is_int(input_read("/nonexistent", INPUT_NDJSON, collect, &b, &e),
 	    EXIT_NOINPUT, "missing file is 66");

@@ -78,8 +78,8 @@ canon_str(const char *text)
 /* ---------------------------------------------------------------- */
 
 struct numcase {
-	double		d;
-	const char	*want;
+	double d;
+	const char *want;
 };
 
 static void
@@ -142,8 +142,8 @@ test_number_table(void)
 	};
 	/* RFC 8785 appendix B, given as bit patterns. */
 	static const struct {
-		uint64_t	 bits;
-		const char	*want;
+		uint64_t bits;
+		const char *want;
 	} rfc[] = {
 		{ 0x0000000000000000ULL, "0" },
 		{ 0x8000000000000000ULL, "0" },
@@ -208,7 +208,8 @@ ref_digits(double d)
 		ex = atoi(s + 1);
 		m = atoll(dig);
 		for (delta = -1; delta <= 1; delta += 2) {
-			snprintf(c, sizeof c, "%llde%d", m + delta, ex - (p - 1));
+			snprintf(
+			    c, sizeof c, "%llde%d", m + delta, ex - (p - 1));
 			if (strtod(c, NULL) == d)
 				return p;
 		}
@@ -292,7 +293,8 @@ test_number_roundtrip(void)
 		if (out_digits(out) != ref_digits(d) && shortbad++ < 5)
 			diag("%.17g -> %s is not the shortest", d, out);
 	}
-	ok(bad == 0 && shortbad == 0, "12000 short decimals and neighbours "
+	ok(bad == 0 && shortbad == 0,
+	    "12000 short decimals and neighbours "
 	    "read back and are shortest");
 
 	/* Every power of two, subnormals included, and some integers. */
@@ -305,7 +307,8 @@ test_number_roundtrip(void)
 		if (out_digits(out) != ref_digits(d) && shortbad++ < 5)
 			diag("2^%d -> %s is not the shortest", i, out);
 	}
-	ok(bad == 0 && shortbad == 0, "every power of two reads back and is "
+	ok(bad == 0 && shortbad == 0,
+	    "every power of two reads back and is "
 	    "shortest");
 
 	bad = 0;
@@ -342,7 +345,8 @@ test_strings(void)
 
 	string_is("", 0, "\"\"", "empty");
 	string_is("abc", 3, "\"abc\"", "plain");
-	string_is("a\"b\\c/d", 7, "\"a\\\"b\\\\c/d\"", "quote, backslash, "
+	string_is("a\"b\\c/d", 7, "\"a\\\"b\\\\c/d\"",
+	    "quote, backslash, "
 	    "slash not escaped");
 	string_is("\b\f\n\r\t", 5, "\"\\b\\f\\n\\r\\t\"", "short escapes");
 	string_is("\x01\x1f\x0b", 3, "\"\\u0001\\u001f\\u000b\"",
@@ -411,8 +415,9 @@ test_strings(void)
 		memset(big, '\x01', sizeof big);
 		jsonio_string(&b, big, sizeof big);
 		ok(b.len == 2 + 6 * sizeof big &&
-		    strncmp(b.data + 1, "\\u0001\\u0001", 12) == 0 &&
-		    b.data[b.len] == '\0', "3000 control bytes escaped");
+			strncmp(b.data + 1, "\\u0001\\u0001", 12) == 0 &&
+			b.data[b.len] == '\0',
+		    "3000 control bytes escaped");
 	}
 	buf_free(&b);
 	buf_free(&want);
@@ -445,15 +450,15 @@ test_canon(void)
 	/* UTF-8 byte order: U+FF61 before U+1F600 (UTF-16 order is the
 	 * other way round), DEL before e-acute. */
 	canon_is("{\"\xf0\x9f\x98\x80\":1,\"\xef\xbd\xa1\":2,\"\xc3\xa9\":3,"
-	    "\"a\":4,\"\\u007f\":5,\"A\":6}",
+		 "\"a\":4,\"\\u007f\":5,\"A\":6}",
 	    "{\"A\":6,\"a\":4,\"\x7f\":5,\"\xc3\xa9\":3,\"\xef\xbd\xa1\":2,"
-	    "\"\xf0\x9f\x98\x80\":1}", "non-ASCII keys in UTF-8 byte order");
+	    "\"\xf0\x9f\x98\x80\":1}",
+	    "non-ASCII keys in UTF-8 byte order");
 	canon_is("{\"\\ud83d\\ude00\":1,\"\\uff61\":2}",
 	    "{\"\xef\xbd\xa1\":2,\"\xf0\x9f\x98\x80\":1}",
 	    "escaped keys sort by their UTF-8 bytes");
 	canon_is("[1.0, -0.0, 8.68, 1e2, 1E-7, 0.000001, 12345678901234567]",
-	    "[1,0,8.68,100,1e-7,0.000001,12345678901234567]",
-	    "numbers");
+	    "[1,0,8.68,100,1e-7,0.000001,12345678901234567]", "numbers");
 	canon_is("[9223372036854775807,-9223372036854775808]",
 	    "[9223372036854775807,-9223372036854775808]", "integer limits");
 	canon_is("[9.2e18, -9223372036854775808.0, 1e-400]",
@@ -485,7 +490,8 @@ test_canon(void)
 
 			while ((src * 7) % 30 != j)
 				src++;
-			buf_printf(&want, "%s\"i%02d\":%d", j ? "," : "", j, src);
+			buf_printf(
+			    &want, "%s\"i%02d\":%d", j ? "," : "", j, src);
 		}
 		buf_addc(&want, '}');
 	}
@@ -493,7 +499,7 @@ test_canon(void)
 	buf_adds(&b, "prefix ");
 	rc = jsonio_canon(&b, v, &e);
 	ok(rc == 0 && strncmp(b.data, "prefix ", 7) == 0 &&
-	    strcmp(b.data + 7, want.data) == 0,
+		strcmp(b.data + 7, want.data) == 0,
 	    "50 objects of 30 keys each, sorted, appended");
 	json_decref(v);
 
@@ -515,8 +521,8 @@ test_canon(void)
 	buf_reset(&b);
 	buf_adds(&b, "keep");
 	rc = jsonio_canon(&b, v, &e);
-	is_int(rc, EXIT_DATAERR, "canon refuses %d levels", JSONIO_MAX_DEPTH
-	    + 1);
+	is_int(
+	    rc, EXIT_DATAERR, "canon refuses %d levels", JSONIO_MAX_DEPTH + 1);
 	is_str(b.data, "keep", "canon leaves the buffer as it was");
 	ok(strstr(e.msg, "nesting") != NULL, "message: %s", e.msg);
 	json_decref(v);
@@ -575,8 +581,7 @@ accept(const char *text, const char *want, const char *name)
 }
 
 static char *
-deep(int n, const char *open, const char *mid, const char *close,
-    size_t *len)
+deep(int n, const char *open, const char *mid, const char *close, size_t *len)
 {
 	size_t lo = strlen(open), lm = strlen(mid), lc = strlen(close);
 	char *s = xmalloc(n * (lo + lc) + lm + 1), *p = s;
@@ -609,8 +614,8 @@ test_parse(void)
 	R("{\"a\":{\"a\":1},\"b\":{\"a\":1,\"a\":2}}", "duplicate key",
 	    "duplicate key in a nested object");
 	R("{\"a_very_long_key_name_of_forty_bytes_xx\":1,"
-	    "\"a_very_long_key_name_of_forty_bytes_xx\":2}", "...\"",
-	    "long duplicate key shortened");
+	  "\"a_very_long_key_name_of_forty_bytes_xx\":2}",
+	    "...\"", "long duplicate key shortened");
 	R("[\"a\\u0000b\"]", "\\u0000", "\\u0000 in a string");
 	R("{\"a\\u0000\":1}", "\\u0000 in a key", "\\u0000 in a key");
 	R("[\"\xc3\x28\"]", "invalid UTF-8", "invalid UTF-8");
@@ -691,8 +696,8 @@ test_parse(void)
  */
 #define SMALL_STACK (1024 * 1024)
 struct deep_job {
-	int	ok512;
-	int	rc100k;
+	int ok512;
+	int rc100k;
 };
 
 static void *
@@ -735,8 +740,10 @@ test_small_stack(void)
 	pthread_attr_destroy(&attr);
 	ok(j.ok512, "%d levels parse and write in a %d KiB thread stack",
 	    JSONIO_MAX_DEPTH, SMALL_STACK / 1024);
-	is_int(j.rc100k, EXIT_DATAERR, "100,000 levels refused in a %d KiB "
-	    "thread stack", SMALL_STACK / 1024);
+	is_int(j.rc100k, EXIT_DATAERR,
+	    "100,000 levels refused in a %d KiB "
+	    "thread stack",
+	    SMALL_STACK / 1024);
 }
 
 static void
@@ -765,11 +772,11 @@ test_fixed_point(void)
 {
 	static const char *texts[] = {
 		("{\"id\":\"r-1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-		    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":3,"
-		    "\"data\":{\"name\":\"M\xc3\xbcller\",\"lat\":50.110924,"
-		    "\"lon\":8.68,\"tags\":[\"a\",\"b\\n\"],\"n\":null}}"),
+		 "\"created\":\"2026-11-01T09:30:00Z\",\"version\":3,"
+		 "\"data\":{\"name\":\"M\xc3\xbcller\",\"lat\":50.110924,"
+		 "\"lon\":8.68,\"tags\":[\"a\",\"b\\n\"],\"n\":null}}"),
 		("[0.1,0.2,0.30000000000000004,1e-7,-0.0,5e-324,"
-		    "1.7976931348623157e-308,123456789.125]"),
+		 "1.7976931348623157e-308,123456789.125]"),
 		"{\"\\u0001\":\"\\t\\\"\\\\\",\"z\":{\"y\":{\"x\":[]}}}",
 		"[true,false,null,\"\",{},[[]],-1,0,1]",
 		"\"\\ud83d\\ude00 \\u2028 \\u007f\"",
@@ -841,16 +848,16 @@ tree_same(const json_t *a, const json_t *b)
 			return 0;
 		for (ia = json_object_iter((json_t *)a),
 		    ib = json_object_iter((json_t *)b);
-		    ia != NULL && ib != NULL;
-		    ia = json_object_iter_next((json_t *)a, ia),
+		     ia != NULL && ib != NULL;
+		     ia = json_object_iter_next((json_t *)a, ia),
 		    ib = json_object_iter_next((json_t *)b, ib)) {
 			if (json_object_iter_key_len(ia) !=
-			    json_object_iter_key_len(ib) ||
+				json_object_iter_key_len(ib) ||
 			    memcmp(json_object_iter_key(ia),
-			    json_object_iter_key(ib),
-			    json_object_iter_key_len(ia)) != 0 ||
+				json_object_iter_key(ib),
+				json_object_iter_key_len(ia)) != 0 ||
 			    !tree_same(json_object_iter_value(ia),
-			    json_object_iter_value(ib)))
+				json_object_iter_value(ib)))
 				return 0;
 		}
 		return ia == NULL && ib == NULL;
@@ -858,15 +865,15 @@ tree_same(const json_t *a, const json_t *b)
 		if (json_array_size(a) != json_array_size(b))
 			return 0;
 		for (i = 0; i < json_array_size(a); i++) {
-			if (!tree_same(json_array_get(a, i),
-			    json_array_get(b, i)))
+			if (!tree_same(
+				json_array_get(a, i), json_array_get(b, i)))
 				return 0;
 		}
 		return 1;
 	case JSON_STRING:
 		return json_string_length(a) == json_string_length(b) &&
 		    memcmp(json_string_value(a), json_string_value(b),
-		    json_string_length(a)) == 0;
+			json_string_length(a)) == 0;
 	case JSON_INTEGER:
 		return json_integer_value(a) == json_integer_value(b);
 	case JSON_REAL:
@@ -892,7 +899,7 @@ big_real(const json_t *v)
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		for (it = json_object_iter((json_t *)v); it != NULL;
-		    it = json_object_iter_next((json_t *)v, it)) {
+		     it = json_object_iter_next((json_t *)v, it)) {
 			if (big_real(json_object_iter_value(it)))
 				return 1;
 		}
@@ -922,8 +929,10 @@ same_as_jansson(const char *text, size_t len)
 	int rc, same;
 
 	rc = jsonio_parse(text, len, &a, &e);
-	b = memchr(text, '\0', len) != NULL ? NULL : json_loadb(text, len,
-	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+	b = memchr(text, '\0', len) != NULL
+	    ? NULL
+	    : json_loadb(
+		  text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (b != NULL && big_real(b)) {
 		json_decref(b);
 		b = NULL;
@@ -942,45 +951,113 @@ test_fast_reader(void)
 {
 	static const char *const texts[] = {
 		"{\"classification\":\"CONFIDENTIAL\",\"data\":{\"a\":[1,2.5,"
-		    "\"x\",true,false,null,{},[]]},\"id\":\"de-1\","
-		    "\"version\":2}",
+		"\"x\",true,false,null,{},[]]},\"id\":\"de-1\","
+		"\"version\":2}",
 		" \t\r\n{ \"b\" : [ 1 , -2 ] , \"a\" :{ } } \n",
 		"{\"z\":1,\"a\":2,\"m\":{\"y\":1,\"b\":2}}",
-		"0", "-0", "7", "-7", "123456789012345678",
+		"0",
+		"-0",
+		"7",
+		"-7",
+		"123456789012345678",
 		"-123456789012345678",
-		"1234567890123456789", "9223372036854775807",
-		"-9223372036854775808", "9223372036854775808", "1.0", "-0.0",
-		"1e2", "1E+2", "1e-2", "-1.5e-3", "0.1", "50.110924", "1e-400",
-		"4.9e-324", "2.2250738585072011e-308", "9223372036854775807.0",
-		"9.2233720368547748e18", "1e19", "1e400", "12345678901234567890"
-		    "12345678901234567890.5",
-		"\"\"", "\"plain\"",
+		"1234567890123456789",
+		"9223372036854775807",
+		"-9223372036854775808",
+		"9223372036854775808",
+		"1.0",
+		"-0.0",
+		"1e2",
+		"1E+2",
+		"1e-2",
+		"-1.5e-3",
+		"0.1",
+		"50.110924",
+		"1e-400",
+		"4.9e-324",
+		"2.2250738585072011e-308",
+		"9223372036854775807.0",
+		"9.2233720368547748e18",
+		"1e19",
+		"1e400",
+		"12345678901234567890"
+		"12345678901234567890.5",
+		"\"\"",
+		"\"plain\"",
 		"\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"",
-		"\"a\\\"b\"", "\"\\u00e9\\n\"", "{\"k\\u0041\":1,\"kA\":2}",
+		"\"a\\\"b\"",
+		"\"\\u00e9\\n\"",
+		"{\"k\\u0041\":1,\"kA\":2}",
 		"{\"kA\":1,\"kA\":2}",
 		"[{\"a\":1},{\"a\":1,\"b\":{\"a\":1,\"a\":2}}]",
-		"true", "false", "null", "[]", "{}", "[[[[]]]]",
-		"{\"a\":1,}", "[1,]", "[01]", "-", "-a", "1.", ".5", "1e",
+		"true",
+		"false",
+		"null",
+		"[]",
+		"{}",
+		"[[[[]]]]",
+		"{\"a\":1,}",
+		"[1,]",
+		"[01]",
+		"-",
+		"-a",
+		"1.",
+		".5",
+		"1e",
 		"1e+",
-		"tru", "nul", "fals", "{\"a\" 1}", "[1 2]", "{,}", "{\"a\":}",
-		"[", "{", "\"open", "{\"a\":1", "[1,2", "{} x", "1 2", "", " ",
-		"{\"a\":1}\n\n", "\xef\xbb\xbf{}", "[\"\x7f\"]", "{1:2}",
-		"[1,\n2,\n3e]", "NaN", "-Infinity", "[-]", "[+1]", "[0x10]",
-		"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\u0041\\u00e9\\u20AC\"",
+		"tru",
+		"nul",
+		"fals",
+		"{\"a\" 1}",
+		"[1 2]",
+		"{,}",
+		"{\"a\":}",
+		"[",
+		"{",
+		"\"open",
+		"{\"a\":1",
+		"[1,2",
+		"{} x",
+		"1 2",
+		"",
+		" ",
+		"{\"a\":1}\n\n",
+		"\xef\xbb\xbf{}",
+		"[\"\x7f\"]",
+		"{1:2}",
+		"[1,\n2,\n3e]",
+		"NaN",
+		"-Infinity",
+		"[-]",
+		"[+1]",
+		"[0x10]",
+		"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"",
+		"\"\\u0041\\u00e9\\u20AC\"",
 		"\"\\ud83d\\ude00 \\uD83D\\uDE00\"",
 		"\"\\uDBFF\\uDFFF\\u0001\\u001f\"",
-		"\"\\u0000\"", "{\"\\u0000\":1}", "\"\\ud800\"", "\"\\udc00\"",
-		"\"\\ud800\\u0041\"", "\"\\ud800\\ud800\"", "\"\\ud800x\"",
+		"\"\\u0000\"",
+		"{\"\\u0000\":1}",
+		"\"\\ud800\"",
+		"\"\\udc00\"",
+		"\"\\ud800\\u0041\"",
+		"\"\\ud800\\ud800\"",
+		"\"\\ud800x\"",
 		"\"\\u12\"",
-		"\"\\u12g4\"", "\"\\x41\"", "\"\\\"", "\"\\", "\"a\\'b\"",
+		"\"\\u12g4\"",
+		"\"\\x41\"",
+		"\"\\\"",
+		"\"\\",
+		"\"a\\'b\"",
 		"\"\\U0041\"",
-		"\"caf\xc3\xa9\\n\xe2\x82\xac\"", "\"\\n\xc3\"", "\"\\n\x01\"",
+		"\"caf\xc3\xa9\\n\xe2\x82\xac\"",
+		"\"\\n\xc3\"",
+		"\"\\n\x01\"",
 		"{\"a\\nb\":[\"x\\ty\",{\"c\\\"d\":\"\\u00e9\"}],"
-		    "\"e\\u0041\":\"z\"}",
+		"\"e\\u0041\":\"z\"}",
 		"{\"k\\n\":\"v\\n\",\"k\\n\":1}",
 		"{\"k\\n\":\"v\",\"k\\u000a\":1}",
 		"[\"\\u00e9\",\"\\u00e9\",{\"\\u00e9\":\"\\u00e9\","
-		    "\"\\u00e8\":[\"\\/\"]}]",
+		"\"\\u00e8\":[\"\\/\"]}]",
 	};
 	char t[8];
 	size_t i;

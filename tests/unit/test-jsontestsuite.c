@@ -22,8 +22,8 @@
 
 /* y_* files that SPEC 2 makes errors. */
 static const struct {
-	const char	*name;
-	const char	*why;
+	const char *name;
+	const char *why;
 } refused[] = {
 	{ "y_number.json",
 	    "123e65 is an integer beyond the signed 64-bit range" },
@@ -102,8 +102,8 @@ main(void)
 
 	if (top == NULL || *top == '\0')
 		top = ".";
-	buf_printf(&path, "%s/tests/fixtures/json-test-suite/test_parsing",
-	    top);
+	buf_printf(
+	    &path, "%s/tests/fixtures/json-test-suite/test_parsing", top);
 	if ((d = opendir(path.data)) == NULL) {
 		ok(0, "open %s: %s", path.data, strerror(errno));
 		buf_free(&path);
@@ -129,8 +129,10 @@ main(void)
 		int rc;
 
 		buf_reset(&path);
-		buf_printf(&path, "%s/tests/fixtures/json-test-suite/"
-		    "test_parsing/%s", top, name);
+		buf_printf(&path,
+		    "%s/tests/fixtures/json-test-suite/"
+		    "test_parsing/%s",
+		    top, name);
 		if ((text = util_read_file(path.data, &len)) == NULL) {
 			ok(0, "read %s: %s", name, strerror(errno));
 			continue;
@@ -178,8 +180,8 @@ main(void)
 	}
 	for (i = 0; i < NREFUSED; i++)
 		ok(refused_seen[i], "listed file %s exists", refused[i].name);
-	diag("%d y_, %d n_, %d i_ files (%d i_ accepted), %d fixed points",
-	    ny, nn, ni, iacc, nfixed);
+	diag("%d y_, %d n_, %d i_ files (%d i_ accepted), %d fixed points", ny,
+	    nn, ni, iacc, nfixed);
 	ok(ny == 95 && nn == 188 && ni == 35, "all 318 files were read");
 	ok(NREFUSED == 9, "9 y_ files refused on purpose, %d accepted",
 	    ny - (int)NREFUSED);

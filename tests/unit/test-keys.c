@@ -147,8 +147,12 @@ test_generate_plain(void)
 	    "plain.recipient has mode 0644");
 	ok(count_entries() == 3, "no temporary file left behind");
 	before = get_file("plain.key");
-	ok(before != NULL && strncmp(before, "intel-secret-key 2\nparty DE-BKA\n"
-	    "public ed25519:", 47) == 0, "key file starts as documented");
+	ok(before != NULL &&
+		strncmp(before,
+		    "intel-secret-key 2\nparty DE-BKA\n"
+		    "public ed25519:",
+		    47) == 0,
+	    "key file starts as documented");
 	ok(before != NULL && strstr(before, "\nsecret ed25519:") != NULL,
 	    "plain key holds a secret line");
 
@@ -174,7 +178,8 @@ test_generate_plain(void)
 	is_str(keys_party(k), "DE-BKA", "secret key's party");
 	ok(memcmp(keys_public(k), pub, 32) == 0, "same public key as .pub");
 	crypto_key_id(pub, id);
-	is_str(keys_key_id(k), id, "key id is SHA-256 prefix of the public key");
+	is_str(
+	    keys_key_id(k), id, "key id is SHA-256 prefix of the public key");
 	is_int((long long)strlen(keys_key_id(k)), 16, "key id has 16 digits");
 	is_int(keys_sign(k, "trailer", 7, sig, &e), 0, "sign");
 	ok(crypto_ed25519_verify(pub, "trailer", 7, sig),
@@ -218,10 +223,14 @@ test_half_pair(void)
 	ok(!keys_party_valid("-DE", 3), "-DE is not (starts with -)");
 	ok(!keys_party_valid("", 0), "empty is not");
 	ok(!keys_party_valid("DE/BKA", 6), "DE/BKA is not");
-	ok(keys_party_valid("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-	    64), "64 characters are");
-	ok(!keys_party_valid("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-	    65), "65 are not");
+	ok(keys_party_valid(
+	       "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	       64),
+	    "64 characters are");
+	ok(!keys_party_valid(
+	       "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	       65),
+	    "65 are not");
 	free(name);
 }
 
@@ -248,7 +257,7 @@ test_sealed(void)
 	ok(strstr(text, "\ncipher chacha20-poly1305 nonce=") != NULL,
 	    "cipher line");
 	ok(strstr(text, "\nsealed ") != NULL &&
-	    strstr(text, "\nsecret ") == NULL,
+		strstr(text, "\nsecret ") == NULL,
 	    "secret only in sealed form");
 
 	is_int(keys_load_secret(keypath, "correct horse", &k, &e), 0,
@@ -322,15 +331,15 @@ test_perms(void)
 	char *keypath = util_path("plain.key");
 
 	chmod(keypath, 0640);
-	is_int(load("plain.key", NULL, &e), EXIT_NOPERM,
-	    "group-readable key: 77");
+	is_int(
+	    load("plain.key", NULL, &e), EXIT_NOPERM, "group-readable key: 77");
 	ok(has(&e, "too open"), "says the permissions are too open");
 	chmod(keypath, 0604);
-	is_int(load("plain.key", NULL, &e), EXIT_NOPERM,
-	    "world-readable key: 77");
+	is_int(
+	    load("plain.key", NULL, &e), EXIT_NOPERM, "world-readable key: 77");
 	chmod(keypath, 0620);
-	is_int(load("plain.key", NULL, &e), EXIT_NOPERM,
-	    "group-writable key: 77");
+	is_int(
+	    load("plain.key", NULL, &e), EXIT_NOPERM, "group-writable key: 77");
 	chmod(keypath, 0400);
 	is_int(load("plain.key", NULL, &e), 0, "mode 0400 is fine");
 	chmod(keypath, 0600);
@@ -342,7 +351,7 @@ test_perms(void)
 
 struct bad {
 	const char *text;
-	const char *where;	/* ":LINE:" expected in the message */
+	const char *where; /* ":LINE:" expected in the message */
 	const char *why;
 };
 
@@ -374,9 +383,10 @@ test_malformed(void)
 			{ "intel-secret-key 3\n", ":1:", "version 3" },
 			{ "-----BEGIN PRIVATE KEY-----\n", ":1:", "PEM" },
 			{ "intel-secret-key 1\n", ":2:", "no party" },
-			{ "intel-secret-key 1\nparty \n", ":2:", "empty party" },
+			{ "intel-secret-key 1\nparty \n",
+			    ":2:", "empty party" },
 			{ "intel-secret-key 1\nparty DE-BKA\npublic ed25519:AAAA\n",
-			  ":3:", "short public key" },
+			    ":3:", "short public key" },
 			{ NULL, ":4:", "no secret" },
 			{ NULL, ":4:", "bad secret base64" },
 			{ NULL, ":5:", "line after the secret" },
@@ -400,9 +410,10 @@ test_malformed(void)
 		buf_printf(&b, "%s%s\nkdf scrypt n=1\n", head, pub);
 		texts[9] = xstrdup(b.data);
 		buf_reset(&b);
-		buf_printf(&b, "%s%s\n%s\ncipher chacha20-poly1305 nonce="
-		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\nsealed AAAA\n", head,
-		    pub, kdf);
+		buf_printf(&b,
+		    "%s%s\n%s\ncipher chacha20-poly1305 nonce="
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\nsealed AAAA\n",
+		    head, pub, kdf);
 		texts[10] = xstrdup(b.data);
 		buf_reset(&b);
 		buf_printf(&b, "%s%s\n%s\n%s\n", head, pub, kdf, cipher);
@@ -427,8 +438,8 @@ test_malformed(void)
 	p = strstr(secret, "ed25519:") + 8;
 	orig = *p;
 	*p = *p == 'A' ? 'B' : 'A';
-	buf_printf(&b, "intel-secret-key 1\nparty DE-BKA\n%s\n%s\n", pub,
-	    secret);
+	buf_printf(
+	    &b, "intel-secret-key 1\nparty DE-BKA\n%s\n%s\n", pub, secret);
 	put_file("bad.key", 0600, b.data);
 	is_int(load("bad.key", NULL, &e), EXIT_CONFIG,
 	    "secret not matching the public key: 78");
@@ -445,9 +456,9 @@ test_malformed(void)
 	free(sealed);
 }
 
-
 /* RFC 8032, section 7.1, TEST 1: a version 1 key file in the clear. */
-static const char v1_pub[] = "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+static const char v1_pub[] =
+    "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
 static const char v1_seed[] = "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
 
 /* Writes a version 1 key, sealed under pass as version 1 sealed it. */
@@ -465,12 +476,15 @@ put_v1_sealed(const char *name, const char *pass)
 	base64_decode(v1_seed, strlen(v1_seed), seed, &n);
 	base64_encode(salt, sizeof salt, s64);
 	base64_encode(nonce, sizeof nonce, n64);
-	buf_printf(&b, "intel-secret-key 1\nparty DE-BKA\npublic %s\n"
+	buf_printf(&b,
+	    "intel-secret-key 1\nparty DE-BKA\npublic %s\n"
 	    "kdf argon2id t=1 m=64 p=1 salt=%s\n"
-	    "cipher chacha20-poly1305 nonce=%s\n", v1_pub, s64, n64);
+	    "cipher chacha20-poly1305 nonce=%s\n",
+	    v1_pub, s64, n64);
 	if (crypto_argon2id(pass, strlen(pass), salt, sizeof salt, 1, 64, 1,
-	    key, 32, &e) != 0 || crypto_aead_seal(key, nonce, 12, b.data,
-	    b.len, seed, 32, ct, &e) != 0) {
+		key, 32, &e) != 0 ||
+	    crypto_aead_seal(key, nonce, 12, b.data, b.len, seed, 32, ct, &e) !=
+		0) {
 		diag("cannot seal: %s", e.msg);
 		exit(99);
 	}
@@ -510,18 +524,18 @@ test_v2(void)
 	if (!ok(text != NULL && rfile != NULL, "v2.key and v2.recipient"))
 		return;
 	ok(strncmp(rfile, "# FR-DGSI\nage1", 14) == 0 &&
-	    strlen(rfile) == 10 + AGE_RECIPIENT_LEN + 1 &&
-	    rfile[strlen(rfile) - 1] == '\n',
+		strlen(rfile) == 10 + AGE_RECIPIENT_LEN + 1 &&
+		rfile[strlen(rfile) - 1] == '\n',
 	    ".recipient is `# PARTY` then the age1 line");
 	ok((p = strstr(text, "\nrecipient age1")) != NULL &&
-	    strncmp(p + 11, rfile + 10, AGE_RECIPIENT_LEN + 1) == 0,
+		strncmp(p + 11, rfile + 10, AGE_RECIPIENT_LEN + 1) == 0,
 	    "the key file's recipient line is the .recipient's");
 	/* One sealed text: 32 + 32 bytes and a tag, 108 base64 digits. */
 	ok((p = strstr(text, "\nsealed ")) != NULL && strlen(p + 8) == 109 &&
-	    strstr(text, "\nsecret ") == NULL,
+		strstr(text, "\nsecret ") == NULL,
 	    "one sealed line of 80 bytes, no secret in the clear");
 	ok(strstr(text, "\ncipher ") != NULL &&
-	    strstr(strstr(text, "\ncipher ") + 1, "\ncipher ") == NULL,
+		strstr(strstr(text, "\ncipher ") + 1, "\ncipher ") == NULL,
 	    "one cipher line: one nonce");
 	k = load_key("v2.key", "pw");
 	if (ok(k != NULL, "loads with the passphrase")) {
@@ -529,15 +543,16 @@ test_v2(void)
 		ok(sec != NULL && gcry_is_secure(sec),
 		    "X25519 secret in secure memory");
 		ok(keys_x25519_public(k) != NULL &&
-		    crypto_x25519_public(sec, pub, &e) == 0 &&
-		    memcmp(pub, keys_x25519_public(k), 32) == 0,
+			crypto_x25519_public(sec, pub, &e) == 0 &&
+			memcmp(pub, keys_x25519_public(k), 32) == 0,
 		    "X25519 public key matches the secret");
 		age_recipient_format(keys_x25519_public(k), rcpt);
 		ok(strncmp(rfile + 10, rcpt, AGE_RECIPIENT_LEN) == 0,
 		    "and is the recipient written");
 		keys_free_secret(k);
 	}
-	is_int(load("v2.key", "wrong", &e), EXIT_CONFIG, "wrong passphrase: 78");
+	is_int(
+	    load("v2.key", "wrong", &e), EXIT_CONFIG, "wrong passphrase: 78");
 	/* Another recipient line: the tag covers it. */
 	copy = xstrdup(text);
 	p = strstr(copy, "\nrecipient age1") + 15;
@@ -550,7 +565,8 @@ test_v2(void)
 	/* In the clear: two secret lines, checked against the public lines. */
 	k = load_key("plain.key", NULL);
 	ok(k != NULL && keys_x25519_secret(k) != NULL &&
-	    keys_x25519_public(k) != NULL, "plain version 2 key has X25519");
+		keys_x25519_public(k) != NULL,
+	    "plain version 2 key has X25519");
 	keys_free_secret(k);
 	free(text);
 	text = get_file("plain.key");
@@ -583,16 +599,19 @@ test_v1(void)
 	struct buf b = BUF_INIT;
 	unsigned char sig[64];
 
-	buf_printf(&b, "intel-secret-key 1\nparty DE-BKA\npublic %s\n"
-	    "secret ed25519:%s\n", v1_pub, v1_seed);
+	buf_printf(&b,
+	    "intel-secret-key 1\nparty DE-BKA\npublic %s\n"
+	    "secret ed25519:%s\n",
+	    v1_pub, v1_seed);
 	put_file("v1.key", 0600, b.data);
 	k = load_key("v1.key", NULL);
 	if (ok(k != NULL, "version 1 key in the clear loads")) {
 		is_str(keys_key_id(k), "21fe31dfa154a261", "its key id");
 		ok(keys_x25519_secret(k) == NULL &&
-		    keys_x25519_public(k) == NULL, "... and has no X25519");
+			keys_x25519_public(k) == NULL,
+		    "... and has no X25519");
 		ok(keys_sign(k, "m", 1, sig, &e) == 0 &&
-		    crypto_ed25519_verify(keys_public(k), "m", 1, sig),
+			crypto_ed25519_verify(keys_public(k), "m", 1, sig),
 		    "... and signs");
 		keys_free_secret(k);
 	}
@@ -601,7 +620,7 @@ test_v1(void)
 	if (ok(k != NULL, "version 1 sealed key loads")) {
 		ok(keys_x25519_secret(k) == NULL, "... without X25519");
 		ok(keys_sign(k, "m", 1, sig, &e) == 0 &&
-		    crypto_ed25519_verify(keys_public(k), "m", 1, sig),
+			crypto_ed25519_verify(keys_public(k), "m", 1, sig),
 		    "... and signs");
 		keys_free_secret(k);
 	}
@@ -627,7 +646,8 @@ test_upgrade(void)
 	ok(!exists("up.pub"), "no up.pub (the public key is unchanged)");
 	text = get_file("up.key");
 	ok(text != NULL && strstr(text, "\nsealed ") != NULL &&
-	    strstr(text, "\nsecret ") == NULL, "sealed under the passphrase");
+		strstr(text, "\nsecret ") == NULL,
+	    "sealed under the passphrase");
 	free(text);
 	k = load_key("up.key", "old pass");
 	if (ok(k != NULL, "upgraded key loads with the same passphrase")) {
@@ -635,7 +655,7 @@ test_upgrade(void)
 		    "same signing key");
 		ok(keys_x25519_secret(k) != NULL, "now with X25519");
 		ok(keys_sign(k, "m", 1, sig, &e) == 0 &&
-		    crypto_ed25519_verify(keys_public(old), "m", 1, sig),
+			crypto_ed25519_verify(keys_public(old), "m", 1, sig),
 		    "signs as the old key");
 		keys_free_secret(k);
 	}
@@ -674,13 +694,15 @@ test_export(void)
 	text = get_file("id.txt");
 	line = text ? strstr(text, "\nAGE-SECRET-KEY-1") : NULL;
 	sec = gcry_malloc_secure(32);
-	ok(line != NULL && age_identity_parse(line + 1, AGE_IDENTITY_LEN, sec,
-	    &e) == 0 && memcmp(sec, keys_x25519_secret(k), 32) == 0,
+	ok(line != NULL &&
+		age_identity_parse(line + 1, AGE_IDENTITY_LEN, sec, &e) == 0 &&
+		memcmp(sec, keys_x25519_secret(k), 32) == 0,
 	    "the identity is the key's X25519 secret");
 	age_recipient_format(keys_x25519_public(k), rcpt);
 	ok(text != NULL && strstr(text, rcpt) != NULL &&
-	    line[1 + AGE_IDENTITY_LEN] == '\n' &&
-	    line[2 + AGE_IDENTITY_LEN] == '\0', "comment with the recipient, "
+		line[1 + AGE_IDENTITY_LEN] == '\n' &&
+		line[2 + AGE_IDENTITY_LEN] == '\0',
+	    "comment with the recipient, "
 	    "then the identity line");
 	gcry_free(sec);
 	free(text);
@@ -702,7 +724,7 @@ static void
 test_recipients_file(void)
 {
 	struct ierr e = IERR_INIT;
-	unsigned char (*r)[32] = NULL;
+	unsigned char(*r)[32] = NULL;
 	char *p = util_path("r.txt"), *rfile = get_file("v2.recipient");
 	struct buf b = BUF_INIT;
 	size_t n = 0;
@@ -719,7 +741,8 @@ test_recipients_file(void)
 	put_file("r.txt", 0644, "# nothing\n\n");
 	is_int(keys_load_recipients(p, &r, &n, &e), EXIT_CONFIG,
 	    "no recipient: 78");
-	put_file("r.txt", 0644, "# x\nage1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq\n");
+	put_file("r.txt", 0644,
+	    "# x\nage1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq\n");
 	is_int(keys_load_recipients(p, &r, &n, &e), EXIT_CONFIG,
 	    "a bad recipient: 78");
 	ok(has(&e, "r.txt:2:"), "with FILE:LINE");
@@ -776,7 +799,7 @@ test_public(void)
 	char *file = get_file("plain.pub");
 
 	ok(file != NULL && strncmp(file, "ed25519:", 8) == 0 &&
-	    strcmp(file + 52, " DE-BKA\n") == 0,
+		strcmp(file + 52, " DE-BKA\n") == 0,
 	    ".pub is `ed25519:<44 base64> PARTY`");
 	ok(file != NULL && keys_parse_public(file, 52, pub) == 0,
 	    "keys_parse_public");
@@ -790,20 +813,23 @@ test_public(void)
 
 	p = util_path("bad.pub");
 	put_file("bad.pub", 0644, "ed25519:AAAA DE-BKA\n");
-	is_int(keys_load_public(p, &party, pub, &e), EXIT_CONFIG,
-	    "bad .pub: 78");
+	is_int(
+	    keys_load_public(p, &party, pub, &e), EXIT_CONFIG, "bad .pub: 78");
 	ok(has(&e, "bad.pub:1:"), "with FILE:LINE");
-	put_file("bad.pub", 0644, "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n");
+	put_file("bad.pub", 0644,
+	    "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n");
 	is_int(keys_load_public(p, &party, pub, &e), EXIT_CONFIG,
 	    ".pub without a party: 78");
-	put_file("bad.pub", 0644, "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo= DE-BKA\n");
+	put_file("bad.pub", 0644,
+	    "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo= DE-BKA\n");
 	is_int(keys_load_public(p, &party, pub, &e), 0,
 	    "RFC 8032 TEST 1 key as .pub");
 	is_str(party, "DE-BKA", "its party");
 	crypto_key_id(pub, text);
 	is_str(text, "21fe31dfa154a261", "its key id");
 	free(party);
-	put_file("bad.pub", 0644, "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo= DE-BKA\nmore\n");
+	put_file("bad.pub", 0644,
+	    "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo= DE-BKA\nmore\n");
 	is_int(keys_load_public(p, &party, pub, &e), EXIT_CONFIG,
 	    "second line in .pub: 78");
 	ok(has(&e, "bad.pub:2:"), "at line 2");
@@ -828,7 +854,7 @@ test_prompt(void)
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		setsid();	/* no controlling terminal */
+		setsid(); /* no controlling terminal */
 		_exit(keys_prompt_passphrase("P: ", 0, &pass, &e));
 	}
 	waitpid(pid, &status, 0);
@@ -885,8 +911,8 @@ test_secfile(void)
 		{ &secfile_pseudonym_key, EXIT_CONFIG },
 		{ &secfile_id_key, EXIT_NOINPUT },
 	};
-	static const mode_t open_modes[] = { 0640, 0604, 0620, 0602, 0610,
-	    0601, 0644 };
+	static const mode_t open_modes[] = { 0640, 0604, 0620, 0602, 0610, 0601,
+		0644 };
 	const char *key32 = "0123456789abcdef0123456789ABCDEF";
 	struct ierr e = IERR_INIT;
 	char *p = util_path("sf"), *folder = util_path("");
@@ -902,8 +928,10 @@ test_secfile(void)
 		is_int(secfile_read(p, k, &got, &len, &e), kinds[i].missing,
 		    "%s: missing: %d", k->what, kinds[i].missing);
 		ok(got == NULL && strstr(e.msg, k->what) != NULL &&
-		    strstr(e.msg, p) != NULL, "... names the kind and the "
-		    "file: %s", e.msg);
+			strstr(e.msg, p) != NULL,
+		    "... names the kind and the "
+		    "file: %s",
+		    e.msg);
 		is_int(secfile_read(folder, k, &got, &len, &e),
 		    kinds[i].missing, "%s: a folder: %d", k->what,
 		    kinds[i].missing);
@@ -914,14 +942,16 @@ test_secfile(void)
 			    "%s: mode %04o: 77", k->what,
 			    (unsigned int)open_modes[j]);
 			ok(got == NULL && strstr(e.msg, "too open") != NULL &&
-			    strstr(e.msg, key32) == NULL, "... says so, no "
+				strstr(e.msg, key32) == NULL,
+			    "... says so, no "
 			    "secret in it");
 		}
 		put_file("sf", 0400, key32);
 		if (is_int(secfile_read(p, k, &got, &len, &e), 0,
-		    "%s: mode 0400: read", k->what)) {
+			"%s: mode 0400: read", k->what)) {
 			ok(len == 32 && memcmp(got, key32, 32) == 0 &&
-			    got[32] == '\0', "... every byte, then a NUL");
+				got[32] == '\0',
+			    "... every byte, then a NUL");
 			ok(gcry_is_secure(got), "... in secure memory");
 			secfile_free(got, len);
 		}
@@ -937,7 +967,8 @@ test_secfile(void)
 	is_int(secfile_read(p, &secfile_id_key, &got, &len, &e), EXIT_CONFIG,
 	    "id key of 31 bytes: 78");
 	ok(got == NULL && strstr(e.msg, "shorter than 32 bytes") != NULL &&
-	    strstr(e.msg, "0123456789") == NULL, "... says so: %s", e.msg);
+		strstr(e.msg, "0123456789") == NULL,
+	    "... says so: %s", e.msg);
 	is_int(secfile_read(p, &secfile_pseudonym_key, &got, &len, &e),
 	    EXIT_CONFIG, "pseudonym key of 31 bytes: 78");
 	put_file("sf", 0600, "");
@@ -957,9 +988,10 @@ test_secfile(void)
 	is_int(secfile_read(p, &secfile_signing_key, &got, &len, &e),
 	    EXIT_CONFIG, "key file of 4,097 bytes: 78");
 	if (is_int(secfile_read(p, &secfile_passphrase, &got, &len, &e), 0,
-	    "passphrase file of 4,097 bytes: its head is read"))
+		"passphrase file of 4,097 bytes: its head is read"))
 		ok(len == KEYS_PASSPHRASE_MAX + 1 && got[len] == '\0' &&
-		    memcmp(got, big.data, len) == 0, "... %zu bytes", len);
+			memcmp(got, big.data, len) == 0,
+		    "... %zu bytes", len);
 	secfile_free(got, len);
 	big.data[4096] = '\0';
 	put_file("sf", 0600, big.data);
@@ -1000,7 +1032,7 @@ main(void)
 	test_prompt();
 	test_secfile();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	diag("took %.2f s", (double)(t1.tv_sec - t0.tv_sec) +
-	    (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	diag("took %.2f s",
+	    (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return done_testing();
 }

@@ -38,7 +38,8 @@ main(void)
 	ok(r == 1 && len == 5 && strcmp(line, "first") == 0, "first line");
 	r = lines_next(l, &line, &len, &e);
 	ok(r == 1 && len == big && memcmp(line, data, big) == 0 &&
-	    line[len] == '\0', "a 64 MiB line whole");
+		line[len] == '\0',
+	    "a 64 MiB line whole");
 	is_int((long long)lines_lineno(l), 2, "its line number");
 	r = lines_next(l, &line, &len, &e);
 	ok(r == 1 && len == 0, "an empty line");
@@ -53,7 +54,8 @@ main(void)
 
 	/* Input without newlines does not take memory without bound. */
 	ok(lines_open("/dev/zero", &l, &e) == 0, "open /dev/zero");
-	is_int(lines_next(l, &line, &len, &e), -1, "a line past LINES_MAX "
+	is_int(lines_next(l, &line, &len, &e), -1,
+	    "a line past LINES_MAX "
 	    "is refused");
 	is_int(e.status, EXIT_DATAERR, "... with 65");
 	ok(strstr(e.msg, "/dev/zero:1: line longer than 256 MiB") != NULL,
@@ -63,8 +65,7 @@ main(void)
 	is_int(lines_open("/nonexistent/x", &l, &e), EXIT_NOINPUT,
 	    "a missing file is 66");
 	ok(strstr(e.msg, "/nonexistent/x") != NULL, "message names it");
-	is_int(lines_open("/tmp", &l, &e), EXIT_NOINPUT,
-	    "a directory is 66");
+	is_int(lines_open("/tmp", &l, &e), EXIT_NOINPUT, "a directory is 66");
 	ok(strstr(e.msg, "is a directory") != NULL, "message says so");
 	ok(lines_open("-", &l, &e) == 0, "- is stdin");
 	is_str(lines_name(l), "<stdin>", "named <stdin>");

@@ -54,7 +54,8 @@ test_stdout(void)
 	ok(o != NULL && output_file(o) == stdout, "... as standard output");
 	is_int(output_close(o, &e), 0, "... and closes");
 	is_int(output_open("-", &o, &e), 0, "\"-\" opens");
-	ok(o != NULL && output_file(o) == stdout, "... as standard output, "
+	ok(o != NULL && output_file(o) == stdout,
+	    "... as standard output, "
 	    "not a file named -");
 	output_abort(o);
 	ok(missing("-"), "no file named - was made");
@@ -76,7 +77,8 @@ test_file(const char *dir)
 	ok(missing(path), "nothing under the name before the close");
 	is_int(output_close(o, &e), 0, "close");
 	got = util_read_file(path, NULL);
-	is_str(got, "{\"a\":1}\n{\"b\":2}\n", "the file holds both writes, "
+	is_str(got, "{\"a\":1}\n{\"b\":2}\n",
+	    "the file holds both writes, "
 	    "in order");
 	free(got);
 	is_int(count_entries(dir), 1, "and nothing beside it");
@@ -93,14 +95,16 @@ test_file(const char *dir)
 	is_int(output_open(path, &o, &e), 0, "a new file");
 	output_write(o, "x\n", 2, &e);
 	output_abort(o);
-	ok(missing(path), "abort of a new file: nothing is left under the "
+	ok(missing(path),
+	    "abort of a new file: nothing is left under the "
 	    "name");
 	is_int(count_entries(dir), 0, "... nor beside it");
 	free(path);
 
 	path = util_path("no/such/folder/out");
 	o = NULL;
-	is_int(output_open(path, &o, &e), EXIT_CANTCREAT, "a file in a "
+	is_int(output_open(path, &o, &e), EXIT_CANTCREAT,
+	    "a file in a "
 	    "missing folder: EXIT_CANTCREAT");
 	ok(o == NULL && strstr(e.msg, path) != NULL, "... named: %s", e.msg);
 	free(path);

@@ -22,7 +22,7 @@
 #include "tap.h"
 #include "util.h"
 
-#define NLINES 3000		/* several batches of the engine */
+#define NLINES 3000 /* several batches of the engine */
 
 struct wdata {
 	int touched;
@@ -35,8 +35,8 @@ struct worker {
 
 struct run {
 	struct buf out, side, errors;
-	unsigned long last;	/* the last line committed */
-	unsigned long stop_at;	/* commit returns 42 there; 0: never */
+	unsigned long last;    /* the last line committed */
+	unsigned long stop_at; /* commit returns 42 there; 0: never */
 	int out_of_order, wrong_thread, dirty, fail_new_at;
 	int news, frees;
 	pthread_t main;
@@ -95,8 +95,10 @@ work(void *wp, struct par_item *it)
 		usleep(200);
 	v = json_loadb(it->line, it->len, 0, &jerr);
 	if (v == NULL || json_unpack(v, "{s:I, s:s}", "n", &n, "s", &s) != 0) {
-		it->status = err_set(&it->err, EXIT_DATAERR, "%s:%lu: not a "
-		    "test line", it->name, it->lineno);
+		it->status = err_set(&it->err, EXIT_DATAERR,
+		    "%s:%lu: not a "
+		    "test line",
+		    it->name, it->lineno);
 		json_decref(v);
 		return;
 	}
@@ -156,8 +158,10 @@ make_input(const char *name, const unsigned long *bad)
 		if (isbad)
 			buf_printf(&b, "{\"n\":%lu,\"s\":broken}\n", i);
 		else
-			buf_printf(&b, "{\"n\":%lu,\"s\":\"line %lu of "
-			    "the input\"}\n", i * 10, i);
+			buf_printf(&b,
+			    "{\"n\":%lu,\"s\":\"line %lu of "
+			    "the input\"}\n",
+			    i * 10, i);
 	}
 	if (util_write_file(path, b.data, b.len, 0600) != 0)
 		abort();
@@ -200,8 +204,8 @@ free_run(struct run *r)
 static int
 same(const struct buf *a, const struct buf *b)
 {
-	return a->len == b->len && (a->len == 0 ||
-	    memcmp(a->data, b->data, a->len) == 0);
+	return a->len == b->len &&
+	    (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
 }
 
 static const int jobs_list[] = { 1, 2, 3, 8 };
@@ -218,22 +222,28 @@ test_ordered(void)
 
 	/* What one job must give, computed here without the engine. */
 	for (unsigned long i = 1; i <= NLINES; i++) {
-		buf_printf(&want, "%lu %lu LINE %lu OF THE INPUT\n", i,
-		    i * 10, i);
+		buf_printf(
+		    &want, "%lu %lu LINE %lu OF THE INPUT\n", i, i * 10, i);
 		if (i * 10 % 3 == 0)
 			buf_printf(&wside, "%lu\n", i * 10);
 	}
 	for (size_t j = 0; j < NJOBS; j++) {
 		int jobs = jobs_list[j];
 
-		is_int(run(path, jobs, 0, 0, &r, &e), 0, "-j %d: the run ends "
-		    "at the end of the input", jobs);
-		ok(same(&r.out, &want), "-j %d: the output, every line in "
-		    "input order", jobs);
+		is_int(run(path, jobs, 0, 0, &r, &e), 0,
+		    "-j %d: the run ends "
+		    "at the end of the input",
+		    jobs);
+		ok(same(&r.out, &want),
+		    "-j %d: the output, every line in "
+		    "input order",
+		    jobs);
 		ok(same(&r.side, &wside), "-j %d: the side output likewise",
 		    jobs);
-		is_int((long long)r.last, NLINES, "-j %d: every line "
-		    "committed", jobs);
+		is_int((long long)r.last, NLINES,
+		    "-j %d: every line "
+		    "committed",
+		    jobs);
 		ok(!r.out_of_order, "-j %d: commits in input order", jobs);
 		ok(!r.wrong_thread, "-j %d: commits in the calling thread",
 		    jobs);
@@ -264,16 +274,23 @@ test_errors(void)
 	for (size_t j = 0; j < NJOBS; j++) {
 		int jobs = jobs_list[j];
 
-		is_int(run(path, jobs, 0, 0, &r, &e), EXIT_DATAERR, "-j %d: a "
-		    "bad line stops the run with its status", jobs);
-		is_str(r.errors.data, want, "-j %d: one error, the first bad "
-		    "line's, with its number", jobs);
-		is_int((long long)r.last, 1700, "-j %d: nothing committed "
-		    "after it", jobs);
+		is_int(run(path, jobs, 0, 0, &r, &e), EXIT_DATAERR,
+		    "-j %d: a "
+		    "bad line stops the run with its status",
+		    jobs);
+		is_str(r.errors.data, want,
+		    "-j %d: one error, the first bad "
+		    "line's, with its number",
+		    jobs);
+		is_int((long long)r.last, 1700,
+		    "-j %d: nothing committed "
+		    "after it",
+		    jobs);
 		if (jobs == 1) {
 			buf_add(&one, r.out.data, r.out.len);
 			buf_add(&oneerr, r.side.data, r.side.len);
-			ok(r.out.len > 0, "-j 1: the lines before it were "
+			ok(r.out.len > 0,
+			    "-j 1: the lines before it were "
 			    "written");
 		} else {
 			ok(same(&r.out, &one) && same(&r.side, &oneerr),
@@ -291,12 +308,17 @@ test_errors(void)
 		size_t n = sizeof last - 1;
 		int jobs = jobs_list[j];
 
-		is_int(run(good, jobs, 600, 0, &r, &e), 42, "-j %d: commit's "
-		    "status is par_run's", jobs);
-		is_int((long long)r.last, 600, "-j %d: no commit after the "
-		    "one that stopped", jobs);
-		ok(r.out.len >= n && memcmp(r.out.data + r.out.len - n, last,
-		    n) == 0, "-j %d: the output ends with line 599", jobs);
+		is_int(run(good, jobs, 600, 0, &r, &e), 42,
+		    "-j %d: commit's "
+		    "status is par_run's",
+		    jobs);
+		is_int((long long)r.last, 600,
+		    "-j %d: no commit after the "
+		    "one that stopped",
+		    jobs);
+		ok(r.out.len >= n &&
+			memcmp(r.out.data + r.out.len - n, last, n) == 0,
+		    "-j %d: the output ends with line 599", jobs);
 		free_run(&r);
 	}
 	free(good);
@@ -311,7 +333,8 @@ test_worker_new_fails(void)
 	struct run r;
 	char *path = make_input("good.ndjson", none);
 
-	is_int(run(path, 4, 0, 2, &r, &e), EXIT_CONFIG, "a worker context "
+	is_int(run(path, 4, 0, 2, &r, &e), EXIT_CONFIG,
+	    "a worker context "
 	    "that cannot be made: its status");
 	ok(strstr(e.msg, "no context") != NULL, "... and its message: %s",
 	    e.msg);

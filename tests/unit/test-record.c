@@ -6,7 +6,8 @@
 #include "record.h"
 #include "tap.h"
 
-#define BASE "\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\"," \
+#define BASE \
+	"\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\"," \
 	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,\"data\":{}"
 
 static void
@@ -32,8 +33,8 @@ bad(const char *line, const char *msg, const char *what)
 	ok(rc == EXIT_DATAERR && strstr(e.msg, msg) != NULL, "refuse: %s",
 	    what);
 	if (rc != EXIT_DATAERR || strstr(e.msg, msg) == NULL)
-		diag("status %d, message \"%s\", wanted \"%s\"", rc, e.msg,
-		    msg);
+		diag(
+		    "status %d, message \"%s\", wanted \"%s\"", rc, e.msg, msg);
 	json_decref(rec);
 }
 
@@ -42,11 +43,13 @@ main(void)
 {
 	good("{" BASE "}", "minimal record");
 	good("{" BASE ",\"classification\":\"SECRET\",\"purposes\":[\"a\"],"
-	    "\"releasable_to\":[\"FR-DGSI\"],\"expires\":"
-	    "\"2027-01-01T00:00:00+01:00\"}", "every optional member");
+	     "\"releasable_to\":[\"FR-DGSI\"],\"expires\":"
+	     "\"2027-01-01T00:00:00+01:00\"}",
+	    "every optional member");
 	good("{" BASE ",\"withdrawn\":true}", "a tombstone");
 	good("{" BASE ",\"received\":{\"from\":\"DE-BKA\",\"bundle\":\"b\","
-	    "\"at\":\"2026-11-02T00:00:00Z\"}}", "received");
+	     "\"at\":\"2026-11-02T00:00:00Z\"}}",
+	    "received");
 	bad("[]", "must be an object", "an array");
 	bad("{" BASE ",\"extra\":1}", "unknown member \"extra\"",
 	    "an unknown member");
@@ -67,7 +70,8 @@ main(void)
 	    "\"created\" must be an RFC 3339 UTC time", "created a date");
 	bad("{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
 	    "\"created\":\"2026-11-01T09:30:00+01:00\",\"version\":1,"
-	    "\"data\":{}}", "\"created\"", "created with an offset");
+	    "\"data\":{}}",
+	    "\"created\"", "created with an offset");
 	bad("{\"id\":7,\"origin\":\"DE-BKA\",\"type\":\"person\","
 	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,\"data\":{}}",
 	    "\"id\" must be a non-empty string", "numeric id");
@@ -78,8 +82,10 @@ main(void)
 	bad("{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
 	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,\"data\":[]}",
 	    "\"data\" must be an object", "data an array");
-	bad("{" BASE ",\"purposes\":\"smuggling\"}", "\"purposes\" must be an "
-	    "array", "purposes a string");
+	bad("{" BASE ",\"purposes\":\"smuggling\"}",
+	    "\"purposes\" must be an "
+	    "array",
+	    "purposes a string");
 	bad("{" BASE ",\"purposes\":[1]}", "\"purposes\" must be an array",
 	    "purposes of numbers");
 	bad("{" BASE ",\"releasable_to\":[\"\"]}", "\"releasable_to\"",
@@ -87,16 +93,23 @@ main(void)
 	bad("{" BASE ",\"classification\":5}", "\"classification\"",
 	    "classification a number");
 	bad("{" BASE ",\"expires\":\"soon\"}", "\"expires\"", "bad expires");
-	bad("{" BASE ",\"withdrawn\":\"yes\"}", "\"withdrawn\" must be a "
-	    "boolean", "withdrawn a string");
+	bad("{" BASE ",\"withdrawn\":\"yes\"}",
+	    "\"withdrawn\" must be a "
+	    "boolean",
+	    "withdrawn a string");
 	bad("{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
 	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,\"data\":"
-	    "{\"a\":1},\"withdrawn\":true}", "withdrawn record must have "
-	    "empty data", "tombstone with data");
-	bad("{" BASE ",\"received\":{\"from\":\"x\"}}", "missing member "
-	    "\"received.", "received incomplete");
+	    "{\"a\":1},\"withdrawn\":true}",
+	    "withdrawn record must have "
+	    "empty data",
+	    "tombstone with data");
+	bad("{" BASE ",\"received\":{\"from\":\"x\"}}",
+	    "missing member "
+	    "\"received.",
+	    "received incomplete");
 	bad("{" BASE ",\"received\":{\"from\":\"x\",\"bundle\":\"b\","
-	    "\"at\":\"now\"}}", "received.at", "received.at not a time");
+	    "\"at\":\"now\"}}",
+	    "received.at", "received.at not a time");
 	bad("{" BASE ",\"received\":{\"from\":\"x\",\"bundle\":\"b\","
 	    "\"at\":\"2026-11-02T00:00:00Z\",\"by\":\"me\"}}",
 	    "unknown member \"received.by\"", "received with extra member");
@@ -108,6 +121,7 @@ main(void)
 	ok(!record_is_pseudonym("pn:0123456789abcdef0123456789abcde", 34),
 	    "31 digits is not one");
 	ok(record_envelope_member("releasable_to") &&
-	    !record_envelope_member("name"), "envelope member names");
+		!record_envelope_member("name"),
+	    "envelope member names");
 	return done_testing();
 }

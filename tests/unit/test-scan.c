@@ -58,8 +58,8 @@ tree_canonical(const char *t, size_t len, int asrecord, json_t **out)
 
 	if (out != NULL)
 		*out = NULL;
-	if ((asrecord ? record_parse(t, len, &v, &e) :
-	    jsonio_parse(t, len, &v, &e)) != 0)
+	if ((asrecord ? record_parse(t, len, &v, &e)
+		      : jsonio_parse(t, len, &v, &e)) != 0)
 		return 0;
 	good = jsonio_canon(&b, v, &e) == 0 && b.len == len &&
 	    memcmp(b.data, t, len) == 0;
@@ -98,8 +98,9 @@ same_json(const char *t, size_t len)
 	if (tree == fast)
 		return 1;
 	mismatches++;
-	show(tree ? "scan_json refuses a canonical text" :
-	    "scan_json accepts a text jansson does not write", t, len);
+	show(tree ? "scan_json refuses a canonical text"
+		  : "scan_json accepts a text jansson does not write",
+	    t, len);
 	return 0;
 }
 
@@ -113,8 +114,9 @@ same_record(const char *t, size_t len)
 	if (tree == fast)
 		return 1;
 	mismatches++;
-	show(tree ? "scan_record refuses a canonical record" :
-	    "scan_record accepts what record_parse + canon does not", t, len);
+	show(tree ? "scan_record refuses a canonical record"
+		  : "scan_record accepts what record_parse + canon does not",
+	    t, len);
 	return 0;
 }
 
@@ -133,8 +135,8 @@ static const struct {
 #define NPAIRS (sizeof pairs / sizeof pairs[0])
 
 static struct agreement *ags[2];
-static struct policy *keyed[NPAIRS];	/* to redact */
-static struct policy *pols[NPAIRS];	/* to check, without a key */
+static struct policy *keyed[NPAIRS]; /* to redact */
+static struct policy *pols[NPAIRS];  /* to check, without a key */
 static struct comply *comps[NPAIRS];
 
 static unsigned long n_yes, n_no, n_unsure, n_cmp;
@@ -159,9 +161,9 @@ same_verdict(size_t i, const char *t, size_t len)
 		n_no++;
 	else
 		n_unsure++;
-	if ((fast == COMPLY_YES && tree) || (fast == COMPLY_NO && canon &&
-	    !tree) || (fast == COMPLY_UNSURE && (!canon ||
-	    memchr(t, '\\', len) != NULL)))
+	if ((fast == COMPLY_YES && tree) ||
+	    (fast == COMPLY_NO && canon && !tree) ||
+	    (fast == COMPLY_UNSURE && (!canon || memchr(t, '\\', len) != NULL)))
 		return 1;
 	mismatches++;
 	diag("pair %s %s->%s: comply_line %d, canonical %d, complies %d%s%s",
@@ -184,8 +186,9 @@ verdicts(const char *t, size_t len)
 		good &= same_verdict(i, t, len);
 		if (record_parse(t, len, &rec, &e) != 0)
 			continue;
-		if (policy_redact(keyed[i], rec, &reason, NULL, NULL, NULL,
-		    &e) == 0 && reason == POLICY_RELEASED) {
+		if (policy_redact(
+			keyed[i], rec, &reason, NULL, NULL, NULL, &e) == 0 &&
+		    reason == POLICY_RELEASED) {
 			buf_reset(&b);
 			if (jsonio_canon(&b, rec, &e) == 0)
 				for (size_t j = 0; j < NPAIRS; j++)
@@ -212,8 +215,9 @@ both_forms(const char *t, size_t len)
 			good &= same_json(b.data, b.len);
 			good &= same_record(b.data, b.len);
 			if (scan_json(b.data, b.len) != SCAN_OK ||
-			    scan_record(b.data, b.len, &(struct scan_record){0},
-			    NULL, NULL) != SCAN_OK) {
+			    scan_record(b.data, b.len,
+				&(struct scan_record){ 0 }, NULL,
+				NULL) != SCAN_OK) {
 				show("the canonical form is refused", b.data,
 				    b.len);
 				good = 0;
@@ -245,24 +249,31 @@ setup(void)
 		snprintf(from, sizeof from, "%s/tests/fixtures/%s", srcdir,
 		    files[i][0]);
 		snprintf(to, sizeof to, "%s/%s", tmpdir, files[i][1]);
-		if (util_copy_file(from, to, 0600) != 0)
-			{ diag("copy %s", from); exit(99); }
+		if (util_copy_file(from, to, 0600) != 0) {
+			diag("copy %s", from);
+			exit(99);
+		}
 	}
 	secmem_init(&e);
 	timeutil_parse("2026-11-26T05:00:00Z", &now);
 	for (size_t i = 0; i < 2; i++) {
 		snprintf(to, sizeof to, "%s/%s", tmpdir, files[2 * i][1]);
-		if (agreement_load(to, &ags[i], &e) != 0)
-			{ diag("%s", e.msg); exit(99); }
+		if (agreement_load(to, &ags[i], &e) != 0) {
+			diag("%s", e.msg);
+			exit(99);
+		}
 	}
 	for (size_t i = 0; i < NPAIRS; i++) {
 		struct agreement *a = ags[pairs[i].agreement[0] == 't'];
 
 		if (policy_new(a, pairs[i].from, pairs[i].to, now, POLICY_KEY,
-		    &keyed[i], &e) != 0 || policy_new(a, pairs[i].from,
-		    pairs[i].to, now, 0, &pols[i], &e) != 0)
-			{ diag("policy %s %s: %s", pairs[i].from,
-			    pairs[i].to, e.msg); exit(99); }
+			&keyed[i], &e) != 0 ||
+		    policy_new(a, pairs[i].from, pairs[i].to, now, 0, &pols[i],
+			&e) != 0) {
+			diag("policy %s %s: %s", pairs[i].from, pairs[i].to,
+			    e.msg);
+			exit(99);
+		}
 		comps[i] = comply_new(pols[i]);
 	}
 }
@@ -297,8 +308,10 @@ test_suite(void)
 
 	snprintf(dir, sizeof dir,
 	    "%s/tests/fixtures/json-test-suite/test_parsing", srcdir);
-	if ((d = opendir(dir)) == NULL)
-		{ diag("%s", dir); exit(99); }
+	if ((d = opendir(dir)) == NULL) {
+		diag("%s", dir);
+		exit(99);
+	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -313,8 +326,10 @@ test_suite(void)
 		json_t *v;
 
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-		if ((text = util_read_file(path, &len)) == NULL)
-			{ diag("%s", path); exit(99); }
+		if ((text = util_read_file(path, &len)) == NULL) {
+			diag("%s", path);
+			exit(99);
+		}
 		if (!same_json(text, len) || !same_record(text, len)) {
 			diag("in %s", names[i]);
 			bad++;
@@ -332,13 +347,14 @@ test_suite(void)
 				size_t rl = b.len + 200;
 
 				rec = malloc(rl);
-				rl = (size_t)snprintf(rec, rl, "{\"created\":"
+				rl = (size_t)snprintf(rec, rl,
+				    "{\"created\":"
 				    "\"2026-11-01T09:30:00Z\",\"data\":%s,"
 				    "\"id\":\"r1\",\"origin\":\"DE-BKA\","
 				    "\"type\":\"person\",\"version\":1}",
 				    b.data);
-				if (!same_record(rec, rl) || !verdicts(rec,
-				    rl)) {
+				if (!same_record(rec, rl) ||
+				    !verdicts(rec, rl)) {
 					diag("in %s as data", names[i]);
 					bad++;
 				}
@@ -353,7 +369,8 @@ test_suite(void)
 	free(names);
 	ok(n > 300, "JSONTestSuite: %zu files", n);
 	ok(accepted > 50, "... %zu of them parse", accepted);
-	is_int((long)bad, 0, "... scanner and jansson agree on every one, "
+	is_int((long)bad, 0,
+	    "... scanner and jansson agree on every one, "
 	    "and on every canonical form");
 }
 
@@ -410,11 +427,13 @@ test_fixtures(void)
 	snprintf(dir, sizeof dir, "%s/tests/fixtures", srcdir);
 	fixtures_in(dir, &lines, &bad);
 	ok(lines > 30, "fixtures: %zu lines", lines);
-	is_int((long)bad, 0, "... scanner, compliance and jansson agree on "
+	is_int((long)bad, 0,
+	    "... scanner, compliance and jansson agree on "
 	    "each, as it is and canonical");
 }
 
-#define ENV(data) "{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\"," \
+#define ENV(data) \
+	"{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\"," \
 	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":1," \
 	"\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"]," \
 	"\"data\":" data "}"
@@ -472,75 +491,75 @@ static const char *const policy_cases[] = {
 	ENV("{\"nested\":{\"x\":{\"w\":1}}}"),
 	ENV("{}"),
 	"{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
-	    "\"classification\":\"SECRET\",\"purposes\":[\"terrorism\"],"
-	    "\"data\":{}}",
+	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
+	"\"classification\":\"SECRET\",\"purposes\":[\"terrorism\"],"
+	"\"data\":{}}",
 	"{\"id\":\"pn:0123456789abcdef0123456789abcdef\",\"origin\":\"DE-BKA\","
-	    "\"type\":\"person\",\"created\":\"2026-11-01T09:30:00Z\","
-	    "\"version\":1,\"classification\":\"SECRET\",\"purposes\":"
-	    "[\"terrorism\"],\"data\":{}}",
+	"\"type\":\"person\",\"created\":\"2026-11-01T09:30:00Z\","
+	"\"version\":1,\"classification\":\"SECRET\",\"purposes\":"
+	"[\"terrorism\"],\"data\":{}}",
 	"{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
-	    "\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
-	    "\"received\":{\"from\":\"FR-DGSI\",\"bundle\":\"b\",\"at\":"
-	    "\"2026-11-02T00:00:00Z\"},\"data\":{}}",
+	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
+	"\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
+	"\"received\":{\"from\":\"FR-DGSI\",\"bundle\":\"b\",\"at\":"
+	"\"2026-11-02T00:00:00Z\"},\"data\":{}}",
 	/* withholding, each reason */
 	"{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"ship\","
-	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
-	    "\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
-	    "\"data\":{}}",
+	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
+	"\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
+	"\"data\":{}}",
 	"{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
-	    "\"purposes\":[\"smuggling\"],\"data\":{}}",
+	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
+	"\"purposes\":[\"smuggling\"],\"data\":{}}",
 	"{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
-	    "\"classification\":\"TOP\",\"purposes\":[\"smuggling\"],"
-	    "\"data\":{}}",
+	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
+	"\"classification\":\"TOP\",\"purposes\":[\"smuggling\"],"
+	"\"data\":{}}",
 	"{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
-	    "\"classification\":\"RESTRICTED\",\"purposes\":[\"fishing\","
-	    "\"smuggling\"],\"data\":{}}",
+	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
+	"\"classification\":\"RESTRICTED\",\"purposes\":[\"fishing\","
+	"\"smuggling\"],\"data\":{}}",
 	"{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
-	    "\"classification\":\"RESTRICTED\",\"purposes\":[\"fishing\"],"
-	    "\"data\":{}}",
+	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
+	"\"classification\":\"RESTRICTED\",\"purposes\":[\"fishing\"],"
+	"\"data\":{}}",
 	"{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
-	    "\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
-	    "\"releasable_to\":[\"NL-KMAR\"],\"data\":{}}",
+	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
+	"\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
+	"\"releasable_to\":[\"NL-KMAR\"],\"data\":{}}",
 	"{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
-	    "\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
-	    "\"releasable_to\":[\"FR-DGSI\",\"NL-KMAR\",\"DE-BKA\"],"
-	    "\"data\":{}}",
+	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
+	"\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
+	"\"releasable_to\":[\"FR-DGSI\",\"NL-KMAR\",\"DE-BKA\"],"
+	"\"data\":{}}",
 	"{\"id\":\"r1\",\"origin\":\"NL-KMAR\",\"type\":\"person\","
-	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
-	    "\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
-	    "\"releasable_to\":[\"FR-DGSI\",\"DE-BKA\"],\"data\":{}}",
+	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
+	"\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
+	"\"releasable_to\":[\"FR-DGSI\",\"DE-BKA\"],\"data\":{}}",
 	"{\"id\":\"r1\",\"origin\":\"FR-DGSI\",\"type\":\"person\","
-	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
-	    "\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
-	    "\"data\":{}}",
+	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
+	"\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
+	"\"data\":{}}",
 	"{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
-	    "\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
-	    "\"expires\":\"2026-11-26T04:59:59Z\",\"data\":{}}",
+	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
+	"\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
+	"\"expires\":\"2026-11-26T04:59:59Z\",\"data\":{}}",
 	"{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
-	    "\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
-	    "\"expires\":\"2026-11-26T06:00:00+01:00\",\"data\":{}}",
+	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
+	"\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
+	"\"expires\":\"2026-11-26T06:00:00+01:00\",\"data\":{}}",
 	"{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
-	    "\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
-	    "\"expires\":\"2026-11-26T05:00:00.5Z\",\"data\":{}}",
+	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
+	"\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
+	"\"expires\":\"2026-11-26T05:00:00.5Z\",\"data\":{}}",
 	"{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"pers\\u001fon\","
-	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
-	    "\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
-	    "\"data\":{}}",
+	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":1,"
+	"\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
+	"\"data\":{}}",
 	"{\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-	    "\"created\":\"2026-11-01T09:30:00Z\",\"version\":2,"
-	    "\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
-	    "\"withdrawn\":true,\"data\":{}}",
+	"\"created\":\"2026-11-01T09:30:00Z\",\"version\":2,"
+	"\"classification\":\"RESTRICTED\",\"purposes\":[\"smuggling\"],"
+	"\"withdrawn\":true,\"data\":{}}",
 };
 
 static void
@@ -550,15 +569,18 @@ test_policy_cases(void)
 	unsigned long y = n_yes, no = n_no;
 
 	for (size_t i = 0; i < sizeof policy_cases / sizeof policy_cases[0];
-	    i++)
+	     i++)
 		if (!both_forms(policy_cases[i], strlen(policy_cases[i]))) {
 			diag("policy case %zu", i);
 			bad++;
 		}
-	is_int((long)bad, 0, "policy cases: comply_line and policy_complies "
+	is_int((long)bad, 0,
+	    "policy cases: comply_line and policy_complies "
 	    "agree under every rule, raw, canonical and redacted");
-	ok(n_yes > y && n_no > no, "... with both verdicts reached (%lu yes, "
-	    "%lu no)", n_yes - y, n_no - no);
+	ok(n_yes > y && n_no > no,
+	    "... with both verdicts reached (%lu yes, "
+	    "%lu no)",
+	    n_yes - y, n_no - no);
 }
 
 /* Texts at the edges of SPEC 2: want is 1 for canonical. */
@@ -566,36 +588,93 @@ static const struct {
 	const char *text;
 	int want;
 } edges[] = {
-	{ "{}", 1 }, { "[]", 1 }, { "{ }", 0 }, { " {}", 0 }, { "{}\n", 0 },
-	{ "0", 1 }, { "-0", 0 }, { "-1", 1 }, { "01", 0 }, { "1.0", 0 },
-	{ "1.5", 1 }, { "1.50", 0 }, { "0.5", 1 }, { ".5", 0 },
-	{ "1e2", 0 }, { "100", 1 }, { "1E-7", 0 }, { "1e-7", 1 },
-	{ "1.5e-7", 1 }, { "0.000001", 1 }, { "1e-6", 0 }, { "1e+21", 0 },
-	{ "8.68", 1 }, { "8.6799999999999997", 0 }, { "-0.0", 0 },
-	{ "9223372036854775807", 1 }, { "9223372036854775808", 0 },
-	{ "-9223372036854775808", 1 }, { "-9223372036854775809", 0 },
-	{ "123456789012345680", 1 }, { "1e400", 0 }, { "1e-400", 0 },
-	{ "1.7976931348623157e+308", 0 }, { "5e-324", 1 },
-	{ "\"\"", 1 }, { "\"a\\/b\"", 0 }, { "\"\\u0041\"", 0 },
-	{ "\"\\u001f\"", 1 }, { "\"\\u001F\"", 0 }, { "\"\\u0008\"", 0 },
-	{ "\"\\b\\f\\n\\r\\t\\\"\\\\\"", 1 }, { "\"\\u0000\"", 0 },
-	{ "\"\\u007f\"", 0 }, { "\"\x7f\"", 1 }, { "\"\xc3\xa9\"", 1 },
-	{ "\"\\u00e9\"", 0 }, { "\"\xc0\x80\"", 0 }, { "\"\xed\xa0\x80\"", 0 },
-	{ "\"\xef\xbf\xbf\"", 1 }, { "\"\xf4\x8f\xbf\xbf\"", 1 },
-	{ "\"\xf4\x90\x80\x80\"", 0 }, { "\"\xe0\x9f\xbf\"", 0 },
-	{ "\"\xf0\x8f\xbf\xbf\"", 0 }, { "\"\x80\"", 0 }, { "\"\xc3\"", 0 },
-	{ "\"\\ud83d\\ude00\"", 0 }, { "\"\xf0\x9f\x98\x80\"", 1 },
-	{ "\"\t\"", 0 }, { "\"\\t\"", 1 },
-	{ "{\"a\":1,\"b\":2}", 1 }, { "{\"b\":1,\"a\":2}", 0 },
-	{ "{\"a\":1,\"a\":2}", 0 }, { "{\"a\":1,\"ab\":2}", 1 },
-	{ "{\"ab\":1,\"a\":2}", 0 }, { "{\"B\":1,\"a\":2}", 1 },
-	{ "{\"\xc3\xa9\":1,\"z\":2}", 0 }, { "{\"z\":1,\"\xc3\xa9\":2}", 1 },
-	{ "{\"\\n\":1,\"\\t\":2}", 0 }, { "{\"\\t\":1,\"\\n\":2}", 1 },
-	{ "{\"\\u001f\":1,\" \":2}", 1 }, { "{\"a\\n\":1,\"a\":2}", 0 },
-	{ "[1,2]", 1 }, { "[1,]", 0 }, { "[1 ,2]", 0 }, { "true", 1 },
-	{ "tru", 0 }, { "null", 1 }, { "nul", 0 }, { "[true,false,null]", 1 },
-	{ "", 0 }, { "[", 0 }, { "\"", 0 }, { "\"\\", 0 }, { "\"\\u00", 0 },
-	{ "{\"a\"}", 0 }, { "{\"a\":}", 0 }, { "{\"a\":1", 0 },
+	{ "{}", 1 },
+	{ "[]", 1 },
+	{ "{ }", 0 },
+	{ " {}", 0 },
+	{ "{}\n", 0 },
+	{ "0", 1 },
+	{ "-0", 0 },
+	{ "-1", 1 },
+	{ "01", 0 },
+	{ "1.0", 0 },
+	{ "1.5", 1 },
+	{ "1.50", 0 },
+	{ "0.5", 1 },
+	{ ".5", 0 },
+	{ "1e2", 0 },
+	{ "100", 1 },
+	{ "1E-7", 0 },
+	{ "1e-7", 1 },
+	{ "1.5e-7", 1 },
+	{ "0.000001", 1 },
+	{ "1e-6", 0 },
+	{ "1e+21", 0 },
+	{ "8.68", 1 },
+	{ "8.6799999999999997", 0 },
+	{ "-0.0", 0 },
+	{ "9223372036854775807", 1 },
+	{ "9223372036854775808", 0 },
+	{ "-9223372036854775808", 1 },
+	{ "-9223372036854775809", 0 },
+	{ "123456789012345680", 1 },
+	{ "1e400", 0 },
+	{ "1e-400", 0 },
+	{ "1.7976931348623157e+308", 0 },
+	{ "5e-324", 1 },
+	{ "\"\"", 1 },
+	{ "\"a\\/b\"", 0 },
+	{ "\"\\u0041\"", 0 },
+	{ "\"\\u001f\"", 1 },
+	{ "\"\\u001F\"", 0 },
+	{ "\"\\u0008\"", 0 },
+	{ "\"\\b\\f\\n\\r\\t\\\"\\\\\"", 1 },
+	{ "\"\\u0000\"", 0 },
+	{ "\"\\u007f\"", 0 },
+	{ "\"\x7f\"", 1 },
+	{ "\"\xc3\xa9\"", 1 },
+	{ "\"\\u00e9\"", 0 },
+	{ "\"\xc0\x80\"", 0 },
+	{ "\"\xed\xa0\x80\"", 0 },
+	{ "\"\xef\xbf\xbf\"", 1 },
+	{ "\"\xf4\x8f\xbf\xbf\"", 1 },
+	{ "\"\xf4\x90\x80\x80\"", 0 },
+	{ "\"\xe0\x9f\xbf\"", 0 },
+	{ "\"\xf0\x8f\xbf\xbf\"", 0 },
+	{ "\"\x80\"", 0 },
+	{ "\"\xc3\"", 0 },
+	{ "\"\\ud83d\\ude00\"", 0 },
+	{ "\"\xf0\x9f\x98\x80\"", 1 },
+	{ "\"\t\"", 0 },
+	{ "\"\\t\"", 1 },
+	{ "{\"a\":1,\"b\":2}", 1 },
+	{ "{\"b\":1,\"a\":2}", 0 },
+	{ "{\"a\":1,\"a\":2}", 0 },
+	{ "{\"a\":1,\"ab\":2}", 1 },
+	{ "{\"ab\":1,\"a\":2}", 0 },
+	{ "{\"B\":1,\"a\":2}", 1 },
+	{ "{\"\xc3\xa9\":1,\"z\":2}", 0 },
+	{ "{\"z\":1,\"\xc3\xa9\":2}", 1 },
+	{ "{\"\\n\":1,\"\\t\":2}", 0 },
+	{ "{\"\\t\":1,\"\\n\":2}", 1 },
+	{ "{\"\\u001f\":1,\" \":2}", 1 },
+	{ "{\"a\\n\":1,\"a\":2}", 0 },
+	{ "[1,2]", 1 },
+	{ "[1,]", 0 },
+	{ "[1 ,2]", 0 },
+	{ "true", 1 },
+	{ "tru", 0 },
+	{ "null", 1 },
+	{ "nul", 0 },
+	{ "[true,false,null]", 1 },
+	{ "", 0 },
+	{ "[", 0 },
+	{ "\"", 0 },
+	{ "\"\\", 0 },
+	{ "\"\\u00", 0 },
+	{ "{\"a\"}", 0 },
+	{ "{\"a\":}", 0 },
+	{ "{\"a\":1", 0 },
 };
 
 static void
@@ -609,25 +688,28 @@ test_edges(void)
 
 		if (!same_json(edges[i].text, len) ||
 		    (scan_json(edges[i].text, len) == SCAN_OK) !=
-		    edges[i].want) {
+			edges[i].want) {
 			diag("edge case %zu wants %d", i, edges[i].want);
 			bad++;
 		}
 	}
-	is_int((long)bad, 0, "edge cases of SPEC 2: each as expected, and "
+	is_int((long)bad, 0,
+	    "edge cases of SPEC 2: each as expected, and "
 	    "as jansson + jsonio_canon say");
 	/* Nesting: 512 levels are canonical, 513 are not. */
 	deep = malloc(2 * 513 + 1);
 	for (int n = 511; n <= 513; n++) {
 		memset(deep, '[', (size_t)n);
 		memset(deep + n, ']', (size_t)n);
-		ok(same_json(deep, 2 * (size_t)n) && (scan_json(deep,
-		    2 * (size_t)n) == SCAN_OK) == (n <= JSONIO_MAX_DEPTH),
-		    "%d levels of arrays: %s", n, n <= JSONIO_MAX_DEPTH ?
-		    "canonical" : "refused");
+		ok(same_json(deep, 2 * (size_t)n) &&
+			(scan_json(deep, 2 * (size_t)n) == SCAN_OK) ==
+			    (n <= JSONIO_MAX_DEPTH),
+		    "%d levels of arrays: %s", n,
+		    n <= JSONIO_MAX_DEPTH ? "canonical" : "refused");
 	}
 	free(deep);
-	ok(scan_json("{\"a\":1}\0", 8) != SCAN_OK, "a NUL byte after the "
+	ok(scan_json("{\"a\":1}\0", 8) != SCAN_OK,
+	    "a NUL byte after the "
 	    "value");
 }
 
@@ -682,14 +764,16 @@ test_numbers(void)
 			yes++;
 		/* the writer's own text of the same double must scan */
 		jsonio_number(strtod(t, NULL), canon);
-		if (fabs(strtod(t, NULL)) < 0x1p63 && scan_json(canon,
-		    strlen(canon)) != SCAN_OK) {
+		if (fabs(strtod(t, NULL)) < 0x1p63 &&
+		    scan_json(canon, strlen(canon)) != SCAN_OK) {
 			diag("%s: jsonio_number writes %s, refused", t, canon);
 			bad++;
 		}
 	}
-	is_int((long)bad, 0, "%d random numbers: scanner and jansson agree "
-	    "(%zu canonical)", tries, yes);
+	is_int((long)bad, 0,
+	    "%d random numbers: scanner and jansson agree "
+	    "(%zu canonical)",
+	    tries, yes);
 }
 
 /* Every one-byte change of a few records. */
@@ -697,29 +781,30 @@ static void
 test_mutations(void)
 {
 	static const char repl[] = { '"', '\\', ',', ':', '{', '}', '[', ']',
-	    '0', '1', '.', 'e', '-', ' ', 'a', 'z', '\x80', '\xc3', '*' };
+		'0', '1', '.', 'e', '-', ' ', 'a', 'z', '\x80', '\xc3', '*' };
 	static const char *const base[] = {
 		"{\"classification\":\"RESTRICTED\",\"created\":"
-		    "\"2026-11-01T09:30:00Z\",\"data\":{\"mask\":\"***4\","
-		    "\"pn\":[\"pn:0123456789abcdef0123456789abcdef\"],\"r2\":"
-		    "[1.5,-2],\"subject\":{\"dob\":\"1999\"},\"year\":\"2001\"},"
-		    "\"expires\":\"2027-01-01T00:00:00Z\",\"id\":\"r1\","
-		    "\"origin\":\"DE-BKA\",\"purposes\":[\"smuggling\"],"
-		    "\"releasable_to\":[\"FR-DGSI\"],\"type\":\"person\","
-		    "\"version\":12,\"withdrawn\":false}",
+		"\"2026-11-01T09:30:00Z\",\"data\":{\"mask\":\"***4\","
+		"\"pn\":[\"pn:0123456789abcdef0123456789abcdef\"],\"r2\":"
+		"[1.5,-2],\"subject\":{\"dob\":\"1999\"},\"year\":\"2001\"},"
+		"\"expires\":\"2027-01-01T00:00:00Z\",\"id\":\"r1\","
+		"\"origin\":\"DE-BKA\",\"purposes\":[\"smuggling\"],"
+		"\"releasable_to\":[\"FR-DGSI\"],\"type\":\"person\","
+		"\"version\":12,\"withdrawn\":false}",
 		"{\"created\":\"2026-11-01T09:30:00Z\",\"data\":{\"keep\":"
-		    "{\"a\":[1,true,null,\"x\\n\"],\"b\":{}}},\"id\":\"r1\","
-		    "\"origin\":\"DE-BKA\",\"received\":{\"at\":"
-		    "\"2026-11-02T00:00:00Z\",\"bundle\":\"b\",\"from\":"
-		    "\"FR-DGSI\"},\"type\":\"person\",\"version\":1}",
+		"{\"a\":[1,true,null,\"x\\n\"],\"b\":{}}},\"id\":\"r1\","
+		"\"origin\":\"DE-BKA\",\"received\":{\"at\":"
+		"\"2026-11-02T00:00:00Z\",\"bundle\":\"b\",\"from\":"
+		"\"FR-DGSI\"},\"type\":\"person\",\"version\":1}",
 	};
 	char line[1024];
 	size_t bad = 0, tried = 0, len;
 
 	for (size_t b = 0; b < sizeof base / sizeof base[0]; b++) {
 		len = strlen(base[b]);
-		ok(scan_record(base[b], len, &(struct scan_record){0}, NULL,
-		    NULL) == SCAN_OK, "mutation base %zu is canonical", b);
+		ok(scan_record(base[b], len, &(struct scan_record){ 0 }, NULL,
+		       NULL) == SCAN_OK,
+		    "mutation base %zu is canonical", b);
 		for (size_t i = 0; i < len; i++) {
 			for (size_t j = 0; j < sizeof repl; j++) {
 				if (base[b][i] == repl[j])
@@ -743,15 +828,16 @@ test_mutations(void)
 				bad++;
 		}
 	}
-	is_int((long)bad, 0, "%zu one-byte changes: every verdict agrees",
-	    tried);
+	is_int(
+	    (long)bad, 0, "%zu one-byte changes: every verdict agrees", tried);
 }
 
 /* The slices handed out. */
 static void
 test_slices(void)
 {
-	const char *line = "{\"classification\":\"RESTRICTED\",\"created\":"
+	const char *line =
+	    "{\"classification\":\"RESTRICTED\",\"created\":"
 	    "\"2026-11-01T09:30:00Z\",\"data\":{\"a\":1},\"id\":\"r\\n1\","
 	    "\"origin\":\"DE-BKA\",\"purposes\":[\"a\",\"b\\\\c\"],"
 	    "\"type\":\"person\",\"version\":7}";
@@ -763,22 +849,28 @@ test_slices(void)
 	ok(scan_record(line, strlen(line), &r, NULL, NULL) == SCAN_OK,
 	    "slices: the record scans");
 	ok(scan_plain(&r, SCAN_ORIGIN, &s, &len) && len == 6 &&
-	    memcmp(s, "DE-BKA", 6) == 0, "origin is DE-BKA");
+		memcmp(s, "DE-BKA", 6) == 0,
+	    "origin is DE-BKA");
 	ok(!scan_plain(&r, SCAN_ID, &s, &len), "an escaped id is not plain");
 	ok(!scan_plain(&r, SCAN_EXPIRES, &s, &len), "an absent member");
 	ok(r.version == 7 && !r.withdrawn, "version 7, not withdrawn");
-	ok(r.m[SCAN_DATA].vlen == 7 && memcmp(r.m[SCAN_DATA].value,
-	    "{\"a\":1}", 7) == 0, "data's text");
-	ok(r.m[SCAN_ID].mlen == 11 && memcmp(r.m[SCAN_ID].member,
-	    "\"id\":\"r\\n1\"", 11) == 0, "the id member's span");
-	ok(scan_next_string(r.m[SCAN_PURPOSES].value,
-	    r.m[SCAN_PURPOSES].vlen, &pos, &s, &len, &esc) && len == 1 &&
-	    *s == 'a' && !esc, "first purpose a");
-	ok(scan_next_string(r.m[SCAN_PURPOSES].value,
-	    r.m[SCAN_PURPOSES].vlen, &pos, &s, &len, &esc) && len == 4 &&
-	    esc, "second purpose escaped");
-	ok(!scan_next_string(r.m[SCAN_PURPOSES].value,
-	    r.m[SCAN_PURPOSES].vlen, &pos, &s, &len, &esc), "no third");
+	ok(r.m[SCAN_DATA].vlen == 7 &&
+		memcmp(r.m[SCAN_DATA].value, "{\"a\":1}", 7) == 0,
+	    "data's text");
+	ok(r.m[SCAN_ID].mlen == 11 &&
+		memcmp(r.m[SCAN_ID].member, "\"id\":\"r\\n1\"", 11) == 0,
+	    "the id member's span");
+	ok(scan_next_string(r.m[SCAN_PURPOSES].value, r.m[SCAN_PURPOSES].vlen,
+	       &pos, &s, &len, &esc) &&
+		len == 1 && *s == 'a' && !esc,
+	    "first purpose a");
+	ok(scan_next_string(r.m[SCAN_PURPOSES].value, r.m[SCAN_PURPOSES].vlen,
+	       &pos, &s, &len, &esc) &&
+		len == 4 && esc,
+	    "second purpose escaped");
+	ok(!scan_next_string(r.m[SCAN_PURPOSES].value, r.m[SCAN_PURPOSES].vlen,
+	       &pos, &s, &len, &esc),
+	    "no third");
 	{
 		char out[8];
 
@@ -846,13 +938,13 @@ bench(const char *file, const char *agfile, const char *from, const char *to)
 		for (l = text; l < text + len; l = nl + 1) {
 			nl = memchr(l, '\n', (size_t)(text + len - l));
 			scanned += scan_record(l, (size_t)(nl - l), &r, NULL,
-			    NULL) == SCAN_OK;
+				       NULL) == SCAN_OK;
 		}
 		tv = seconds() - t0;
 		printf("pass %d: %zu bytes; jansson parse + canon + "
-		    "policy_complies %.3f s (%.0f MB/s); comply_line %.3f s "
-		    "(%.0f MB/s, %.1fx); scan_record alone %.3f s "
-	    "(%.0f MB/s)\n",
+		       "policy_complies %.3f s (%.0f MB/s); comply_line %.3f s "
+		       "(%.0f MB/s, %.1fx); scan_record alone %.3f s "
+		       "(%.0f MB/s)\n",
 		    pass + 1, len, tj, len / tj / 1e6, ts, len / ts / 1e6,
 		    tj / ts, tv, len / tv / 1e6);
 	}
@@ -865,12 +957,13 @@ bench(const char *file, const char *agfile, const char *from, const char *to)
 		    tree)
 			differ++;
 		if ((scan_record(l, (size_t)(nl - l), &r, NULL, NULL) ==
-		    SCAN_OK) != tree_canonical(l, (size_t)(nl - l), 1, NULL))
+			SCAN_OK) !=
+		    tree_canonical(l, (size_t)(nl - l), 1, NULL))
 			differ++;
 	}
 	printf("per pass: %zu lines comply (jansson), %zu (comply_line), "
-	    "%zu canonical (scan_record); %zu lines differ\n", yes / 3,
-	    fast / 3, scanned / 3, differ);
+	       "%zu canonical (scan_record); %zu lines differ\n",
+	    yes / 3, fast / 3, scanned / 3, differ);
 	comply_free(c);
 	policy_free(p);
 	agreement_free(a);
@@ -890,7 +983,8 @@ tree_paths(struct buf *out, struct buf *path, const json_t *v)
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		len = path->len;
-		json_object_foreach((json_t *)v, k, m) {
+		json_object_foreach((json_t *)v, k, m)
+		{
 			if (len > 0)
 				buf_addc(path, '.');
 			buf_adds(path, k);
@@ -912,8 +1006,7 @@ tree_paths(struct buf *out, struct buf *path, const json_t *v)
 }
 
 static int
-leaf_path(void *arg, const char *path, size_t pathlen,
-    const struct scan_val *v)
+leaf_path(void *arg, const char *path, size_t pathlen, const struct scan_val *v)
 {
 	struct buf *out = arg;
 
@@ -933,13 +1026,13 @@ test_paths(void)
 {
 	static const char *const lines[] = {
 		"{\"created\":\"2026-11-01T09:30:00Z\",\"data\":{\"a\":"
-		    "{\"b\":[1,{\"c\":\"pn:x\",\"d\":[[true]]},[]],\"e\":{}},"
-		    "\"f\\n\":null,\"g\":[{\"h\":1.5},{\"h\":\"x\\\"\"}]},"
-		    "\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-		    "\"version\":1}",
+		"{\"b\":[1,{\"c\":\"pn:x\",\"d\":[[true]]},[]],\"e\":{}},"
+		"\"f\\n\":null,\"g\":[{\"h\":1.5},{\"h\":\"x\\\"\"}]},"
+		"\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
+		"\"version\":1}",
 		"{\"created\":\"2026-11-01T09:30:00Z\",\"data\":{},\"id\":"
-		    "\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-		    "\"version\":1}",
+		"\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
+		"\"version\":1}",
 	};
 	struct ierr e = IERR_INIT;
 	struct buf a = BUF_INIT, b = BUF_INIT, path = BUF_INIT;
@@ -960,9 +1053,12 @@ test_paths(void)
 		tree_paths(&a, &path, json_object_get(rec, "data"));
 		json_decref(rec);
 		ok(scan_paths(lines[i], strlen(lines[i]), &r, &path, leaf_path,
-		    &b) == SCAN_OK, "paths %zu: the record scans", i);
-		is_str(b.data, a.data, "paths %zu: every leaf with its path, "
-		    "as hits.c renders them", i);
+		       &b) == SCAN_OK,
+		    "paths %zu: the record scans", i);
+		is_str(b.data, a.data,
+		    "paths %zu: every leaf with its path, "
+		    "as hits.c renders them",
+		    i);
 	}
 	buf_free(&a);
 	buf_free(&b);
@@ -975,17 +1071,17 @@ test_rewrite(void)
 {
 	static const char *const lines[] = {
 		"{\"created\":\"2026-11-01T09:30:00Z\",\"data\":{\"a\":1},"
-		    "\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-		    "\"version\":1}",
+		"\"id\":\"r1\",\"origin\":\"DE-BKA\",\"type\":\"person\","
+		"\"version\":1}",
 		"{\"classification\":\"SECRET\",\"created\":"
-		    "\"2026-11-01T09:30:00Z\",\"data\":{},\"expires\":"
-		    "\"2027-01-01T00:00:00Z\",\"id\":\"r\\n1\",\"origin\":"
-		    "\"DE-BKA\",\"purposes\":[\"a\"],\"releasable_to\":[\"X\"],"
-		    "\"type\":\"person\",\"version\":3,\"withdrawn\":true}",
+		"\"2026-11-01T09:30:00Z\",\"data\":{},\"expires\":"
+		"\"2027-01-01T00:00:00Z\",\"id\":\"r\\n1\",\"origin\":"
+		"\"DE-BKA\",\"purposes\":[\"a\"],\"releasable_to\":[\"X\"],"
+		"\"type\":\"person\",\"version\":3,\"withdrawn\":true}",
 	};
 	const char *set[SCAN_NMEMBERS];
 	const char *recv = "{\"at\":\"2026-11-26T05:00:00Z\",\"bundle\":"
-	    "\"b\\\"1\",\"from\":\"FR-DGSI\"}";
+			   "\"b\\\"1\",\"from\":\"FR-DGSI\"}";
 	struct ierr e = IERR_INIT;
 	struct buf b = BUF_INIT, c = BUF_INIT;
 	struct scan_record r;
@@ -995,9 +1091,9 @@ test_rewrite(void)
 		for (int k = 0; k < 3; k++) {
 			memset(set, 0, sizeof set);
 			if (scan_record(lines[i], strlen(lines[i]), &r, NULL,
-			    NULL) != SCAN_OK ||
-			    record_parse(lines[i], strlen(lines[i]), &rec,
-			    &e) != 0) {
+				NULL) != SCAN_OK ||
+			    record_parse(
+				lines[i], strlen(lines[i]), &rec, &e) != 0) {
 				ok(0, "rewrite %zu: the line scans", i);
 				continue;
 			}
@@ -1011,15 +1107,17 @@ test_rewrite(void)
 			}
 			if (k > 1) {
 				set[SCAN_ID] = "\"pn:x\"";
-				json_object_set_new(rec, "id",
-				    json_string("pn:x"));
+				json_object_set_new(
+				    rec, "id", json_string("pn:x"));
 			}
 			buf_reset(&b);
 			buf_reset(&c);
 			scan_rewrite(&b, &r, set);
 			jsonio_canon(&c, rec, &e);
-			is_str(b.data, c.data, "rewrite %zu, %d members set: "
-			    "the bytes jsonio_canon writes", i, k + 1);
+			is_str(b.data, c.data,
+			    "rewrite %zu, %d members set: "
+			    "the bytes jsonio_canon writes",
+			    i, k + 1);
 			json_decref(rec);
 		}
 	}

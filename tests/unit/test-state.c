@@ -42,14 +42,16 @@ test_path(void)
 	char *p, want[4200];
 
 	p = state_path("/d", STATE_SENT, "de-fr.2026_x", "DE-BKA", "FR-DGSI");
-	is_str(p, "/d/de-fr.2026_x,DE-BKA,FR-DGSI.sent", "the sent counter's "
+	is_str(p, "/d/de-fr.2026_x,DE-BKA,FR-DGSI.sent",
+	    "the sent counter's "
 	    "name");
 	free(p);
 	p = state_path("/d", STATE_ACCEPTED, "a", "b", "c");
 	is_str(p, "/d/a,b,c.accepted", "the accepted counter's name");
 	free(p);
 	p = state_path("/d", STATE_SENT, "../../etc/x", "A,B", "C D");
-	is_str(p, "/d/..%2F..%2Fetc%2Fx,A%2CB,C%20D.sent", "a slash, a comma "
+	is_str(p, "/d/..%2F..%2Fetc%2Fx,A%2CB,C%20D.sent",
+	    "a slash, a comma "
 	    "and a space are escaped: the name stays in the folder and "
 	    "(agreement, from, to) stays one triple");
 	free(p);
@@ -68,11 +70,12 @@ test_counter(void)
 	int64_t seq = 0;
 
 	sent = state_path(dir, STATE_SENT, "ag", "DE-BKA", "FR-DGSI");
-	is_int(state_next_seq(dir, "ag", "DE-BKA", "FR-DGSI", -1, &seq, &e),
-	    0, "the first seq");
+	is_int(state_next_seq(dir, "ag", "DE-BKA", "FR-DGSI", -1, &seq, &e), 0,
+	    "the first seq");
 	is_int(seq, 1, "... is 1");
 	ok(stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
-	    (st.st_mode & 0777) == 0700, "the folder was made, mode 0700");
+		(st.st_mode & 0777) == 0700,
+	    "the folder was made, mode 0700");
 	is_file(sent, "1\n", "the counter file: a number and a newline");
 	state_next_seq(dir, "ag", "DE-BKA", "FR-DGSI", -1, &seq, &e);
 	is_int(seq, 2, "then 2");
@@ -82,14 +85,14 @@ test_counter(void)
 	state_next_seq(dir, "ag", "DE-BKA", "NL-KMAR", -1, &seq, &e);
 	is_int(seq, 1, "another pair has its own counter");
 
-	is_int(state_next_seq(dir, "ag", "DE-BKA", "FR-DGSI", 10, &seq, &e),
-	    0, "--seq 10");
+	is_int(state_next_seq(dir, "ag", "DE-BKA", "FR-DGSI", 10, &seq, &e), 0,
+	    "--seq 10");
 	is_int(seq, 10, "... is used as given");
 	is_file(sent, "10\n", "... and raises the counter");
 	state_next_seq(dir, "ag", "DE-BKA", "FR-DGSI", -1, &seq, &e);
 	is_int(seq, 11, "the next counted seq is above it");
-	is_int(state_next_seq(dir, "ag", "DE-BKA", "FR-DGSI", 5, &seq, &e),
-	    0, "--seq 5, below the counter");
+	is_int(state_next_seq(dir, "ag", "DE-BKA", "FR-DGSI", 5, &seq, &e), 0,
+	    "--seq 5, below the counter");
 	is_int(seq, 5, "... is used as given");
 	is_file(sent, "11\n", "... and does not lower the counter");
 	state_next_seq(dir, "ag", "DE-BKA", "FR-DGSI", -1, &seq, &e);
@@ -125,13 +128,15 @@ test_damaged(void)
 		is_int(state_next_seq(dir, "ag", "A", "B", -1, &seq, &e),
 		    EXIT_DATAERR, "%s: EXIT_DATAERR, not a fresh start",
 		    bad[i].what);
-		ok(strstr(e.msg, sent) != NULL, "... the message names the "
-		    "file: %s", e.msg);
+		ok(strstr(e.msg, sent) != NULL,
+		    "... the message names the "
+		    "file: %s",
+		    e.msg);
 		is_file(sent, bad[i].text, "... which is left as it was");
 	}
 	util_write_str(sent, "9223372036854775807\n", 0600);
-	is_int(state_next_seq(dir, "ag", "A", "B", -1, &seq, &e),
-	    EXIT_DATAERR, "an exhausted counter: EXIT_DATAERR");
+	is_int(state_next_seq(dir, "ag", "A", "B", -1, &seq, &e), EXIT_DATAERR,
+	    "an exhausted counter: EXIT_DATAERR");
 	ok(strstr(e.msg, "exhausted") != NULL, "... says so: %s", e.msg);
 	is_file(sent, "9223372036854775807\n", "... and is left as it was");
 	free(sent);
@@ -139,7 +144,8 @@ test_damaged(void)
 
 	dir = util_path("no/such/parent");
 	is_int(state_next_seq(dir, "ag", "A", "B", -1, &seq, &e),
-	    EXIT_CANTCREAT, "a folder whose parent is missing: "
+	    EXIT_CANTCREAT,
+	    "a folder whose parent is missing: "
 	    "EXIT_CANTCREAT");
 	ok(strstr(e.msg, dir) != NULL, "... named: %s", e.msg);
 	free(dir);
@@ -182,7 +188,8 @@ test_lock_store(void)
 		rc = state_store(s, 80, &e);
 		setrlimit(RLIMIT_FSIZE, &old);
 		signal(SIGXFSZ, SIG_DFL);
-		is_int(rc, EXIT_IOERR, "a store that cannot be written: "
+		is_int(rc, EXIT_IOERR,
+		    "a store that cannot be written: "
 		    "EXIT_IOERR");
 		is_int(state_value(s), 7, "... the value is still 7");
 		is_file(acc, "7\n", "... and so is the file");
@@ -242,7 +249,7 @@ test_lock_waits(void)
 	}
 	close(go[0]);
 	if (!is_int(state_lock(dir, STATE_SENT, "ag", "A", "B", &s, &e), 0,
-	    "hold the lock")) {
+		"hold the lock")) {
 		close(go[1]);
 		waitpid(pid, &st, 0);
 		goto out;
@@ -255,7 +262,8 @@ test_lock_waits(void)
 	state_store(s, 100, &e);
 	state_unlock(s);
 	waitpid(pid, &st, 0);
-	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "after the unlock it "
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "after the unlock it "
 	    "takes 101, the seq after the one the first run stored");
 out:
 	free(sent);
@@ -287,8 +295,8 @@ test_concurrent(void)
 			close(fds[0]);
 			alarm(60);
 			for (int j = 0; j < EACH; j++) {
-				if (state_next_seq(dir, "ag", "A", "B", -1,
-				    &seq, &e) != 0)
+				if (state_next_seq(
+					dir, "ag", "A", "B", -1, &seq, &e) != 0)
 					seq = -1;
 				if (write(fds[1], &seq, sizeof seq) !=
 				    (ssize_t)sizeof seq) {
@@ -296,7 +304,7 @@ test_concurrent(void)
 					_exit(2);
 				}
 			}
-			free(dir);	/* valgrind checks each child too */
+			free(dir); /* valgrind checks each child too */
 			_exit(0);
 		}
 	close(fds[1]);
@@ -313,8 +321,8 @@ test_concurrent(void)
 	for (int i = 1; i <= RUNS * EACH; i++)
 		if (seen[i] != 1)
 			bad++;
-	is_int(bad, 0, "%d runs at once took the seqs 1 to %d, each once",
-	    RUNS, RUNS * EACH);
+	is_int(bad, 0, "%d runs at once took the seqs 1 to %d, each once", RUNS,
+	    RUNS * EACH);
 	out = state_path(dir, STATE_SENT, "ag", "A", "B");
 	is_file(out, "160\n", "the counter ends at 160");
 	free(out);
@@ -383,11 +391,12 @@ test_links(void)
 		diag("cannot set up %s: %s", shared, strerror(errno));
 
 	is_int(state_next_seq(link, "ag", "A", "B", -1, &seq, &e),
-	    EXIT_CANTCREAT, "sign's counter through a planted folder link: "
+	    EXIT_CANTCREAT,
+	    "sign's counter through a planted folder link: "
 	    "EXIT_CANTCREAT");
 	ok(strstr(e.msg, "the symbolic link") != NULL &&
-	    strstr(e.msg, "not followed") != NULL, "... naming the link: %s",
-	    e.msg);
+		strstr(e.msg, "not followed") != NULL,
+	    "... naming the link: %s", e.msg);
 	is_int(state_lock(link, STATE_ACCEPTED, "ag", "A", "B", &st, &e),
 	    EXIT_CANTCREAT, "state_lock through it: EXIT_CANTCREAT") ||
 	    (state_unlock(st), 0);
@@ -397,12 +406,15 @@ test_links(void)
 	is_int(fresh, 0, "... and the seq is not taken as fresh");
 	state_run_free(run);
 	is_int(state_next_seq(deep, "ag", "A", "B", -1, &seq, &e),
-	    EXIT_CANTCREAT, "a planted link on the way to the folder: "
+	    EXIT_CANTCREAT,
+	    "a planted link on the way to the folder: "
 	    "EXIT_CANTCREAT");
-	is_int(entries(victim), 0, "nothing made in the link's target "
+	is_int(entries(victim), 0,
+	    "nothing made in the link's target "
 	    "(no lock file, no counter, no folder)");
 	is_int(state_next_seq(gone, "ag", "A", "B", -1, &seq, &e),
-	    EXIT_CANTCREAT, "a planted link to a missing folder: "
+	    EXIT_CANTCREAT,
+	    "a planted link to a missing folder: "
 	    "EXIT_CANTCREAT");
 	ok(access(missing, F_OK) != 0, "... which is not created");
 	is_int(entries(shared), 2, "nothing made beside the links");

@@ -27,14 +27,14 @@ static const char *dir;
 
 /* A canonical record when tail is empty or ",\"withdrawn\":true". */
 #define REC(origin, id, version, data, tail) \
-	"{\"created\":\"2026-01-01T00:00:00Z\",\"data\":" data ",\"id\":\"" \
-	id "\",\"origin\":\"" origin "\",\"type\":\"person\",\"version\":" \
-	#version tail "}"
+	"{\"created\":\"2026-01-01T00:00:00Z\",\"data\":" data ",\"id\":\"" id \
+	"\",\"origin\":\"" origin \
+	"\",\"type\":\"person\",\"version\":" #version tail "}"
 
 /* A canonical record received from party from. */
 #define RECV(origin, id, version, data, from, tail) \
-	"{\"created\":\"2026-01-01T00:00:00Z\",\"data\":" data ",\"id\":\"" \
-	id "\",\"origin\":\"" origin "\",\"received\":{\"at\":" \
+	"{\"created\":\"2026-01-01T00:00:00Z\",\"data\":" data ",\"id\":\"" id \
+	"\",\"origin\":\"" origin "\",\"received\":{\"at\":" \
 	"\"2026-11-01T00:00:00Z\",\"bundle\":\"b\",\"from\":\"" from "\"}," \
 	"\"type\":\"person\",\"version\":" #version tail "}"
 
@@ -58,7 +58,8 @@ merge(const char *store, const char *const *lines, struct store_stats *st,
 
 	memset(&o, 0, sizeof o);
 	for (size_t i = 0; lines[i] != NULL && rc == 0; i++)
-		rc = store_batch_add(b, lines[i], strlen(lines[i]), "test:1", e);
+		rc = store_batch_add(
+		    b, lines[i], strlen(lines[i]), "test:1", e);
 	if (rc == 0)
 		rc = store_merge(b, store, &o, st, e);
 	store_batch_free(b);
@@ -138,19 +139,13 @@ test_pick(void)
 static void
 test_merge(void)
 {
-	const char *a[] = {
-		REC("FR-DGSI", "f1", 1, "{}", ""),
+	const char *a[] = { REC("FR-DGSI", "f1", 1, "{}", ""),
 		REC("DE-BKA", "r2", 1, "{\"v\":1}", ""),
 		REC("DE-BKA", "r1", 1, "{\"v\":1}", ""),
-		REC("DE-BKA", "r1", 1, "{\"v\":1}", ""),
-		NULL
-	};
-	const char *b[] = {
-		REC("DE-BKA", "r1", 2, "{}", ",\"withdrawn\":true"),
+		REC("DE-BKA", "r1", 1, "{\"v\":1}", ""), NULL };
+	const char *b[] = { REC("DE-BKA", "r1", 2, "{}", ",\"withdrawn\":true"),
 		REC("DE-BKA", "r2", 1, "{\"v\":0}", ""),
-		REC("AT-BMI", "a", 1, "{}", ""),
-		NULL
-	};
+		REC("AT-BMI", "a", 1, "{}", ""), NULL };
 	struct store_stats st;
 	struct ierr e = IERR_INIT;
 	char store[300], other[300];
@@ -163,9 +158,8 @@ test_merge(void)
 	is_int((long long)st.unchanged, 1, "the duplicate changed nothing");
 	got = util_read_file(store, NULL);
 	is_str(got,
-	    REC("DE-BKA", "r1", 1, "{\"v\":1}", "") "\n"
-	    REC("DE-BKA", "r2", 1, "{\"v\":1}", "") "\n"
-	    REC("FR-DGSI", "f1", 1, "{}", "") "\n",
+	    REC("DE-BKA", "r1", 1, "{\"v\":1}", "") "\n" REC("DE-BKA", "r2", 1,
+		"{\"v\":1}", "") "\n" REC("FR-DGSI", "f1", 1, "{}", "") "\n",
 	    "sorted by origin, then id");
 	free(got);
 
@@ -176,10 +170,9 @@ test_merge(void)
 	is_int((long long)st.added, 1, "one added");
 	got = util_read_file(store, NULL);
 	is_str(got,
-	    REC("AT-BMI", "a", 1, "{}", "") "\n"
-	    REC("DE-BKA", "r1", 2, "{}", ",\"withdrawn\":true") "\n"
-	    REC("DE-BKA", "r2", 1, "{\"v\":0}", "") "\n"
-	    REC("FR-DGSI", "f1", 1, "{}", "") "\n",
+	    REC("AT-BMI", "a", 1, "{}", "") "\n" REC("DE-BKA", "r1", 2, "{}",
+		",\"withdrawn\":true") "\n" REC("DE-BKA", "r2", 1, "{\"v\":0}",
+		"") "\n" REC("FR-DGSI", "f1", 1, "{}", "") "\n",
 	    "tombstone in place, conflict resolved by bytes");
 	free(got);
 
@@ -202,20 +195,18 @@ static void
 test_standing(void)
 {
 	const char *own = REC("NL-KMAR", "n", 1, "{\"a\":1}", "");
-	const char *direct1 = RECV("NL-KMAR", "n", 1, "{\"a\":1}",
-	    "NL-KMAR", "");
-	const char *direct2 = RECV("NL-KMAR", "n", 2, "{\"a\":2}",
-	    "NL-KMAR", "");
-	const char *forged = RECV("NL-KMAR", "n", 999, "{}", "DE-BKA",
-	    ",\"withdrawn\":true");
-	const char *relay3 = RECV("NL-KMAR", "n", 3, "{\"a\":3}", "DE-BKA",
-	    "");
-	const char *relay3b = RECV("NL-KMAR", "n", 3, "{\"a\":4}", "FR-DGSI",
-	    "");
-	const char *relay1 = RECV("NL-KMAR", "n", 1, "{\"a\":1}", "DE-BKA",
-	    "");
+	const char *direct1 = RECV(
+	    "NL-KMAR", "n", 1, "{\"a\":1}", "NL-KMAR", "");
+	const char *direct2 = RECV(
+	    "NL-KMAR", "n", 2, "{\"a\":2}", "NL-KMAR", "");
+	const char *forged = RECV(
+	    "NL-KMAR", "n", 999, "{}", "DE-BKA", ",\"withdrawn\":true");
+	const char *relay3 = RECV("NL-KMAR", "n", 3, "{\"a\":3}", "DE-BKA", "");
+	const char *relay3b = RECV(
+	    "NL-KMAR", "n", 3, "{\"a\":4}", "FR-DGSI", "");
+	const char *relay1 = RECV("NL-KMAR", "n", 1, "{\"a\":1}", "DE-BKA", "");
 	const char *all[] = { direct1, direct2, forged, relay3, relay3b,
-	    relay1 };
+		relay1 };
 	enum { NALL = sizeof all / sizeof all[0] };
 	const char *one[2] = { NULL, NULL }, *batch[NALL + 1];
 	struct store_stats st;
@@ -257,7 +248,8 @@ test_standing(void)
 	one[0] = forged;
 	is_int(merge(store, one, &st, &e), 0, "relayed tombstone merged");
 	ok(st.unchanged == 1 && st.withdrawn == 0 && st.updated == 0 &&
-	    st.conflicts == 0, "it changed nothing");
+		st.conflicts == 0,
+	    "it changed nothing");
 	got = util_read_file(store, NULL);
 	want = xmalloc(strlen(direct1) + 2);
 	sprintf(want, "%s\n", direct1);
@@ -339,8 +331,8 @@ test_bad_store(void)
 	char *got;
 
 	snprintf(store, sizeof store, "%s/bad", dir);
-	text = REC("DE-BKA", "b", 1, "{}", "") "\n"
-	    REC("DE-BKA", "a", 1, "{}", "") "\n";
+	text = REC("DE-BKA", "b", 1, "{}", "") "\n" REC(
+	    "DE-BKA", "a", 1, "{}", "") "\n";
 	spit(store, text);
 	is_int(merge(store, a, &st, &e), EXIT_DATAERR, "out of order: 65");
 	snprintf(want, sizeof want, "%s:2: out of order", store);
@@ -349,13 +341,13 @@ test_bad_store(void)
 	is_str(got, text, "the store is untouched");
 	free(got);
 
-	text = REC("DE-BKA", "a", 1, "{}", "") "\n"
-	    REC("DE-BKA", "a", 2, "{}", "") "\n";
+	text = REC("DE-BKA", "a", 1, "{}", "") "\n" REC(
+	    "DE-BKA", "a", 2, "{}", "") "\n";
 	spit(store, text);
 	err_clear(&e);
 	is_int(merge(store, a, &st, &e), EXIT_DATAERR, "duplicated: 65");
-	ok(strstr(e.msg, ":2: the same origin and id") != NULL,
-	    "says so: %s", e.msg);
+	ok(strstr(e.msg, ":2: the same origin and id") != NULL, "says so: %s",
+	    e.msg);
 
 	text = REC("DE-BKA", "a", 1, "{}", "") "\n{\"id\":\n";
 	spit(store, text);
@@ -372,19 +364,27 @@ static void
 test_hits(void)
 {
 	const char *recs[] = {
-		REC("DE-BKA", "d1", 1, "{\"s\":{\"passport\":"
+		REC("DE-BKA", "d1", 1,
+		    "{\"s\":{\"passport\":"
 		    "\"pn:00000000000000000000000000000001\"},\"v\":[{\"plate\":"
 		    "\"pn:00000000000000000000000000000002\"},{\"plate\":"
-		    "\"pn:00000000000000000000000000000002\"}]}", ""),
-		REC("DE-BKA", "d2", 1, "{\"x\":"
-		    "\"pn:00000000000000000000000000000002\"}", ""),
-		REC("FR-DGSI", "pn:00000000000000000000000000000001", 1,
-		    "{}", ""),
+		    "\"pn:00000000000000000000000000000002\"}]}",
+		    ""),
+		REC("DE-BKA", "d2", 1,
+		    "{\"x\":"
+		    "\"pn:00000000000000000000000000000002\"}",
+		    ""),
+		REC("FR-DGSI", "pn:00000000000000000000000000000001", 1, "{}",
+		    ""),
 		REC("FR-DGSI", "f2", 2, "{}", ",\"withdrawn\":true"),
-		REC("NL-KMAR", "n1", 1, "{\"plate\":"
-		    "\"pn:00000000000000000000000000000003\"}", ""),
-		REC("NL-KMAR", "n2", 1, "{\"plate\":"
-		    "\"pn:00000000000000000000000000000003\"}", ""),
+		REC("NL-KMAR", "n1", 1,
+		    "{\"plate\":"
+		    "\"pn:00000000000000000000000000000003\"}",
+		    ""),
+		REC("NL-KMAR", "n2", 1,
+		    "{\"plate\":"
+		    "\"pn:00000000000000000000000000000003\"}",
+		    ""),
 		NULL
 	};
 	struct hits *h = hits_new();
@@ -411,7 +411,8 @@ test_hits(void)
 	is_int(hits_write(h, f, &e), 0, "hits written");
 	fclose(f);
 	got = util_read_file(path, NULL);
-	is_str(got, "{\"pseudonym\":\"pn:00000000000000000000000000000001\","
+	is_str(got,
+	    "{\"pseudonym\":\"pn:00000000000000000000000000000001\","
 	    "\"records\":[{\"id\":\"d1\",\"origin\":\"DE-BKA\",\"path\":"
 	    "\"s.passport\"},{\"id\":\"pn:00000000000000000000000000000001\","
 	    "\"origin\":\"FR-DGSI\",\"path\":\"\"}]}\n",
@@ -466,8 +467,8 @@ test_names(void)
 	err_clear(&e);
 	is_int(output_distinct(outs, NULL, 2, ins, 1, &e), EXIT_USAGE,
 	    "an output that is an input through a link: 64");
-	ok(strstr(e.msg, "the same file as the input") != NULL,
-	    "says so: %s", e.msg);
+	ok(strstr(e.msg, "the same file as the input") != NULL, "says so: %s",
+	    e.msg);
 	outs[0] = other;
 	outs[1] = "/dev/null";
 	outs[2] = "/dev/null";
@@ -500,7 +501,7 @@ static void
 gen_record(struct buf *b, unsigned keys)
 {
 	static const char *const org[] = { "AT-BMI", "DE-BKA", "FR-DGSI",
-	    "NL-KMAR" };
+		"NL-KMAR" };
 	unsigned k = rnd(keys), v = 1 + rnd(3), st = rnd(3), o = k % 4;
 	int wd = rnd(10) == 0;
 
@@ -519,28 +520,31 @@ gen_record(struct buf *b, unsigned keys)
 		buf_printf(b, "\"id%06u\\u00e9\"", k);
 		break;
 	}
-	buf_adds(b, ",\"type\":\"person\",\"created\":\"2026-01-01T00:00:00Z\"");
+	buf_adds(
+	    b, ",\"type\":\"person\",\"created\":\"2026-01-01T00:00:00Z\"");
 	if (wd)
 		buf_adds(b, ",\"data\":{},\"withdrawn\":true");
 	else
-		buf_printf(b, ",\"data\":{\"n\":%u,\"v\":[{\"plate\":"
+		buf_printf(b,
+		    ",\"data\":{\"n\":%u,\"v\":[{\"plate\":"
 		    "\"pn:%032x\"},[\"pn:%032x\",{}]],\"s\":{\"p\\u0001\":"
-		    "\"pn:%032x\",\"e\":[]},\"var\":%u}", k, rnd(9), rnd(9),
-		    (k * 7) % 11, rnd(4) == 0);
+		    "\"pn:%032x\",\"e\":[]},\"var\":%u}",
+		    k, rnd(9), rnd(9), (k * 7) % 11, rnd(4) == 0);
 	if (st > 0)
-		buf_printf(b, ",\"received\":{\"from\":\"%s\",\"bundle\":"
+		buf_printf(b,
+		    ",\"received\":{\"from\":\"%s\",\"bundle\":"
 		    "\"b%u\",\"at\":\"2026-11-%02uT00:00:00Z\"}",
 		    org[st == 2 ? (o + 1 + rnd(3)) % 4 : o], rnd(3),
 		    1 + rnd(20));
 	if (rnd(10) < 3)
-		buf_printf(b, ",\"expires\":\"2027-%02u-01T00:00:00Z\"",
-		    1 + rnd(12));
+		buf_printf(
+		    b, ",\"expires\":\"2027-%02u-01T00:00:00Z\"", 1 + rnd(12));
 	buf_adds(b, "}");
 }
 
 static void
-log_report(void *arg, enum store_event ev, const char *origin,
-    const char *id, int64_t version, const char *where)
+log_report(void *arg, enum store_event ev, const char *origin, const char *id,
+    int64_t version, const char *where)
 {
 	buf_printf(arg, "%d %s %s %lld %s\n", (int)ev, origin, id,
 	    (long long)version, where ? where : "-");
@@ -560,7 +564,7 @@ gen_merge(const char *store, const char *hits, int full, int expire,
 	memset(&o, 0, sizeof o);
 	o.full = full;
 	o.expire = expire;
-	o.now = 1811808000;	/* 2027-06-01 */
+	o.now = 1811808000; /* 2027-06-01 */
 	o.hits = hits;
 	o.report = log_report;
 	o.report_arg = log;
@@ -618,8 +622,8 @@ test_fast_full(void)
 		gen_merge(s0, NULL, 1, 0, 1000 + (uint64_t)r, 300, 200, &la,
 		    &sta, &ea);
 		base = util_read_file(s0, NULL);
-		spoilt = r % 3 == 0 ? respace(base, (unsigned)r) :
-		    xstrdup(base);
+		spoilt = r % 3 == 0 ? respace(base, (unsigned)r)
+				    : xstrdup(base);
 		spit(sa, spoilt);
 		spit(sb, spoilt);
 		buf_reset(&la);
@@ -651,14 +655,16 @@ test_fast_full(void)
 		}
 		if (r == 0)
 			ok(sta.updated > 0 && sta.unchanged > 0 &&
-			    sta.expired > 0 && sta.withdrawn > 0,
+				sta.expired > 0 && sta.withdrawn > 0,
 			    "generated merges update, keep, expire and "
 			    "withdraw");
 		free(base);
 		free(spoilt);
 	}
-	is_int(bad, 0, "%d generated merges: the scanner's path gives the "
-	    "bytes, counts, reports and hits of jansson's", rounds);
+	is_int(bad, 0,
+	    "%d generated merges: the scanner's path gives the "
+	    "bytes, counts, reports and hits of jansson's",
+	    rounds);
 	buf_free(&la);
 	buf_free(&lb);
 }
@@ -669,19 +675,17 @@ static void
 test_not_canonical(void)
 {
 	const char *a[] = { REC("DE-BKA", "z", 1, "{}", ""), NULL };
-	const char *bad[] = {
-		"{\"id\":\"b\",\"id\":\"c\"}",
+	const char *bad[] = { "{\"id\":\"b\",\"id\":\"c\"}",
 		"{\"created\":\"2026-01-01T00:00:00Z\",\"data\":{},\"id\":"
-		    "\"b\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-		    "\"version\":0}",
+		"\"b\",\"origin\":\"DE-BKA\",\"type\":\"person\","
+		"\"version\":0}",
 		"{\"created\":\"2026-01-01T00:00:00Z\",\"data\":{},\"id\":"
-		    "\"b\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-		    "\"version\":1,\"colour\":1}",
+		"\"b\",\"origin\":\"DE-BKA\",\"type\":\"person\","
+		"\"version\":1,\"colour\":1}",
 		"{\"created\":\"2026-01-01T00:00:00Z\",\"data\":{},\"id\":"
-		    "\"b\",\"origin\":\"DE-BKA\",\"type\":\"person\","
-		    "\"version\":1,\"withdrawn\":true,\"data\":{\"x\":1}}",
-		NULL
-	};
+		"\"b\",\"origin\":\"DE-BKA\",\"type\":\"person\","
+		"\"version\":1,\"withdrawn\":true,\"data\":{\"x\":1}}",
+		NULL };
 	struct store_opts o;
 	struct store_stats st;
 	struct ierr e1 = IERR_INIT, e2 = IERR_INIT;
@@ -694,8 +698,8 @@ test_not_canonical(void)
 	snprintf(store, sizeof store, "%s/notcanon", dir);
 	for (size_t i = 0; bad[i] != NULL; i++) {
 		buf_reset(&text);
-		buf_printf(&text, "%s\n%s\n", REC("DE-BKA", "a", 1, "{}", ""),
-		    bad[i]);
+		buf_printf(
+		    &text, "%s\n%s\n", REC("DE-BKA", "a", 1, "{}", ""), bad[i]);
 		memset(&o, 0, sizeof o);
 		b = store_batch_new();
 		store_batch_add(b, a[0], strlen(a[0]), "test:1", &e1);
@@ -718,7 +722,8 @@ test_not_canonical(void)
 		free(got);
 		store_batch_free(b);
 	}
-	is_int(same, n, "bad store lines the scanner refuses: 65 with the "
+	is_int(same, n,
+	    "bad store lines the scanner refuses: 65 with the "
 	    "message jansson gives, the store untouched");
 
 	/* Not canonical but a record: copied as it is, as before. */
@@ -730,7 +735,7 @@ test_not_canonical(void)
 	is_int(merge(store, a, &st, &e1), 0, "a store line with a space: 0");
 	got = util_read_file(store, NULL);
 	ok(strstr(got, "\n{ \"created\"") != NULL &&
-	    strstr(got, "\"id\":\"z\"") != NULL,
+		strstr(got, "\"id\":\"z\"") != NULL,
 	    "it is kept byte for byte beside the new record");
 	free(got);
 	buf_free(&text);

@@ -54,7 +54,8 @@ main(void)
 	parse_bad("+026-11-01T09:30:00Z");
 
 	ok(timeutil_parse_utc("2026-11-01T09:30:00Z", &t) == 0 &&
-	    t == 1793525400, "strict UTC form accepted");
+		t == 1793525400,
+	    "strict UTC form accepted");
 	ok(timeutil_parse_utc("2026-11-01T09:30:00.5Z", &t) != 0,
 	    "strict form refuses a fraction");
 	ok(timeutil_parse_utc("2026-11-01T09:30:00+00:00", &t) != 0,
@@ -77,11 +78,14 @@ main(void)
 		if (timeutil_parse(out, &back) != 0 || back != t)
 			break;
 	}
-	ok(t >= 86400LL * 365 * 500, "format and parse round-trip over 500 "
+	ok(t >= 86400LL * 365 * 500,
+	    "format and parse round-trip over 500 "
 	    "years");
-	ok(timeutil_valid_date(2024, 2, 29) && !timeutil_valid_date(2023, 2,
-	    29) && !timeutil_valid_date(2100, 2, 29) &&
-	    timeutil_valid_date(2000, 2, 29), "leap years");
+	ok(timeutil_valid_date(2024, 2, 29) &&
+		!timeutil_valid_date(2023, 2, 29) &&
+		!timeutil_valid_date(2100, 2, 29) &&
+		timeutil_valid_date(2000, 2, 29),
+	    "leap years");
 
 	setenv("INTEL_NOW", "2026-11-26T05:00:00Z", 1);
 	ok(timeutil_now(&t, &e) == 0 && t == 1795669200, "INTEL_NOW is used");

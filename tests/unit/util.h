@@ -21,12 +21,11 @@
 #include <unistd.h>
 
 static char util_tmp[4096];
-static pid_t util_tmp_owner;	/* a child that exits leaves it */
+static pid_t util_tmp_owner; /* a child that exits leaves it */
 
 /* Removes PATH and, for a folder, everything under it (a folder without
  * permissions is opened first); 0, or -1 with errno. A missing PATH is 0. */
-__attribute__((unused))
-static int
+__attribute__((unused)) static int
 util_rm_tree(const char *path)
 {
 	struct dirent *de;
@@ -76,14 +75,13 @@ util_tmp_cleanup(void)
 		return;
 	}
 	if (util_rm_tree(util_tmp) == -1)
-		printf("# could not remove %s: %s\n", util_tmp,
-		    strerror(errno));
+		printf(
+		    "# could not remove %s: %s\n", util_tmp, strerror(errno));
 }
 
 /* Makes the test's folder, NAME.XXXXXX under $TMPDIR or /tmp, mode 0700,
  * removed at exit (see above); returns its path.  Bails out if it cannot. */
-__attribute__((unused))
-static const char *
+__attribute__((unused)) static const char *
 util_tmpdir(const char *name)
 {
 	const char *t = getenv("TMPDIR");
@@ -92,8 +90,7 @@ util_tmpdir(const char *name)
 		t = "/tmp";
 	snprintf(util_tmp, sizeof util_tmp, "%s/%s.XXXXXX", t, name);
 	if (mkdtemp(util_tmp) == NULL) {
-		printf("Bail out! mkdtemp %s: %s\n", util_tmp,
-		    strerror(errno));
+		printf("Bail out! mkdtemp %s: %s\n", util_tmp, strerror(errno));
 		exit(99);
 	}
 	util_tmp_owner = getpid();
@@ -102,8 +99,7 @@ util_tmpdir(const char *name)
 }
 
 /* A malloc'd "DIR/NAME" in the test's folder. */
-__attribute__((unused))
-static char *
+__attribute__((unused)) static char *
 util_path(const char *name)
 {
 	size_t n = strlen(util_tmp) + strlen(name) + 2;
@@ -118,8 +114,7 @@ util_path(const char *name)
 /* Reads the whole of PATH into a malloc'd buffer with a NUL after the
  * last byte; its length in *len unless len is NULL.  NULL, with errno,
  * when it cannot be read. */
-__attribute__((unused))
-static char *
+__attribute__((unused)) static char *
 util_read_file(const char *path, size_t *len)
 {
 	char *p = NULL, *np;
@@ -157,8 +152,7 @@ util_read_file(const char *path, size_t *len)
 
 /* Replaces PATH (removed first, so a file of another owner or mode goes)
  * by the N bytes at P, with MODE; 0, or -1 with errno. */
-__attribute__((unused))
-static int
+__attribute__((unused)) static int
 util_write_file(const char *path, const void *p, size_t n, mode_t mode)
 {
 	ssize_t w;
@@ -184,16 +178,14 @@ util_write_file(const char *path, const void *p, size_t n, mode_t mode)
 }
 
 /* util_write_file() of a string. */
-__attribute__((unused))
-static int
+__attribute__((unused)) static int
 util_write_str(const char *path, const char *text, mode_t mode)
 {
 	return util_write_file(path, text, strlen(text), mode);
 }
 
 /* Copies FROM to TO with MODE; 0, or -1 with errno. */
-__attribute__((unused))
-static int
+__attribute__((unused)) static int
 util_copy_file(const char *from, const char *to, mode_t mode)
 {
 	size_t n;
