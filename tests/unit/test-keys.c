@@ -571,7 +571,9 @@ test_v2(void)
 	free(text);
 	text = get_file("plain.key");
 	if (text != NULL && (p = strstr(text, "secret x25519:")) != NULL) {
-		p += 14;
+		/* A middle character: X25519 clamps bits of the first and the
+		 * last byte away, and a change there would be the same key. */
+		p += 14 + 10;
 		*p = *p == 'A' ? 'B' : 'A';
 		put_file("t6.key", 0600, text);
 		is_int(load("t6.key", NULL, &e), EXIT_CONFIG,
