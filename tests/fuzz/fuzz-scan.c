@@ -35,6 +35,7 @@
 #include "policy.h"
 #include "record.h"
 #include "scan.h"
+#include "scan-paths.h"
 #include "fuzz-util.h"
 
 static const struct {
@@ -146,40 +147,7 @@ check_slices(const struct scan_record *r, const json_t *rec)
 	buf_free(&b);
 }
 
-/* The leaves of data with their paths, as hits.c walks them. */
-static void
-tree_paths(struct buf *out, struct buf *path, const json_t *v)
-{
-	struct ierr e = IERR_INIT;
-	const char *k;
-	json_t *m;
-	size_t i, len;
-
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		len = path->len;
-		json_object_foreach((json_t *)v, k, m)
-		{
-			if (len > 0)
-				buf_addc(path, '.');
-			buf_adds(path, k);
-			tree_paths(out, path, m);
-			path->len = len;
-			path->data[len] = '\0';
-		}
-		return;
-	case JSON_ARRAY:
-		for (i = 0; i < json_array_size(v); i++)
-			tree_paths(out, path, json_array_get(v, i));
-		return;
-	default:
-		buf_add(out, path->data, path->len);
-		buf_addc(out, '=');
-		jsonio_canon(out, v, &e);
-		buf_addc(out, '\n');
-	}
-}
-
+/* scan_paths callback: one leaf into the buffer, as tree_paths writes it. */
 static int
 leaf_path(void *arg, const char *path, size_t pathlen, const struct scan_val *v)
 {
@@ -187,14 +155,7 @@ leaf_path(void *arg, const char *path, size_t pathlen, const struct scan_val *v)
 
 	if (strlen(path) != pathlen)
 		fz_fail("scan_paths: the path is not NUL-terminated");
-	buf_add(out, path, pathlen);
-	buf_addc(out, '=');
-	if (v->kind == SCAN_STRING)
-		buf_addc(out, '"');
-	buf_add(out, v->p, v->len);
-	if (v->kind == SCAN_STRING)
-		buf_addc(out, '"');
-	buf_addc(out, '\n');
+	leaf_write(out, path, pathlen, v);
 	return 0;
 }
 

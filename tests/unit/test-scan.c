@@ -37,6 +37,7 @@
 #include "policy.h"
 #include "record.h"
 #include "scan.h"
+#include "scan-paths.h"
 #include "secmem.h"
 #include "tap.h"
 #include "timeutil.h"
@@ -972,52 +973,12 @@ bench(const char *file, const char *agfile, const char *from, const char *to)
 }
 
 /* scan_paths against a walk of the tree as hits.c makes it. */
-static void
-tree_paths(struct buf *out, struct buf *path, const json_t *v)
-{
-	struct ierr e = IERR_INIT;
-	const char *k;
-	json_t *m;
-	size_t i, len;
-
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		len = path->len;
-		json_object_foreach((json_t *)v, k, m)
-		{
-			if (len > 0)
-				buf_addc(path, '.');
-			buf_adds(path, k);
-			tree_paths(out, path, m);
-			path->len = len;
-			path->data[len] = '\0';
-		}
-		return;
-	case JSON_ARRAY:
-		for (i = 0; i < json_array_size(v); i++)
-			tree_paths(out, path, json_array_get(v, i));
-		return;
-	default:
-		buf_add(out, path->data, path->len);
-		buf_addc(out, '=');
-		jsonio_canon(out, v, &e);
-		buf_addc(out, '\n');
-	}
-}
-
 static int
 leaf_path(void *arg, const char *path, size_t pathlen, const struct scan_val *v)
 {
 	struct buf *out = arg;
 
-	buf_add(out, path, pathlen);
-	buf_addc(out, '=');
-	if (v->kind == SCAN_STRING)
-		buf_addc(out, '"');
-	buf_add(out, v->p, v->len);
-	if (v->kind == SCAN_STRING)
-		buf_addc(out, '"');
-	buf_addc(out, '\n');
+	leaf_write(out, path, pathlen, v);
 	return 0;
 }
 
