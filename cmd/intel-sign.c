@@ -242,6 +242,10 @@ setup(struct run *r)
 	}
 	if ((rc = seal_setup(r)) != 0)
 		return rc;
+	if (r->nrcpts > 0 && (rc = bundle_sign_seal(r->s, &e)) != 0) {
+		diag_err(&e);
+		return rc;
+	}
 	if (r->verbose)
 		diag_warn("agreement %s version %lld: key %s of %s, to %s%s",
 		    r->ag->id, (long long)r->ag->version, keys_key_id(r->k),

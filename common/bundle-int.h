@@ -5,10 +5,7 @@
  * opening of sealed bundles.  Not for the rest of the
  * toolkit, whose contract is bundle.h.
  *
- * The spool is an unlinked temporary file (mode 0600, under $TMPDIR or
- * /tmp) that holds a bundle's records between reading and writing, so
- * that memory does not grow with the bundle: the caller owns the FILE
- * and fclose()s it.  The member lists say which members a header and a
+ * The member lists say which members a header and a
  * trailer have, no more and no fewer.  Messages written to why never
  * hold a record's values.
  */
@@ -27,23 +24,11 @@
 #include "bundle.h"
 #include "err.h"
 #include "parallel.h"
+#include "spool.h"
 #include "timeutil.h"
 
 #define BUNDLE_COPY_CHUNK 65536
 #define BUNDLE_SIG_B64_LEN BASE64_ENCODED_LEN(CRYPTO_ED25519_SIG_LEN)
-
-/* ---- the spool ---- */
-
-/* Makes the spool.  EXIT_IOERR. */
-int bundle_spool_open(FILE **out, struct ierr *e);
-/* Empties it for the next bundle.  EXIT_IOERR. */
-int bundle_spool_reset(FILE *f, struct ierr *e);
-/* Appends n bytes.  EXIT_IOERR. */
-int bundle_spool_write(FILE *f, const void *p, size_t n, struct ierr *e);
-/* Copies the whole spool to out, feeding d too (NULL: none).  EXIT_IOERR,
- * the message naming the side that failed. */
-int
-bundle_spool_copy(FILE *f, FILE *out, struct crypto_sha512 *d, struct ierr *e);
 
 /* ---- canonical lines ---- */
 
@@ -100,18 +85,13 @@ struct state_run;
 
 struct bundle_verifier {
 	struct bundle_verify_opts o;
-	FILE *spool;
-	int ready; /* the spool holds an accepted bundle */
+	struct spool *spool; /* sealed for a sealed bundle (spool.h) */
+	int ready;	     /* the spool holds an accepted bundle */
 	struct buf canon;
 	char at[TIMEUTIL_LEN];
 	char limit[TIMEUTIL_LEN]; /* at + retention_days */
 	int64_t limit_t;
 	struct state_run *run; /* the accepted counters, with --state */
-	/* The spool of a sealed bundle is an age stream to this key. */
-	unsigned char *spool_secret; /* secure memory */
-	unsigned char spool_pub[AGE_KEY_LEN];
-	struct age_writer *sw; /* while a sealed bundle is spooled */
-	int spool_sealed;      /* the spool holds such a stream */
 };
 
 /* How many bytes are looked at to tell a sealed bundle from a plain one:
@@ -168,12 +148,15 @@ struct bundle_pass {
 	int trailer_ok;
 	char trailer_why[BUNDLE_NOTE_MAX];
 	/* The last line committed, with its result: a record, unless no
-	 * line follows it (then it is the trailer). */
+	 * line follows it (then it is the trailer).  pend holds the lines
+	 * still to be hashed, each with its newline, then the held line
+	 * from held_off on (without one): hashing waits for 64 KiB. */
 	struct bundle_verifier *v;
 	struct crypto_sha512 *digest;
 	int have_held, held_kind;
 	unsigned long held_line;
-	struct buf held, held_out, held_why;
+	struct buf pend, held_why;
+	size_t held_off;
 	struct ierr err; /* a spool write error in commit */
 	/* A sealed bundle: opened, or why not. */
 	struct bundle_seal seal;
@@ -182,6 +165,8 @@ struct bundle_pass {
 /* The work on the records of a pass (bundle-records.c): par_run()'s
  * ops, its argument the bundle_pass. */
 extern const struct par_ops bundle_records_ops;
+/* After par_run(): hashes what waits in p->pend but the held line. */
+void bundle_records_flush(struct bundle_pass *p);
 
 /* What the first bytes say a bundle is. */
 enum bundle_kind { BUNDLE_PLAIN, BUNDLE_SEALED, BUNDLE_ARMORED };
@@ -194,8 +179,7 @@ enum bundle_kind bundle_open_kind(const unsigned char *pre, size_t n);
 
 /*
  * Opens a sealed bundle read from in: the header, with the limits
- * checked before any X25519 operation, then the spool's own age stream
- * (v->sw).  0 (the header is open, or s->failed says why not), or
+ * checked before any X25519 operation.  0 (the header is open, or s->failed says why not), or
  * EXIT_IOERR.
  */
 int bundle_open_seal(struct bundle_verifier *v, struct bundle_report *r,
@@ -209,12 +193,5 @@ int bundle_open_drain(struct bundle_opened *o);
  * all.  0 or EXIT_IOERR. */
 int bundle_open_broken(
     struct bundle_seal *s, struct bundle_opened *op, struct ierr *e);
-
-/* Appends to the spool: plain, or the age stream to the verifier's key
- * while v->sw is open.  EXIT_IOERR. */
-int bundle_open_spool_put(
-    struct bundle_verifier *v, const void *p, size_t n, struct ierr *e);
-/* Writes the sealed spool to out, whole lines only.  EXIT_IOERR. */
-int bundle_open_emit(struct bundle_verifier *v, FILE *out, struct ierr *e);
 
 #endif

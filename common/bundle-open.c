@@ -3,10 +3,8 @@
  * of a bundle are peeked at to tell a sealed one from a plain one; a
  * sealed one is read through age.c, its lines coming from the
  * authenticated chunks, and the seal check's messages are made here.
- * The records of a sealed bundle are spooled as an age stream to the
- * verifier's own X25519 key (made for the run, its secret in secure
- * memory), so that no plain text of it is ever written to the spool;
- * bundle_open_emit() opens that stream again, writing whole lines only.
+ * The records of a sealed bundle wait in a sealed spool (spool.h), so
+ * that no plain text of it is ever written to a file.
  */
 #include "config.h"
 
@@ -95,44 +93,6 @@ bundle_open_drain(struct bundle_opened *o)
 	return r < 0 ? -1 : 0;
 }
 
-/* The spool: plain, or an age stream to the verifier's key. */
-static int
-spool_sink(void *arg, const void *p, size_t n, struct ierr *e)
-{
-	return bundle_spool_write(arg, p, n, e);
-}
-
-static long
-spool_source(void *arg, void *buf, size_t n, struct ierr *e)
-{
-	FILE *f = arg;
-	size_t k = fread(buf, 1, n, f);
-
-	if (k == 0 && ferror(f)) {
-		err_set(e, EXIT_IOERR, "spool file: read error");
-		return -1;
-	}
-	return (long)k;
-}
-
-static int
-out_sink(void *arg, const void *p, size_t n, struct ierr *e)
-{
-	if (fwrite(p, 1, n, arg) != n)
-		return err_set(e, EXIT_IOERR, "write error: %s",
-		    strerror(errno ? errno : EIO));
-	return 0;
-}
-
-int
-bundle_open_spool_put(
-    struct bundle_verifier *v, const void *p, size_t n, struct ierr *e)
-{
-	if (v->sw != NULL)
-		return age_writer_write(v->sw, p, n, e);
-	return bundle_spool_write(v->spool, p, n, e);
-}
-
 int
 bundle_open_peek(
     struct bundle_insrc *in, FILE *f, const char *name, struct ierr *e)
@@ -194,9 +154,7 @@ bundle_open_seal(struct bundle_verifier *v, struct bundle_report *r,
 	    v->o.id_names != NULL && v->o.id_names[which] != NULL
 		? v->o.id_names[which]
 		: "the key given");
-	v->sw = age_writer_new((const unsigned char(*)[32])v->spool_pub, 1,
-	    spool_sink, v->spool, e);
-	return v->sw == NULL ? e->status : 0;
+	return 0;
 }
 
 /* A sealed bundle's stream failed: the seal check says so, unless the
@@ -212,57 +170,4 @@ bundle_open_broken(
 	s->failed = 1;
 	snprintf(s->why, sizeof s->why, "%s", op->err.msg);
 	return 0;
-}
-
-/*
- * Writes the spool of a sealed bundle to out, opening it chunk by chunk
- * and writing only whole lines: should a chunk of it fail (the spool is
- * the run's own file, so only a damaged disk or another process of this
- * user could do that), no partial record reaches out.
- */
-int
-bundle_open_emit(struct bundle_verifier *v, FILE *out, struct ierr *e)
-{
-	const unsigned char *ids[1] = { v->spool_secret };
-	struct age_reader *ar;
-	struct buf carry = BUF_INIT;
-	const unsigned char *p, *nl;
-	size_t n;
-	int last = 0, rc;
-
-	if (fflush(v->spool) != 0 || fseeko(v->spool, 0, SEEK_SET) != 0)
-		return err_errno(e, EXIT_IOERR, "spool file");
-	ar = age_reader_new(spool_source, v->spool);
-	if ((rc = age_reader_open(ar, ids, 1, e)) != 0)
-		goto out;
-	while (!last) {
-		if ((rc = age_reader_next(ar, &p, &n, &last, e)) != 0)
-			goto out;
-		if (n == 0)
-			continue;
-		/* Up to the chunk's last newline; the rest waits. */
-		for (nl = p + n; nl > p && nl[-1] != '\n'; nl--)
-			;
-		if (nl > p) {
-			if ((carry.len > 0 &&
-				(rc = out_sink(
-				     out, carry.data, carry.len, e)) != 0) ||
-			    (rc = out_sink(out, p, (size_t)(nl - p), e)) != 0)
-				goto out;
-			buf_reset(&carry);
-		}
-		buf_add(&carry, nl, (size_t)(p + n - nl));
-	}
-	if (carry.len > 0)
-		rc = err_set(e, EXIT_IOERR,
-		    "spool file: a line without a "
-		    "newline");
-out:
-	age_reader_free(ar);
-	buf_free(&carry);
-	if (rc != 0 && rc != EXIT_IOERR) {
-		err_prefix(e, "spool file");
-		rc = EXIT_IOERR;
-	}
-	return rc;
 }

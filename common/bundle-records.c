@@ -24,6 +24,7 @@
 #include "parallel.h"
 #include "policy.h"
 #include "record.h"
+#include "spool.h"
 #include "timeutil.h"
 
 /* What checking a record line found (par_item data). */
@@ -183,15 +184,38 @@ vwork(void *arg, struct par_item *it)
 	json_decref(rec);
 }
 
-/* In input order: the line held back is a record, since one follows. */
+#define PEND_HASH 65536
+
+void
+bundle_records_flush(struct bundle_pass *p)
+{
+	if (p->held_off == 0)
+		return;
+	crypto_sha512_update(p->digest, p->pend.data, p->held_off);
+	memmove(p->pend.data, p->pend.data + p->held_off,
+	    p->pend.len - p->held_off);
+	p->pend.len -= p->held_off;
+	p->pend.data[p->pend.len] = '\0';
+	p->held_off = 0;
+}
+
+/*
+ * In input order: the line held back is a record, since one follows.  A
+ * line that checked out is spooled at once, unless a record before it
+ * failed: should it be the last line, the trailer, the bundle fails
+ * anyway (a record is no trailer), and its spool is never copied out.
+ */
 static int
 vcommit(void *arg, struct par_item *it)
 {
 	struct bundle_pass *p = arg;
+	int kind = *(int *)it->data;
 
 	if (p->have_held) {
-		crypto_sha512_update(p->digest, p->held.data, p->held.len);
-		crypto_sha512_update(p->digest, "\n", 1);
+		buf_addc(&p->pend, '\n');
+		p->held_off = p->pend.len;
+		if (p->held_off >= PEND_HASH)
+			bundle_records_flush(p);
 		p->r->lines_read++;
 		if (p->held_kind == REC_BAD && p->rec_line == 0) {
 			p->rec_line = p->held_line;
@@ -202,23 +226,19 @@ vcommit(void *arg, struct par_item *it)
 			p->cmp_line = p->held_line;
 			snprintf(p->cmp_why, sizeof p->cmp_why, "%s",
 			    p->held_why.data);
-		} else if (p->held_kind == REC_OK && p->rec_line == 0 &&
-		    p->cmp_line == 0 &&
-		    bundle_open_spool_put(
-			p->v, p->held_out.data, p->held_out.len, &p->err) != 0)
-			return p->err.status;
+		}
 	}
 	p->have_held = 1;
 	p->held_line = it->lineno;
-	p->held_kind = *(int *)it->data;
-	buf_reset(&p->held);
-	buf_add(&p->held, it->line, it->len);
-	buf_reset(&p->held_out);
-	if (p->held_kind == REC_OK)
-		buf_add(&p->held_out, it->out.data, it->out.len);
-	buf_reset(&p->held_why);
-	if (p->held_kind == REC_BAD || p->held_kind == REC_NONCOMPLIANT)
+	p->held_kind = kind;
+	buf_add(&p->pend, it->line, it->len);
+	if (kind == REC_OK && p->rec_line == 0 && p->cmp_line == 0 &&
+	    spool_write(p->v->spool, it->out.data, it->out.len, &p->err) != 0)
+		return p->err.status;
+	if (kind == REC_BAD || kind == REC_NONCOMPLIANT) {
+		buf_reset(&p->held_why);
 		buf_adds(&p->held_why, it->err.msg);
+	}
 	return 0;
 }
 

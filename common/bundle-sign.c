@@ -2,12 +2,9 @@
  * Signing a bundle (SPEC 6): every input record checked against the
  * release rule and spooled, then header, records and trailer written.
  *
- * The spool never holds a record in the clear (SPEC 6a: no plain text of
- * a sealed bundle in any file, an unlinked one included): records are
- * gathered in 64 KiB chunks in memory, and each chunk is written to the
- * unlinked spool file encrypted with ChaCha20-Poly1305 under a key drawn
- * for this bundle alone and kept in secure memory, its nonce the chunk's
- * number.  Reading it back checks every tag and the number of chunks.
+ * The records wait in a spool (spool.h): plain for a plain bundle, which
+ * travels in the clear anyway; sealed, for a bundle that will be sealed,
+ * so that no plain text of it is written to any file (SPEC 6a).
  */
 #include "config.h"
 
@@ -31,25 +28,14 @@
 #include "keys.h"
 #include "policy.h"
 #include "secmem.h"
+#include "spool.h"
 #include "record.h"
 #include "timeutil.h"
-
-#define SPOOL_CHUNK 65536
 
 struct bundle_screen {
 	const struct bundle_sign *s;
 	struct policy *pol;
 	struct comply *comply; /* the same check, without a tree */
-};
-
-/* The encrypted spool: a file of chunks, each a 4-byte big-endian plain
- * length (authenticated as associated data) then ciphertext and tag. */
-struct espool {
-	FILE *f;
-	unsigned char *key; /* secure memory, CRYPTO_AEAD_KEY_LEN */
-	unsigned char *buf; /* SPOOL_CHUNK + CRYPTO_AEAD_TAG_LEN */
-	size_t len;	    /* plain bytes waiting in buf */
-	uint64_t chunks;    /* written to f */
 };
 
 struct bundle_sign {
@@ -58,159 +44,10 @@ struct bundle_sign {
 	char *to;
 	int64_t now;
 	struct bundle_screen *check; /* bundle_sign_add()'s */
-	struct espool spool;
+	struct spool *spool;
 	struct buf canon;
 	unsigned long long n;
 };
-
-static void
-espool_nonce(uint64_t n, unsigned char nonce[CRYPTO_AEAD_NONCE_LEN])
-{
-	int i;
-
-	memset(nonce, 0, CRYPTO_AEAD_NONCE_LEN);
-	for (i = 0; i < 8; i++)
-		nonce[11 - i] = (unsigned char)(n >> (8 * i));
-}
-
-static void
-espool_len(size_t len, unsigned char ad[4])
-{
-	ad[0] = (unsigned char)(len >> 24);
-	ad[1] = (unsigned char)(len >> 16);
-	ad[2] = (unsigned char)(len >> 8);
-	ad[3] = (unsigned char)len;
-}
-
-static int
-espool_open(struct espool *sp, struct ierr *e)
-{
-	int rc;
-
-	if ((rc = bundle_spool_open(&sp->f, e)) != 0)
-		return rc;
-	if ((sp->key = gcry_malloc_secure(CRYPTO_AEAD_KEY_LEN)) == NULL)
-		abort();
-	crypto_random(sp->key, CRYPTO_AEAD_KEY_LEN);
-	sp->buf = xmalloc(SPOOL_CHUNK + CRYPTO_AEAD_TAG_LEN);
-	return 0;
-}
-
-static void
-espool_close(struct espool *sp)
-{
-	if (sp->f != NULL)
-		fclose(sp->f);
-	if (sp->key != NULL) {
-		secmem_wipe(sp->key, CRYPTO_AEAD_KEY_LEN);
-		gcry_free(sp->key);
-	}
-	if (sp->buf != NULL) {
-		secmem_wipe(sp->buf, SPOOL_CHUNK + CRYPTO_AEAD_TAG_LEN);
-		free(sp->buf);
-	}
-	memset(sp, 0, sizeof *sp);
-}
-
-/* Encrypts the waiting bytes (in place) and appends them as a chunk. */
-static int
-espool_flush(struct espool *sp, struct ierr *e)
-{
-	unsigned char nonce[CRYPTO_AEAD_NONCE_LEN], ad[4];
-	unsigned char *ct;
-	int rc;
-
-	if (sp->len == 0)
-		return 0;
-	espool_nonce(sp->chunks, nonce);
-	espool_len(sp->len, ad);
-	ct = xmalloc(sp->len + CRYPTO_AEAD_TAG_LEN);
-	rc = crypto_aead_seal(sp->key, nonce, sizeof nonce, ad, sizeof ad,
-	    sp->buf, sp->len, ct, e);
-	secmem_wipe(sp->buf, sp->len);
-	if (rc == 0 &&
-	    (fwrite(ad, 1, sizeof ad, sp->f) != sizeof ad ||
-		fwrite(ct, 1, sp->len + CRYPTO_AEAD_TAG_LEN, sp->f) !=
-		    sp->len + CRYPTO_AEAD_TAG_LEN))
-		rc = err_set(e, EXIT_IOERR, "spool file: write error: %s",
-		    strerror(errno ? errno : EIO));
-	free(ct);
-	sp->len = 0;
-	sp->chunks++;
-	return rc;
-}
-
-static int
-espool_write(struct espool *sp, const char *p, size_t n, struct ierr *e)
-{
-	size_t k;
-	int rc;
-
-	while (n > 0) {
-		k = SPOOL_CHUNK - sp->len;
-		if (k > n)
-			k = n;
-		memcpy(sp->buf + sp->len, p, k);
-		sp->len += k;
-		p += k;
-		n -= k;
-		if (sp->len == SPOOL_CHUNK && (rc = espool_flush(sp, e)) != 0)
-			return rc;
-	}
-	return 0;
-}
-
-/* Decrypts the whole spool, chunk by chunk, into out and d. */
-static int
-espool_copy(
-    struct espool *sp, FILE *out, struct crypto_sha512 *d, struct ierr *e)
-{
-	unsigned char nonce[CRYPTO_AEAD_NONCE_LEN], ad[4], *ct;
-	uint64_t i;
-	size_t len;
-	int rc = 0;
-
-	if ((rc = espool_flush(sp, e)) != 0)
-		return rc;
-	if (fflush(sp->f) != 0 || fseeko(sp->f, 0, SEEK_SET) != 0)
-		return err_errno(e, EXIT_IOERR, "spool file");
-	ct = xmalloc(SPOOL_CHUNK + CRYPTO_AEAD_TAG_LEN);
-	for (i = 0; i < sp->chunks && rc == 0; i++) {
-		if (fread(ad, 1, sizeof ad, sp->f) != sizeof ad) {
-			rc = err_set(e, EXIT_IOERR, "spool file: read error");
-			break;
-		}
-		len = (size_t)ad[0] << 24 | (size_t)ad[1] << 16 |
-		    (size_t)ad[2] << 8 | ad[3];
-		if (len == 0 || len > SPOOL_CHUNK ||
-		    fread(ct, 1, len + CRYPTO_AEAD_TAG_LEN, sp->f) !=
-			len + CRYPTO_AEAD_TAG_LEN) {
-			rc = err_set(e, EXIT_IOERR, "spool file: read error");
-			break;
-		}
-		espool_nonce(i, nonce);
-		if (crypto_aead_open(sp->key, nonce, sizeof nonce, ad,
-			sizeof ad, ct, len + CRYPTO_AEAD_TAG_LEN, sp->buf,
-			e) != 0) {
-			rc = err_set(e, EXIT_IOERR,
-			    "spool file: chunk %llu "
-			    "was changed on disk",
-			    (unsigned long long)i);
-			break;
-		}
-		if (d != NULL)
-			crypto_sha512_update(d, sp->buf, len);
-		if (fwrite(sp->buf, 1, len, out) != len)
-			rc = err_set(e, EXIT_IOERR, "write error: %s",
-			    strerror(errno ? errno : EIO));
-		secmem_wipe(sp->buf, len);
-	}
-	if (rc == 0 && fgetc(sp->f) != EOF)
-		rc = err_set(
-		    e, EXIT_IOERR, "spool file: more than was written");
-	free(ct);
-	return rc;
-}
 
 int
 bundle_sign_new(const struct agreement *a, const struct keys_secret *k,
@@ -242,7 +79,7 @@ bundle_sign_new(const struct agreement *a, const struct keys_secret *k,
 	s->to = xstrdup(to);
 	s->now = now;
 	if ((rc = bundle_screen_new(s, &s->check, e)) != 0 ||
-	    (rc = espool_open(&s->spool, e)) != 0) {
+	    (rc = spool_new(SPOOL_PLAIN, &s->spool, e)) != 0) {
 		bundle_sign_free(s);
 		return rc;
 	}
@@ -327,7 +164,7 @@ bundle_sign_put(
 {
 	int rc;
 
-	if ((rc = espool_write(&s->spool, line, len, e)) != 0)
+	if ((rc = spool_write(s->spool, line, len, e)) != 0)
 		return rc;
 	s->n++;
 	return 0;
@@ -342,6 +179,14 @@ bundle_sign_add(
 	if ((rc = bundle_screen_record(s->check, line, len, &s->canon, e)))
 		return rc;
 	return bundle_sign_put(s, s->canon.data, s->canon.len, e);
+}
+
+int
+bundle_sign_seal(struct bundle_sign *s, struct ierr *e)
+{
+	if (s->n > 0)
+		abort(); /* records already spooled in the clear */
+	return spool_reset(s->spool, SPOOL_SEALED, e);
 }
 
 unsigned long long
@@ -382,7 +227,7 @@ bundle_sign_write(struct bundle_sign *s, int64_t seq, FILE *out,
 		    strerror(errno ? errno : EIO));
 		goto out;
 	}
-	if ((rc = espool_copy(&s->spool, out, d, e)) != 0) {
+	if ((rc = spool_copy(s->spool, out, d, e)) != 0) {
 		crypto_sha512_free(d);
 		goto out;
 	}
@@ -423,7 +268,7 @@ bundle_sign_free(struct bundle_sign *s)
 {
 	if (s == NULL)
 		return;
-	espool_close(&s->spool);
+	spool_free(s->spool);
 	bundle_screen_free(s->check);
 	buf_free(&s->canon);
 	free(s->to);

@@ -7,10 +7,9 @@
  * are only hashed) and reported in their turn.
  *
  * A sealed bundle (SPEC 6a) is opened on the way in by bundle-open.c:
- * the lines are read from its authenticated chunks, and its records are
- * spooled as an age stream to the verifier's own X25519 key (made here
- * for this run, its secret in secure memory), so that no plain text of
- * it is ever written to the spool; bundle_verify_emit() opens that again.
+ * the lines are read from its authenticated chunks, and its records wait
+ * in a sealed spool (spool.h), so that no plain text of it is ever
+ * written to a file.
  */
 #include "config.h"
 
@@ -38,6 +37,7 @@
 #include "policy.h"
 #include "record.h"
 #include "secmem.h"
+#include "spool.h"
 #include "state.h"
 #include "timeutil.h"
 
@@ -55,13 +55,10 @@ bundle_verifier_new(const struct bundle_verify_opts *o,
 		v->limit_t = o->now + a->retention_days * 86400;
 		timeutil_format(v->limit_t, v->limit);
 	}
-	if ((rc = bundle_spool_open(&v->spool, e)) != 0) {
+	if ((rc = spool_new(SPOOL_PLAIN, &v->spool, e)) != 0) {
 		free(v);
 		return rc;
 	}
-	if ((v->spool_secret = gcry_malloc_secure(AGE_KEY_LEN)) == NULL)
-		abort(); /* as secmem_dup() does */
-	crypto_x25519_keygen(v->spool_secret, v->spool_pub);
 	if (o->state_dir != NULL)
 		v->run = state_run_new(o->state_dir);
 	*out = v;
@@ -85,13 +82,7 @@ bundle_verifier_free(struct bundle_verifier *v)
 {
 	if (v == NULL)
 		return;
-	if (v->spool != NULL)
-		fclose(v->spool);
-	age_writer_free(v->sw);
-	if (v->spool_secret != NULL) {
-		secmem_wipe(v->spool_secret, AGE_KEY_LEN);
-		gcry_free(v->spool_secret);
-	}
+	spool_free(v->spool);
 	state_run_free(v->run);
 	buf_free(&v->canon);
 	free(v);
@@ -648,6 +639,7 @@ bundle_verify(struct bundle_verifier *v, const char *path,
 	struct lines *raw, *l;
 	struct bundle_insrc in;
 	struct bundle_opened op;
+	enum bundle_kind kind;
 	const char *name;
 	char *line;
 	size_t len;
@@ -662,21 +654,20 @@ bundle_verify(struct bundle_verifier *v, const char *path,
 	r->seq = -1;
 	r->records = -1;
 	v->ready = 0;
-	v->spool_sealed = 0;
-	age_writer_free(v->sw);
-	v->sw = NULL;
 	bundle_copy_clean(r->name, sizeof r->name, path ? path : "<stdin>");
 	if ((rc = lines_open(path, &raw, e)) != 0)
 		return rc;
 	l = raw;
 	name = lines_name(raw);
-	if ((rc = bundle_spool_reset(v->spool, e)) != 0)
-		goto out;
 
 	/* Sealed or plain: the first line tells. */
 	if ((rc = bundle_open_peek(&in, lines_stream(raw), name, e)) != 0)
 		goto out;
-	switch (bundle_open_kind(in.pre, in.npre)) {
+	kind = bundle_open_kind(in.pre, in.npre);
+	if ((rc = spool_reset(v->spool,
+		 kind == BUNDLE_PLAIN ? SPOOL_PLAIN : SPOOL_SEALED, e)) != 0)
+		goto out;
+	switch (kind) {
 	case BUNDLE_PLAIN:
 		lines_unread(raw, in.pre, in.npre);
 		break;
@@ -753,13 +744,15 @@ bundle_verify(struct bundle_verifier *v, const char *path,
 		}
 		goto out;
 	}
+	bundle_records_flush(&p);
 	crypto_sha512_final(p.digest, digest);
 	p.digest = NULL;
 	crypto_hex(digest, sizeof digest, r->sha512);
 	if (p.have_held) {
 		p.trailer_line = p.held_line;
-		p.trailer_ok = bundle_parse_trailer(&v->canon, p.held.data,
-		    p.held.len, lines_newline(l), r, &p.trailer, p.trailer_why,
+		p.trailer_ok = bundle_parse_trailer(&v->canon,
+		    p.pend.data + p.held_off, p.pend.len - p.held_off,
+		    lines_newline(l), r, &p.trailer, p.trailer_why,
 		    sizeof p.trailer_why);
 	}
 judge:
@@ -767,19 +760,9 @@ judge:
 	if (op.ar != NULL && !p.seal.failed && bundle_open_drain(&op) != 0 &&
 	    (rc = bundle_open_broken(&p.seal, &op, e)) != 0)
 		goto out;
-	if ((rc = decide(v, &p, e)) == 0) {
-		if (v->sw != NULL) {
-			if ((rc = age_writer_finish(v->sw, e)) != 0)
-				goto out;
-			v->spool_sealed = 1;
-		}
+	if ((rc = decide(v, &p, e)) == 0)
 		v->ready = 1;
-	}
 out:
-	if (v->sw != NULL) {
-		age_writer_free(v->sw);
-		v->sw = NULL;
-	}
 	if (l != raw)
 		lines_close(l);
 	lines_close(raw);
@@ -788,8 +771,7 @@ out:
 	policy_free(p.pol);
 	json_decref(p.header);
 	json_decref(p.trailer);
-	buf_free(&p.held);
-	buf_free(&p.held_out);
+	buf_free(&p.pend);
 	buf_free(&p.held_why);
 	return rc;
 }
@@ -800,8 +782,5 @@ bundle_verify_emit(struct bundle_verifier *v, FILE *out, struct ierr *e)
 	if (!v->ready)
 		return 0;
 	v->ready = 0;
-	if (!v->spool_sealed)
-		return bundle_spool_copy(v->spool, out, NULL, e);
-	v->spool_sealed = 0;
-	return bundle_open_emit(v, out, e);
+	return spool_copy(v->spool, out, NULL, e);
 }

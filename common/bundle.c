@@ -1,7 +1,7 @@
 /*
  * The bundle format (SPEC 6, intel-bundle(5)), shared by signing
- * (bundle-sign.c) and verifying (bundle-verify.c): the spool, canonical
- * lines, the members of a header and a trailer, and the report's layout.
+ * (bundle-sign.c) and verifying (bundle-verify.c): canonical lines, the
+ * members of a header and a trailer, and the report's layout.
  */
 #include "config.h"
 
@@ -21,83 +21,6 @@
 #include "exitcodes.h"
 #include "jsonio.h"
 #include "timeutil.h"
-
-/* ---- the spool ---- */
-
-/* An unlinked temporary file under $TMPDIR (or /tmp), mode 0600: records
- * never stay on disk after the process ends. */
-int
-bundle_spool_open(FILE **out, struct ierr *e)
-{
-	const char *dir = getenv("TMPDIR");
-	struct buf path = BUF_INIT;
-	int fd;
-
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	buf_printf(&path, "%s/intel-spool.XXXXXX", dir);
-	if ((fd = mkstemp(path.data)) < 0) {
-		err_set(e, EXIT_IOERR, "cannot make a spool file in %s: %s",
-		    dir, strerror(errno));
-		buf_free(&path);
-		return EXIT_IOERR;
-	}
-	unlink(path.data);
-	buf_free(&path);
-	if ((*out = fdopen(fd, "w+")) == NULL) {
-		close(fd);
-		return err_errno(e, EXIT_IOERR, "spool file");
-	}
-	return 0;
-}
-
-int
-bundle_spool_reset(FILE *f, struct ierr *e)
-{
-	clearerr(f);
-	if (fflush(f) != 0 || ftruncate(fileno(f), 0) != 0 ||
-	    fseeko(f, 0, SEEK_SET) != 0)
-		return err_errno(e, EXIT_IOERR, "spool file");
-	return 0;
-}
-
-int
-bundle_spool_write(FILE *f, const void *p, size_t n, struct ierr *e)
-{
-	if (fwrite(p, 1, n, f) != n)
-		return err_set(e, EXIT_IOERR, "spool file: write error: %s",
-		    strerror(errno ? errno : EIO));
-	return 0;
-}
-
-/*
- * Copies the spool to out, feeding the digest too when there is one.
- * EXIT_IOERR names the side that failed.
- */
-int
-bundle_spool_copy(FILE *f, FILE *out, struct crypto_sha512 *d, struct ierr *e)
-{
-	char *chunk;
-	size_t n;
-	int rc = 0;
-
-	if (fflush(f) != 0 || fseeko(f, 0, SEEK_SET) != 0)
-		return err_errno(e, EXIT_IOERR, "spool file");
-	chunk = xmalloc(BUNDLE_COPY_CHUNK);
-	while ((n = fread(chunk, 1, BUNDLE_COPY_CHUNK, f)) > 0) {
-		if (d != NULL)
-			crypto_sha512_update(d, chunk, n);
-		if (fwrite(chunk, 1, n, out) != n) {
-			rc = err_set(e, EXIT_IOERR, "write error: %s",
-			    strerror(errno ? errno : EIO));
-			break;
-		}
-	}
-	if (rc == 0 && ferror(f))
-		rc = err_set(e, EXIT_IOERR, "spool file: read error");
-	free(chunk);
-	return rc;
-}
 
 /* ---- canonical lines ---- */
 

@@ -75,6 +75,12 @@ int bundle_sign_new(const struct agreement *a, const struct keys_secret *k,
     const char *to, int64_t now, struct bundle_sign **out, struct ierr *e);
 
 /*
+ * The bundle will be sealed: its records wait encrypted (spool.h), not in
+ * the clear.  Call it before the first record.  EXIT_IOERR.
+ */
+int bundle_sign_seal(struct bundle_sign *s, struct ierr *e);
+
+/*
  * One input line (without its newline): a record (record_parse), which is
  * made canonical and must comply with the rule (policy_complies, on the
  * canonical form).  EXIT_DATAERR for a malformed or invalid record,
