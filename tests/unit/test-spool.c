@@ -204,6 +204,21 @@ test_no_plain_text(void)
 	buf_free(&lines);
 }
 
+/* A spool of kind k holding lines, written out to its file (copied once
+ * to out); its file's descriptor, open for writing, in *fd. */
+static struct spool *
+spool_filled(
+    enum spool_kind k, const struct buf *lines, struct buf *out, int *fd)
+{
+	struct ierr e = IERR_INIT;
+	struct spool *s;
+
+	if (spool_new(k, &s, &e) != 0 || fill(s, lines) != 0 ||
+	    copy_mem(s, out, &e) != 0 || (*fd = spool_fd()) < 0)
+		abort();
+	return s;
+}
+
 /* A changed byte at off: the copy fails, and lets out only whole lines,
  * the first ones. */
 static void
@@ -216,10 +231,7 @@ test_changed(off_t off, const char *what)
 	int fd, rc;
 
 	make_lines(&lines, 900, 0);
-	if (spool_new(SPOOL_SEALED, &s, &e) != 0 || fill(s, &lines) != 0 ||
-	    copy_mem(s, &out, &e) != 0) /* flushed to the file */
-		abort();
-	fd = spool_fd();
+	s = spool_filled(SPOOL_SEALED, &lines, &out, &fd);
 	if (off < 0) {
 		struct stat st;
 
@@ -256,10 +268,8 @@ test_length(int longer)
 
 	make_lines(&lines, 500, 0);
 	for (int k = 0; k < 2; k++) {
-		if (spool_new(k ? SPOOL_SEALED : SPOOL_PLAIN, &s, &e) != 0 ||
-		    fill(s, &lines) != 0 || copy_mem(s, &out, &e) != 0)
-			abort();
-		fd = spool_fd();
+		s = spool_filled(
+		    k ? SPOOL_SEALED : SPOOL_PLAIN, &lines, &out, &fd);
 		fstat(fd, &st);
 		if (ftruncate(fd, longer ? st.st_size + 1 : st.st_size - 1) !=
 		    0)
