@@ -23,6 +23,7 @@
 #include "err.h"
 #include "exitcodes.h"
 #include "fuzz-util.h"
+#include "age-mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -48,48 +49,19 @@ fz_init(void)
 			fz_fail("public key: %s", e.msg);
 }
 
-struct src {
-	const uint8_t *p;
-	size_t len, pos, step;
-};
-
-static long
-src_read(void *arg, void *buf, size_t n, struct ierr *e)
-{
-	struct src *s = arg;
-	size_t k = s->len - s->pos;
-
-	(void)e;
-	if (k > n)
-		k = n;
-	if (s->step > 0 && k > s->step)
-		k = s->step;
-	memcpy(buf, s->p + s->pos, k);
-	s->pos += k;
-	return (long)k;
-}
-
-static int
-sink(void *arg, const void *p, size_t n, struct ierr *e)
-{
-	(void)e;
-	buf_add(arg, p, n);
-	return 0;
-}
-
 /* Opens data; the plain text handed out goes to out.  The status. */
 static int
 open_all(const uint8_t *data, size_t size, size_t step, struct buf *out,
     enum age_status *st, size_t *which)
 {
-	struct src s = { data, size, 0, step };
+	struct msrc s = { data, size, 0, step, 0 };
 	struct ierr e = IERR_INIT;
 	struct age_reader *r;
 	const unsigned char *p;
 	size_t n;
 	int rc, last = 0, sawshort = 0;
 
-	r = age_reader_new(src_read, &s);
+	r = age_reader_new(msrc_read, &s);
 	rc = age_reader_open(r, (const unsigned char *const *)ids, 2, &e);
 	if (rc == 0)
 		*which = age_reader_identity(r);
@@ -133,7 +105,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_fail("outcome depends on the read size (%zu)", step);
 	if (ra == 0) {
 		w = age_writer_new((const unsigned char(*)[32]) & pubs[wa], 1,
-		    sink, &sealed, &e);
+		    buf_sink, &sealed, &e);
 		if (w == NULL || age_writer_write(w, a.data, a.len, &e) != 0 ||
 		    age_writer_finish(w, &e) != 0)
 			fz_fail("cannot seal again: %s", e.msg);

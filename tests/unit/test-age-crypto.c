@@ -19,6 +19,7 @@
 #include "exitcodes.h"
 #include "secmem.h"
 #include "tap.h"
+#include "util.h"
 
 static const char *srcdir;
 
@@ -29,18 +30,6 @@ unhex(const char *hex, unsigned char *out, size_t n)
 		fprintf(stderr, "bad hex in test: %s\n", hex);
 		exit(2);
 	}
-}
-
-static int
-is_hex(const void *p, size_t n, const char *want, const char *what)
-{
-	char *got = xmalloc(2 * n + 1);
-	int pass;
-
-	crypto_hex(p, n, got);
-	pass = is_str(got, want, "%s", what);
-	free(got);
-	return pass;
 }
 
 static void
@@ -63,7 +52,7 @@ test_hkdf(void)
 	fill(salt, 0, 13);
 	fill(info, 0xf0, 10);
 	crypto_hkdf_sha256(salt, 13, ikm, 22, info, 10, okm, 42);
-	is_hex(okm, 42,
+	util_is_hex(okm, 42,
 	    "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db0"
 	    "2d56ecc4c5bf34007208d5b887185865",
 	    "HKDF RFC 5869 A.1");
@@ -72,7 +61,7 @@ test_hkdf(void)
 	fill(salt, 0x60, 80);
 	fill(info, 0xb0, 80);
 	crypto_hkdf_sha256(salt, 80, ikm, 80, info, 80, okm, 82);
-	is_hex(okm, 82,
+	util_is_hex(okm, 82,
 	    "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050"
 	    "cc4c19afa97c59045a99cac7827271cb41c65e590e09da3275600c2f09b836779"
 	    "3a9aca3db71cc30c58179ec3e87c14c01d5c1f3434f1d87",
@@ -80,7 +69,7 @@ test_hkdf(void)
 	/* A.3: empty salt and info */
 	memset(ikm, 0x0b, 22);
 	crypto_hkdf_sha256(NULL, 0, ikm, 22, NULL, 0, okm, 42);
-	is_hex(okm, 42,
+	util_is_hex(okm, 42,
 	    "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec345"
 	    "4e5f3c738d2d9d201395faa4b61a96c8",
 	    "HKDF RFC 5869 A.3");
@@ -123,12 +112,12 @@ test_x25519(void)
 	    "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
 	    b, 32);
 	ok(crypto_x25519_public(a, pa, &e) == 0, "X25519 public of Alice");
-	is_hex(pa, 32,
+	util_is_hex(pa, 32,
 	    "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98"
 	    "eaa9b4e6a",
 	    "RFC 7748 Alice's public key");
 	ok(crypto_x25519_public(b, pb, &e) == 0, "X25519 public of Bob");
-	is_hex(pb, 32,
+	util_is_hex(pb, 32,
 	    "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e1"
 	    "46f882b4f",
 	    "RFC 7748 Bob's public key");
@@ -143,7 +132,7 @@ test_x25519(void)
 	memset(u, 0, 32);
 	u[0] = 9;
 	ok(crypto_x25519(u, u, s1, &e) == 0, "X25519 iteration 1");
-	is_hex(s1, 32,
+	util_is_hex(s1, 32,
 	    "422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80"
 	    "311ae3079",
 	    "RFC 7748 5.2 after one iteration");

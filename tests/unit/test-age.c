@@ -29,9 +29,11 @@
 #include "age.h"
 #include "buf.h"
 #include "crypto.h"
+#include "err.h"
 #include "exitcodes.h"
 #include "secmem.h"
 #include "tap.h"
+#include "age-mem.h"
 
 static const char *srcdir;
 
@@ -45,38 +47,6 @@ skip(const char *name, const char *why)
 #endif
 
 /* A source over memory, handing out at most step bytes a call. */
-struct msrc {
-	const unsigned char *p;
-	size_t len, pos, step;
-	unsigned long calls;
-};
-
-static long
-msrc_read(void *arg, void *buf, size_t n, struct ierr *e)
-{
-	struct msrc *s = arg;
-	size_t k = s->len - s->pos;
-
-	(void)e;
-	s->calls++;
-	if (k > n)
-		k = n;
-	if (s->step > 0 && k > s->step)
-		k = s->step;
-	memcpy(buf, s->p + s->pos, k);
-	s->pos += k;
-	return (long)k;
-}
-
-/* A sink into a struct buf. */
-static int
-buf_sink(void *arg, const void *p, size_t n, struct ierr *e)
-{
-	(void)e;
-	buf_add(arg, p, n);
-	return 0;
-}
-
 struct result {
 	int rc;
 	enum age_status status;

@@ -17,6 +17,7 @@
 #include "exitcodes.h"
 #include "secmem.h"
 #include "tap.h"
+#include "util.h"
 
 static const char *srcdir;
 
@@ -27,18 +28,6 @@ fixture(const char *name)
 
 	buf_printf(&b, "%s/tests/fixtures/ed25519/%s", srcdir, name);
 	return b.data;
-}
-
-static int
-is_hex(const void *p, size_t n, const char *want, const char *what)
-{
-	char *got = xmalloc(2 * n + 1);
-	int pass;
-
-	crypto_hex(p, n, got);
-	pass = is_str(got, want, "%s", what);
-	free(got);
-	return pass;
 }
 
 /* Decodes hex of any (even) length into a fresh buffer; NULL if bad. */
@@ -68,15 +57,15 @@ test_digests(void)
 	size_t i;
 
 	crypto_sha256("abc", 3, d);
-	is_hex(d, 32,
+	util_is_hex(d, 32,
 	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
 	    "SHA-256 of abc");
 	crypto_sha256("", 0, d);
-	is_hex(d, 32,
+	util_is_hex(d, 32,
 	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 	    "SHA-256 of the empty string");
 	crypto_sha512("abc", 3, d);
-	is_hex(d, 64,
+	util_is_hex(d, 64,
 	    "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
 	    "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
 	    "SHA-512 of abc");
@@ -96,7 +85,7 @@ test_digests(void)
 		crypto_sha512_update(
 		    c, million + i, 1000000 - i < 999 ? 1000000 - i : 999);
 	crypto_sha512_final(c, d);
-	is_hex(d, 64,
+	util_is_hex(d, 64,
 	    "e718483d0ce769644e2e42c7bc15b4638e1f98b13b2044285632a803afa973eb"
 	    "de0ff244877ea60a4cb0432ce577c31beb009c5c2c49aa2e4eadb217ad8cc09b",
 	    "streaming SHA-512 of a million a (999-byte pieces)");
@@ -116,26 +105,26 @@ test_hmac(void)
 	memset(key, 0x0b, sizeof key);
 	h = crypto_hmac_new(key, sizeof key);
 	crypto_hmac(h, "Hi There", 8, out);
-	is_hex(out, 32, case1, "HMAC-SHA256 RFC 4231 test case 1");
+	util_is_hex(out, 32, case1, "HMAC-SHA256 RFC 4231 test case 1");
 	crypto_hmac(h, "Hi There", 8, out);
-	is_hex(out, 32, case1, "HMAC-SHA256 context reused: same answer");
+	util_is_hex(out, 32, case1, "HMAC-SHA256 context reused: same answer");
 	h2 = crypto_hmac_dup(h);
 	crypto_hmac(h, "something else", 14, out);
 	crypto_hmac(h2, "Hi There", 8, out);
-	is_hex(out, 32, case1, "HMAC-SHA256 duplicated context");
+	util_is_hex(out, 32, case1, "HMAC-SHA256 duplicated context");
 	crypto_hmac_free(h2);
 	crypto_hmac_free(h);
 
 	h = crypto_hmac_new("Jefe", 4);
 	crypto_hmac(h, "what do ya want for nothing?", 28, out);
-	is_hex(out, 32,
+	util_is_hex(out, 32,
 	    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
 	    "HMAC-SHA256 RFC 4231 test case 2");
 	crypto_hmac_free(h);
 
 	h = crypto_hmac_new("", 0);
 	crypto_hmac(h, "", 0, out);
-	is_hex(out, 32,
+	util_is_hex(out, 32,
 	    "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad",
 	    "HMAC-SHA256 with empty key and message");
 	crypto_hmac_free(h);
@@ -518,7 +507,7 @@ test_aead(void)
 	crypto_unhex("50515253c0c1c2c3c4c5c6c7", 24, ad, 12);
 	is_int(crypto_aead_seal(key, nonce, 12, ad, 12, p, 114, ct, &e), 0,
 	    "ChaCha20-Poly1305 seal");
-	is_hex(ct, sizeof ct,
+	util_is_hex(ct, sizeof ct,
 	    "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6"
 	    "3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36"
 	    "92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc"

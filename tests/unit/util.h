@@ -5,7 +5,8 @@
  *
  * util_tmpdir() makes the test's folder and removes it, with what is in
  * it, when the program exits; with INTEL_KEEP_TMP=1 in the environment
- * it is kept and its path printed as a TAP comment.
+ * it is kept and its path printed as a TAP comment.  util_is_hex() is
+ * is_str() on bytes written as lowercase hex.
  */
 #ifndef INTEL_TEST_UTIL_H
 #define INTEL_TEST_UTIL_H
@@ -19,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "crypto.h"
 
 static char util_tmp[4096];
 static pid_t util_tmp_owner; /* a child that exits leaves it */
@@ -197,6 +200,21 @@ util_copy_file(const char *from, const char *to, mode_t mode)
 	rv = util_write_file(to, p, n, mode);
 	free(p);
 	return rv;
+}
+
+/* is_str() on the lowercase hex of the n bytes at p. */
+__attribute__((unused)) static int
+util_is_hex(const void *p, size_t n, const char *want, const char *what)
+{
+	char *got = malloc(2 * n + 1);
+	int pass;
+
+	if (got == NULL)
+		abort();
+	crypto_hex(p, n, got);
+	pass = is_str(got, want, "%s", what);
+	free(got);
+	return pass;
 }
 
 #endif
