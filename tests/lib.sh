@@ -122,6 +122,13 @@ skip_all() {
 	exit 0
 }
 
+# bail_out WHY: stops the script, as TAP says, when what every later test
+# needs could not be set up.
+bail_out() {
+	printf 'Bail out! %s\n' "$1"
+	exit 99
+}
+
 # need_tools [TOOL...]: skips the whole script unless every TOOL (by
 # default all five) is built.
 need_tools() {

@@ -6,9 +6,7 @@
 # up keeps the bundle pending, and the next run finishes it.
 . "${top_srcdir:-.}/tests/lib.sh"
 
-for t in intel-redact intel-sign intel-verify intel-merge; do
-	command -v "$t" >/dev/null 2>&1 || skip_all "$t is not built"
-done
+. "$top_srcdir/tests/cli/lib-exchange.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root to mount tmpfs"
 mkdir "$tmp/m1" "$tmp/m2" "$tmp/m3"
 mount -t tmpfs -o size=4m,mode=0755 tmpfs "$tmp/m1" 2>/dev/null ||
@@ -18,22 +16,9 @@ trap 'for m in $mounts; do umount "$m" 2>/dev/null; done
     chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 mount -t tmpfs -o size=4m,mode=0755 tmpfs "$tmp/m2" || skip_all "tmpfs"
 mounts="$mounts $tmp/m2"
-xout=$top_srcdir/scripts/intel-exchange-out
-xin=$top_srcdir/scripts/intel-exchange-in
-fx=$fixtures/exchange
-printf '#!/bin/sh\nexit 0\n' >"$tmp/bin/logger"
-chmod +x "$tmp/bin/logger"
-
-mkdir "$tmp/keys" "$tmp/etc" "$tmp/de" "$tmp/de/outgoing" "$tmp/fr" \
-    "$tmp/home"
-intel-sign -q --keygen --party DE-BKA -o "$tmp/keys/de-bka"
-intel-sign -q --keygen --party FR-DGSI -o "$tmp/keys/fr-dgsi"
-de_pub=$(cut -d' ' -f1 "$tmp/keys/de-bka.pub")
-fr_pub=$(cut -d' ' -f1 "$tmp/keys/fr-dgsi.pub")
-sed -e "s|@DE-BKA@|$de_pub|" -e "s|@FR-DGSI@|$fr_pub|" "$fx/de-fr.yaml.in" \
-    >"$tmp/etc/de-fr.yaml"
-printf 'exchange-test-pseudonym-key-0123456789\n' >"$tmp/etc/de-fr.psk"
-chmod 600 "$tmp/etc/de-fr.psk"
+exchange_logger -q
+mkdir "$tmp/de" "$tmp/de/outgoing" "$tmp/fr" "$tmp/home"
+exchange_parties "$tmp/etc/de-fr.yaml"
 printf 'secret\n' >"$tmp/home/secret"
 
 # The outbox and the inbox: one folder on the tmpfs m1, the state

@@ -5,32 +5,12 @@
 # outside the state folder (the store and the tests' own files aside).
 . "${top_srcdir:-.}/tests/lib.sh"
 
-for t in intel-redact intel-sign intel-verify intel-merge; do
-	command -v "$t" >/dev/null 2>&1 || skip_all "$t is not built"
-done
-for t in flock timeout stat dd; do
-	command -v "$t" >/dev/null 2>&1 || skip_all "$t is not installed"
-done
-xout=$top_srcdir/scripts/intel-exchange-out
-xin=$top_srcdir/scripts/intel-exchange-in
-fx=$fixtures/exchange
+. "$top_srcdir/tests/cli/lib-exchange.sh"
+need_commands flock timeout stat dd
 esc=$(printf '\033')
-
-cat >"$tmp/bin/logger" <<EOF
-#!/bin/sh
-printf '%s\n' "\$*" >>"$tmp/syslog"
-EOF
-chmod +x "$tmp/bin/logger"
-
-mkdir "$tmp/keys" "$tmp/etc" "$tmp/fr" "$tmp/inbox" "$tmp/home"
-intel-sign -q --keygen --party DE-BKA -o "$tmp/keys/de-bka"
-intel-sign -q --keygen --party FR-DGSI -o "$tmp/keys/fr-dgsi"
-de_pub=$(cut -d' ' -f1 "$tmp/keys/de-bka.pub")
-fr_pub=$(cut -d' ' -f1 "$tmp/keys/fr-dgsi.pub")
-sed -e "s|@DE-BKA@|$de_pub|" -e "s|@FR-DGSI@|$fr_pub|" "$fx/de-fr.yaml.in" \
-    >"$tmp/etc/de-fr.yaml"
-printf 'exchange-test-pseudonym-key-0123456789\n' >"$tmp/etc/de-fr.psk"
-chmod 600 "$tmp/etc/de-fr.psk"
+exchange_logger
+mkdir "$tmp/fr" "$tmp/inbox" "$tmp/home"
+exchange_parties "$tmp/etc/de-fr.yaml"
 ag=$tmp/etc/de-fr.yaml
 state=$tmp/fr/state
 # The victim: a file of the receiver a partner would love to write.

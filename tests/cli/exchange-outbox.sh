@@ -5,31 +5,15 @@
 # time limits and runs killed between signing and placing.
 . "${top_srcdir:-.}/tests/lib.sh"
 
-for t in intel-redact intel-sign intel-verify intel-merge; do
-	command -v "$t" >/dev/null 2>&1 || skip_all "$t is not built"
-done
-for t in flock timeout stat sha256sum; do
-	command -v "$t" >/dev/null 2>&1 || skip_all "$t is not installed"
-done
-xout=$top_srcdir/scripts/intel-exchange-out
-fx=$fixtures/exchange
-printf '#!/bin/sh\nexit 0\n' >"$tmp/bin/logger"
-chmod +x "$tmp/bin/logger"
-
-mkdir "$tmp/keys" "$tmp/etc" "$tmp/etc/a" "$tmp/etc/b" "$tmp/de" \
-    "$tmp/de/outgoing" "$tmp/outbox" "$tmp/outbox2" "$tmp/home"
-intel-sign -q --keygen --party DE-BKA -o "$tmp/keys/de-bka"
-intel-sign -q --keygen --party FR-DGSI -o "$tmp/keys/fr-dgsi"
-de_pub=$(cut -d' ' -f1 "$tmp/keys/de-bka.pub")
-fr_pub=$(cut -d' ' -f1 "$tmp/keys/fr-dgsi.pub")
-sed -e "s|@DE-BKA@|$de_pub|" -e "s|@FR-DGSI@|$fr_pub|" "$fx/de-fr.yaml.in" \
-    >"$tmp/etc/a/agreement.yaml"
+. "$top_srcdir/tests/cli/lib-exchange.sh"
+need_commands flock timeout stat sha256sum
+exchange_logger -q
+mkdir "$tmp/etc" "$tmp/etc/b" "$tmp/de" "$tmp/de/outgoing" "$tmp/outbox" \
+    "$tmp/outbox2" "$tmp/home"
+exchange_parties "$tmp/etc/a/agreement.yaml"
 sed 's/^id: .*/id: de-fr-other-2026/' "$tmp/etc/a/agreement.yaml" \
     >"$tmp/etc/b/agreement.yaml"
-for d in a b; do
-	printf 'exchange-test-pseudonym-key-0123456789\n' >"$tmp/etc/$d/de-fr.psk"
-	chmod 600 "$tmp/etc/$d/de-fr.psk"
-done
+cp -p "$tmp/etc/a/de-fr.psk" "$tmp/etc/b/de-fr.psk"
 printf 'export PS1="$ "\n' >"$tmp/home/.bashrc"
 cp "$tmp/home/.bashrc" "$tmp/bashrc.orig"
 state=$tmp/de/state

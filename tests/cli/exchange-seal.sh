@@ -7,12 +7,7 @@
 # a plain bundle under seal: required, merging nothing.
 . "${top_srcdir:-.}/tests/lib.sh"
 
-for t in intel-redact intel-sign intel-verify intel-merge; do
-	command -v "$t" >/dev/null 2>&1 || skip_all "$t is not built"
-done
-xout=$top_srcdir/scripts/intel-exchange-out
-xin=$top_srcdir/scripts/intel-exchange-in
-fx=$fixtures/exchange
+. "$top_srcdir/tests/cli/lib-exchange.sh"
 age1=age-encryption.org/v1
 
 # Keys with X25519 pairs (NAME.recipient), the agreements.

@@ -4,19 +4,10 @@
 # failing merge and a failing logger.
 . "${top_srcdir:-.}/tests/lib.sh"
 
-for t in intel-redact intel-sign intel-verify intel-merge; do
-	command -v "$t" >/dev/null 2>&1 || skip_all "$t is not built"
-done
-xout=$top_srcdir/scripts/intel-exchange-out
-xin=$top_srcdir/scripts/intel-exchange-in
-fx=$fixtures/exchange
+. "$top_srcdir/tests/cli/lib-exchange.sh"
 
 # A logger that records what it is asked to log.
-cat >"$tmp/bin/logger" <<EOF
-#!/bin/sh
-printf '%s\n' "\$*" >>"$tmp/syslog"
-EOF
-chmod +x "$tmp/bin/logger"
+exchange_logger
 
 # Keys, the agreement with their public keys, the pseudonym key.
 mkdir "$tmp/keys"
