@@ -183,7 +183,8 @@ store_trust(int lockfd, int fd, const struct stat *pre)
 	 * lock file's modification time shows it (taken before the fstat),
 	 * is past the store's times.  Then a later change cannot leave
 	 * them as they are.  Right after a merge that is almost always so
-	 * already; else wait a little, and give up after about 50 ms.
+	 * already; else wait a little, and give up after about 50 ms (at
+	 * once where times are whole seconds).
 	 */
 	for (int tries = 0; tries < 50; tries++) {
 		if (pwrite(lockfd, none, sizeof none - 1, 0) !=
@@ -191,9 +192,9 @@ store_trust(int lockfd, int fd, const struct stat *pre)
 		    fstat(lockfd, &l) != 0 || fstat(fd, &st) != 0)
 			break;
 		/* Still the file this merge wrote, as it wrote it. */
-		if (st.st_dev != pre->st_dev || st.st_ino != pre->st_ino ||
-		    st.st_size != pre->st_size || st.st_nlink != 1 ||
-		    !ts_same(&st.st_mtim, &pre->st_mtim))
+		if (!S_ISREG(st.st_mode) || st.st_dev != pre->st_dev ||
+		    st.st_ino != pre->st_ino || st.st_size != pre->st_size ||
+		    st.st_nlink != 1 || !ts_same(&st.st_mtim, &pre->st_mtim))
 			break;
 		if (ts_after(&l.st_mtim, &st.st_ctim) &&
 		    ts_after(&l.st_mtim, &st.st_mtim)) {
@@ -204,6 +205,9 @@ store_trust(int lockfd, int fd, const struct stat *pre)
 				return;
 			break;
 		}
+		/* Whole seconds only: not worth the wait. */
+		if (l.st_mtim.tv_nsec == 0 && st.st_ctim.tv_nsec == 0)
+			break;
 		nanosleep(&nap, NULL);
 	}
 	store_untrust(lockfd);
