@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <jansson.h>
 
 #include "err.h"
@@ -35,6 +36,41 @@ struct store_batch {
 	size_t *win; /* each identity's winner */
 	size_t nwin;
 };
+
+/* What a merge needs of a store line, as store_scan_key() finds it: slices
+ * of the line (strings as written, escaped when *_esc), borrowed. */
+struct store_key {
+	const char *origin, *id;
+	size_t olen, idlen;
+	int origin_esc, id_esc;
+	int64_t version;
+	int withdrawn;
+	const char *from; /* received.from, or NULL without received */
+	size_t flen;
+	const char *expires; /* or NULL */
+	size_t elen;
+	int expires_esc;
+};
+
+/* Reads the key members of a canonical store line without validating it
+ * (store-scan.c): 0 and *k set, or -1 when the line is not what it
+ * expects, when the validating scanner must read it.  Only for a store
+ * that store_trusted() vouches for. */
+int store_scan_key(const char *line, size_t len, struct store_key *k);
+
+/* 1 if the store open as fd is exactly the file the last merge wrote, as
+ * the record in its lock file (lockfd) says: nothing has changed it
+ * since, so its lines are canonical and need no validation; else 0. */
+int store_trusted(int lockfd, int fd);
+
+/* Removes the record from the lock file, before the store is replaced. */
+void store_untrust(int lockfd);
+
+/* Records in the lock file the identity of fd, the store this merge has
+ * just renamed into place, if it is still the file it wrote (pre: its
+ * fstat after the last write) and the file system's clock has moved past
+ * its times, so that any later change shows; else leaves no record. */
+void store_trust(int lockfd, int fd, const struct stat *pre);
 
 /* Orders new records by (origin, id), then the one that stays first; for
  * qsort(3) over struct nrec. */

@@ -41,6 +41,8 @@ struct merge {
 	const char *sline;
 	size_t slen;
 	int scanned;	       /* the scanner took it (canonical) */
+	int keyed;	       /* only its key was read (trusted) */
+	int trusted;	       /* the store is the last merge's file */
 	struct buf origin, id; /* its key */
 	int64_t version;
 	int relayed, withdrawn, has_expires;
@@ -52,6 +54,7 @@ struct merge {
 	 * line_off and next_off bound the current line in the file. */
 	int infd; /* -1: write every line */
 	off_t line_off, next_off, run, run_end;
+	off_t synced; /* the output up to here is being written back */
 	int have_prev;
 	struct buf tmp1;
 };
@@ -207,6 +210,49 @@ scan_line(struct merge *m, const char *line, size_t len)
 	m->withdrawn = r.withdrawn;
 	m->relayed = scan_relayed(&r);
 	m->scanned = 1;
+	m->keyed = 0;
+	return 0;
+}
+
+/* What the merge needs of a line of a trusted store, from the key reader
+ * alone.  -1 if it cannot say (the line then goes to the scanner). */
+static int
+key_line(struct merge *m, const char *line, size_t len)
+{
+	struct store_key k;
+	char t[64];
+
+	if (store_scan_key(line, len, &k) != 0)
+		return -1;
+	m->has_expires = 0;
+	if (k.expires != NULL && m->o->expire) {
+		if (k.expires_esc || k.elen >= sizeof t)
+			return -1;
+		memcpy(t, k.expires, k.elen);
+		t[k.elen] = '\0';
+		if (timeutil_parse(t, &m->expires) != 0)
+			return -1;
+		m->has_expires = 1;
+	}
+	buf_reset(&m->origin);
+	buf_reserve(&m->origin, k.olen);
+	m->origin.len = k.origin_esc
+	    ? scan_unescape(k.origin, k.olen, m->origin.data)
+	    : (memcpy(m->origin.data, k.origin, k.olen), k.olen);
+	m->origin.data[m->origin.len] = '\0';
+	buf_reset(&m->id);
+	buf_reserve(&m->id, k.idlen);
+	m->id.len = k.id_esc ? scan_unescape(k.id, k.idlen, m->id.data)
+			     : (memcpy(m->id.data, k.id, k.idlen), k.idlen);
+	m->id.data[m->id.len] = '\0';
+	m->version = k.version;
+	m->withdrawn = k.withdrawn;
+	/* Canonical strings are the same string exactly when they are the
+	 * same bytes. */
+	m->relayed = k.from != NULL &&
+	    (k.flen != k.olen || memcmp(k.from, k.origin, k.olen) != 0);
+	m->scanned = 0;
+	m->keyed = 1;
 	return 0;
 }
 
@@ -240,6 +286,18 @@ parse_line(struct merge *m, const char *line, size_t len)
 		m->has_expires = 1;
 	}
 	m->scanned = 0;
+	m->keyed = 0;
+	return 0;
+}
+
+/* Reads a line as an untrusted store's: the scanner, or jansson where the
+ * scanner says no (its messages). */
+static int
+check_line(struct merge *m, const char *line, size_t len)
+{
+	if ((m->o->full || scan_line(m, line, len) != 0) &&
+	    parse_line(m, line, len) != 0)
+		return -1;
 	return 0;
 }
 
@@ -273,8 +331,8 @@ store_next(struct merge *m)
 		return 0;
 	if ((n = lines_next(m->l, &line, &len, m->e)) <= 0)
 		return n;
-	if ((m->o->full || scan_line(m, line, len) != 0) &&
-	    parse_line(m, line, len) != 0)
+	if ((!m->trusted || key_line(m, line, len) != 0) &&
+	    check_line(m, line, len) != 0)
 		return -1;
 	if (m->have_prev &&
 	    (c = store_key_cmp(m->prev_origin.data, m->prev_id.data,
@@ -304,6 +362,26 @@ write_error(struct merge *m, int err)
 {
 	return err_set(m->e, EXIT_IOERR, "%s: write error: %s", m->outname,
 	    strerror(err ? err : EIO));
+}
+
+/*
+ * Starts the disk on the output written so far, every WRITEBACK bytes, so
+ * that it writes while the merge reads on, and the flush at the end finds
+ * little left to do.  Only a hint: errors show at the flush.
+ */
+#define WRITEBACK (8 * 1024 * 1024)
+
+static void
+writeback(struct merge *m, int outfd)
+{
+	off_t at = lseek(outfd, 0, SEEK_CUR);
+
+	if (at < 0 || at - m->synced < WRITEBACK)
+		return;
+	if (sync_file_range(
+		outfd, m->synced, at - m->synced, SYNC_FILE_RANGE_WRITE) == 0 ||
+	    errno != EINTR)
+		m->synced = at;
 }
 
 /* Writes the run of unchanged store lines: copy_file_range(2), or, where
@@ -356,6 +434,7 @@ flush_run(struct merge *m)
 				return write_error(m, errno);
 			}
 	}
+	writeback(m, outfd);
 	return 0;
 }
 
@@ -474,10 +553,18 @@ static int
 meet(struct merge *m, const struct nrec *w)
 {
 	int c, conflict = 0, rc, srelayed = m->relayed;
-	int64_t sversion = m->version;
+	int64_t sversion;
 	enum store_event ev;
 	json_t *wj;
 
+	/* A line of a trusted store that meets a new record is read in
+	 * full, as any store line: a decision rests on checked bytes. */
+	if (m->keyed) {
+		if (check_line(m, m->sline, m->slen) != 0)
+			return m->e->status;
+		srelayed = m->relayed;
+	}
+	sversion = m->version;
 	if (srelayed != w->relayed) {
 		c = srelayed ? 1 : -1;
 	} else if (sversion != w->version) {
@@ -646,10 +733,10 @@ merge_store(struct merge *m, const char *name)
 {
 	struct atomic *a = NULL;
 	struct output *hout = NULL;
-	struct stat st;
+	struct stat st, pre;
 	mode_t mode = 0600;
 	char *path, *obuf = NULL;
-	int lockfd = -1, exists = 0, rc;
+	int lockfd = -1, exists = 0, outfd = -1, rc;
 
 	/* Every name of one store shares one lock: that of the file. */
 	if ((rc = atomic_resolve(name, 1, &path, m->e)) != 0)
@@ -670,6 +757,10 @@ merge_store(struct merge *m, const char *name)
 		if ((rc = lines_open(path, &m->l, m->e)) != 0)
 			goto out;
 		m->infd = fileno(lines_stream(m->l));
+		/* Only the key of each line, if this is the file the last
+		 * merge wrote (--hits reads every line whole anyway). */
+		m->trusted = !m->o->full && m->o->hits == NULL &&
+		    store_trusted(lockfd, m->infd);
 	} else if (errno != ENOENT) {
 		rc = err_errno(m->e, EXIT_NOINPUT, name);
 		goto out;
@@ -690,9 +781,19 @@ merge_store(struct merge *m, const char *name)
 		    (rc = hits_out(m, &hout)) != 0)
 			goto out;
 	}
-	if (m->changed || !exists)
+	if (m->changed || !exists) {
+		/* The new store's identity, for the next merge's trust: its
+		 * descriptor outlives the commit, which closes the file. */
+		if (fflush(m->out) == 0 && (outfd = dup(fileno(m->out))) >= 0 &&
+		    fstat(outfd, &pre) != 0) {
+			close(outfd);
+			outfd = -1;
+		}
+		store_untrust(lockfd);
 		rc = atomic_commit(a, m->e);
-	else
+		if (rc == 0 && outfd >= 0)
+			store_trust(lockfd, outfd, &pre);
+	} else
 		atomic_abort(a);
 	a = NULL;
 	if (rc == 0 && hout != NULL) {
@@ -703,6 +804,8 @@ out:
 	output_abort(hout);
 	atomic_abort(a);
 	free(obuf);
+	if (outfd >= 0)
+		close(outfd);
 	if (lockfd >= 0)
 		close(lockfd);
 	free(path);
