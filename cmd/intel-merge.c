@@ -75,7 +75,7 @@ main(int argc, char *argv[])
 	struct store_stats st;
 	struct store_batch *b;
 	struct ierr e = IERR_INIT;
-	const char *store = NULL, *auditlog = NULL;
+	const char *store = NULL, *auditlog = NULL, *env;
 	int ch, quiet = 0, verbose = 0, rc = 0;
 	const struct cli_common co = { NULL, NULL, &quiet, &verbose,
 		usage_text };
@@ -110,6 +110,10 @@ main(int argc, char *argv[])
 		diag_err(&e);
 		return cli_finish(rc);
 	}
+	/* For tests only (tests/cli/merge-par.sh): how many threads
+	 * validate the store's lines, 1 for none but this one. */
+	if ((env = getenv("INTEL_MERGE_THREADS")) != NULL)
+		o.threads = (int)strtol(env, NULL, 10);
 	o.report = on_event;
 	o.report_arg = &verbose;
 

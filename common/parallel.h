@@ -15,9 +15,11 @@
  * every jansson value it makes must be released before it returns.  A
  * worker thread releases its arena on its way out.
  *
- * Ownership: an item's line is the engine's, valid during work() only;
- * its buffers and data are reused for later lines: commit() must not keep
- * pointers into them.
+ * Ownership: an item's line is the engine's, valid through work() and the
+ * item's commit() (with N > 1 it lives in its batch, which is not read
+ * again before all of it is committed; with N = 1 the reader keeps it
+ * until the next line is read); its buffers and data are reused for later
+ * lines: commit() must not keep pointers into any of them past its return.
  */
 #ifndef INTEL_PARALLEL_H
 #define INTEL_PARALLEL_H
@@ -34,12 +36,13 @@ struct par_item {
 	const char *line; /* the line, NUL-terminated, no newline */
 	size_t len;
 	unsigned long lineno;
+	int newline;	  /* it ended with a newline (lines_newline()) */
+	int status;	  /* 0, or an exit status; err says why */
 	const char *name; /* the input's name for diagnostics */
+	void *data;	  /* ops->data_size bytes, zeroed before work */
 	struct buf out;	  /* for the main output */
 	struct buf side;  /* for a second output (withheld lines) */
-	int status;	  /* 0, or an exit status; err says why */
-	struct ierr err;
-	void *data; /* ops->data_size bytes, zeroed before work */
+	struct ierr err;  /* last: work() that succeeds touches its start */
 };
 
 struct par_ops {
@@ -61,5 +64,11 @@ struct par_ops {
  */
 int par_run(struct lines *l, int jobs, const struct par_ops *ops, void *arg,
     struct ierr *e);
+
+/* The same with jobs worker threads (at least one) whatever jobs is: for a
+ * caller whose commit() is about as much work as work(), so that one
+ * worker beside the calling thread keeps two CPUs busy. */
+int par_run_threads(struct lines *l, int jobs, const struct par_ops *ops,
+    void *arg, struct ierr *e);
 
 #endif

@@ -16,6 +16,7 @@
 #include "jsonio.h"
 #include "lines.h"
 #include "output.h"
+#include "parallel.h"
 #include "record.h"
 #include "scan.h"
 #include "store.h"
@@ -37,9 +38,14 @@ struct merge {
 	int changed;
 
 	struct lines *l; /* the store, or NULL */
+	int threads;	 /* validating the store's lines (par_run) */
+	int failed;	 /* a line's commit failed (m->e says why) */
+	size_t next;	 /* the batch's next winner to go out */
 	json_t *srec;	 /* current line parsed, or NULL */
 	const char *sline;
 	size_t slen;
+	unsigned long slineno;
+	int snewline;	       /* it ended with a newline */
 	int scanned;	       /* the scanner took it (canonical) */
 	int keyed;	       /* only its key was read (trusted) */
 	int trusted;	       /* the store is the last merge's file */
@@ -133,12 +139,13 @@ is_expired(
 	return m->o->expire && !withdrawn && has_expires && expires < m->o->now;
 }
 
-/* A string member of a scanned record, unescaped, into b. */
+/* A string member of a scanned record, unescaped, into b: its value as
+ * written, quotes and all, at line[at], vlen bytes. */
 static void
-slot_string(struct buf *b, const struct scan_slot *sl)
+slot_string(struct buf *b, const char *line, size_t at, size_t vlen)
 {
-	const char *s = sl->value + 1;
-	size_t n = sl->vlen - 2;
+	const char *s = line + at + 1;
+	size_t n = vlen - 2;
 
 	buf_reset(b);
 	buf_reserve(b, n);
@@ -179,10 +186,24 @@ scan_relayed(const struct scan_record *r)
 	    memcmp(p, o->value, o->vlen) != 0;
 }
 
-/* What the merge needs of a canonical line, from the scanner.  -1 if the
- * line is not canonical. */
+/* What the merge needs of a store line beside its key, and how it was
+ * found: by a worker of par_run() (in the item's data, the key in its out
+ * and side), or not yet (SF_NONE: the commit reads the line). */
+enum { SF_NONE, SF_SCANNED, SF_REFUSED };
+
+struct sfacts {
+	int state;
+	int64_t version, expires;
+	int withdrawn, relayed, has_expires;
+	size_t oat, olen, idat, idlen; /* origin's and id's values */
+};
+
+/* What the merge needs of a canonical line, from the scanner, into f.  -1
+ * if the line is not canonical.  Touches nothing else (the workers of
+ * par_run() call it). */
 static int
-scan_line(struct merge *m, const char *line, size_t len)
+scan_facts(
+    const struct store_opts *o, const char *line, size_t len, struct sfacts *f)
 {
 	const struct scan_slot *x;
 	struct scan_record r;
@@ -191,26 +212,55 @@ scan_line(struct merge *m, const char *line, size_t len)
 	if (scan_record(line, len, &r, NULL, NULL) != SCAN_OK)
 		return -1;
 	x = &r.m[SCAN_EXPIRES];
-	m->has_expires = 0;
+	f->has_expires = 0;
 	/* Only --expire looks at the time. */
-	if (x->member != NULL && m->o->expire) {
+	if (x->member != NULL && o->expire) {
 		/* The scanner parsed it: plain, short, a time. */
 		if (x->vlen - 2 >= sizeof t ||
 		    memchr(x->value + 1, '\\', x->vlen - 2) != NULL)
 			return -1;
 		memcpy(t, x->value + 1, x->vlen - 2);
 		t[x->vlen - 2] = '\0';
-		if (timeutil_parse(t, &m->expires) != 0)
+		if (timeutil_parse(t, &f->expires) != 0)
 			return -1;
-		m->has_expires = 1;
+		f->has_expires = 1;
 	}
-	slot_string(&m->origin, &r.m[SCAN_ORIGIN]);
-	slot_string(&m->id, &r.m[SCAN_ID]);
-	m->version = r.version;
-	m->withdrawn = r.withdrawn;
-	m->relayed = scan_relayed(&r);
+	f->oat = (size_t)(r.m[SCAN_ORIGIN].value - line);
+	f->olen = r.m[SCAN_ORIGIN].vlen;
+	f->idat = (size_t)(r.m[SCAN_ID].value - line);
+	f->idlen = r.m[SCAN_ID].vlen;
+	f->version = r.version;
+	f->withdrawn = r.withdrawn;
+	f->relayed = scan_relayed(&r);
+	f->state = SF_SCANNED;
+	return 0;
+}
+
+/* The facts of a line the scanner took, as the current line's. */
+static void
+set_facts(struct merge *m, const char *line, const struct sfacts *f)
+{
+	slot_string(&m->origin, line, f->oat, f->olen);
+	slot_string(&m->id, line, f->idat, f->idlen);
+	m->version = f->version;
+	m->withdrawn = f->withdrawn;
+	m->relayed = f->relayed;
+	m->has_expires = f->has_expires;
+	m->expires = f->expires;
 	m->scanned = 1;
 	m->keyed = 0;
+}
+
+/* What the merge needs of a canonical line, from the scanner.  -1 if the
+ * line is not canonical. */
+static int
+scan_line(struct merge *m, const char *line, size_t len)
+{
+	struct sfacts f;
+
+	if (scan_facts(m->o, line, len, &f) != 0)
+		return -1;
+	set_facts(m, line, &f);
 	return 0;
 }
 
@@ -265,8 +315,7 @@ parse_line(struct merge *m, const char *line, size_t len)
 
 	if (record_parse(line, len, &m->srec, m->e) != 0) {
 		m->srec = NULL;
-		err_prefix(
-		    m->e, "%s:%lu", lines_name(m->l), lines_lineno(m->l));
+		err_prefix(m->e, "%s:%lu", lines_name(m->l), m->slineno);
 		return -1;
 	}
 	buf_reset(&m->origin);
@@ -282,7 +331,7 @@ parse_line(struct merge *m, const char *line, size_t len)
 			return err_set(m->e, EXIT_DATAERR,
 			    "%s:%lu: member \"expires\" is not an RFC 3339 "
 			    "time",
-			    lines_name(m->l), lines_lineno(m->l));
+			    lines_name(m->l), m->slineno);
 		m->has_expires = 1;
 	}
 	m->scanned = 0;
@@ -315,30 +364,36 @@ srec_json(struct merge *m)
 	return m->srec;
 }
 
-/* Reads and checks the next store line.  1, 0 at the end, or -1 with m->e
- * set.  A canonical line is read by the scanner; any other by jansson, as
- * it always was (so its messages do not change). */
+/* Takes in the store line lineno (ending with a newline if newline is
+ * set), valid until the next: checks it and its order.  f: what a worker
+ * found of it, or NULL when nothing was (a trusted store's line is read
+ * by the key reader, an untrusted one's by the scanner).  0, or -1 with
+ * m->e set.  A canonical line is read by the scanner; any other by
+ * jansson, as it always was (so its messages do not change). */
 static int
-store_next(struct merge *m)
+store_line(struct merge *m, const char *line, size_t len, unsigned long lineno,
+    int newline, const struct sfacts *f)
 {
-	char *line;
-	size_t len;
-	int n, c;
+	int c;
 
 	json_decref(m->srec);
 	m->srec = NULL;
-	if (m->l == NULL)
-		return 0;
-	if ((n = lines_next(m->l, &line, &len, m->e)) <= 0)
-		return n;
-	if ((!m->trusted || key_line(m, line, len) != 0) &&
+	m->sline = line;
+	m->slen = len;
+	m->slineno = lineno;
+	if (f != NULL && f->state == SF_SCANNED)
+		set_facts(m, line, f);
+	else if (f != NULL && f->state == SF_REFUSED) {
+		if (parse_line(m, line, len) != 0)
+			return -1;
+	} else if ((!m->trusted || key_line(m, line, len) != 0) &&
 	    check_line(m, line, len) != 0)
 		return -1;
 	if (m->have_prev &&
 	    (c = store_key_cmp(m->prev_origin.data, m->prev_id.data,
 		 m->origin.data, m->id.data)) >= 0) {
 		err_set(m->e, EXIT_DATAERR, "%s:%lu: %s", lines_name(m->l),
-		    lines_lineno(m->l),
+		    lineno,
 		    c == 0
 			? "the same origin and id as the line before: the store "
 			  "holds each record once"
@@ -350,11 +405,10 @@ store_next(struct merge *m)
 	buf_reset(&m->prev_id);
 	buf_add(&m->prev_id, m->id.data, m->id.len);
 	m->have_prev = 1;
-	m->sline = line;
-	m->slen = len;
+	m->snewline = newline;
 	m->line_off = m->next_off;
-	m->next_off += (off_t)len + lines_newline(m->l);
-	return 1;
+	m->next_off += (off_t)len + (newline != 0);
+	return 0;
 }
 
 static int
@@ -456,7 +510,7 @@ put_store(struct merge *m)
 {
 	int rc;
 
-	if (m->infd < 0 || !lines_newline(m->l))
+	if (m->infd < 0 || !m->snewline)
 		return put(m, m->sline, m->slen);
 	if (m->run_end != m->line_off || m->run_end == m->run) {
 		if ((rc = flush_run(m)) != 0)
@@ -607,43 +661,129 @@ meet(struct merge *m, const struct nrec *w)
 	return put_new(m, w, 1);
 }
 
-/* The merge-join of the sorted batch with the store. */
+/* One step of the merge-join: the new records before the current store
+ * line go in, then the line stays or meets its new record. */
+static int
+join_step(struct merge *m)
+{
+	struct store_batch *b = m->b;
+	const struct nrec *w;
+	int c, rc;
+
+	while (m->next < b->nwin) {
+		w = &b->r[b->win[m->next]];
+		c = store_key_cmp(m->origin.data, m->id.data, w->origin, w->id);
+		if (c < 0)
+			break;
+		m->next++;
+		if (c == 0)
+			return meet(m, w);
+		if ((rc = put_new(m, w, 0)) != 0)
+			return rc;
+	}
+	return keep_store(m);
+}
+
+/* The store line by line in this thread. */
+static int
+join_serial(struct merge *m)
+{
+	char *line;
+	size_t len;
+	int n, rc;
+
+	while ((n = lines_next(m->l, &line, &len, m->e)) > 0) {
+		if (store_line(m, line, len, lines_lineno(m->l),
+			lines_newline(m->l), NULL) != 0)
+			return m->e->status;
+		if ((rc = join_step(m)) != 0)
+			return rc;
+	}
+	return n < 0 ? m->e->status : 0;
+}
+
+/* par_run()'s workers: the validating scan of a line, into the item (the
+ * key in out and side), and nothing else. */
+static void *
+par_worker_new(void *arg, struct ierr *e)
+{
+	(void)e;
+	return arg;
+}
+
+static void
+par_worker_free(void *w)
+{
+	(void)w;
+}
+
+static void
+par_work(void *w, struct par_item *it)
+{
+	const struct merge *m = w; /* read only: m->o does not change */
+	struct sfacts *f = it->data;
+
+	if (m->o->full || scan_facts(m->o, it->line, it->len, f) != 0)
+		f->state = SF_REFUSED;
+}
+
+/* In input order, in this thread: the rest of the line's work, as
+ * join_serial() does it. */
+static int
+par_commit(void *arg, struct par_item *it)
+{
+	struct merge *m = arg;
+	const struct sfacts *f = it->data;
+	int rc;
+
+	if (store_line(m, it->line, it->len, it->lineno, it->newline, f) != 0)
+		rc = m->e->status;
+	else
+		rc = join_step(m);
+	m->failed = rc != 0;
+	return rc;
+}
+
+/* The store's lines validated by m->threads - 1 workers, the rest of the work
+ * committed in order here: the same result, messages and statuses as
+ * join_serial(), whatever the number of threads. */
+static int
+join_parallel(struct merge *m)
+{
+	static const struct par_ops ops = { sizeof(struct sfacts),
+		par_worker_new, par_worker_free, par_work, par_commit };
+	struct ierr re = IERR_INIT;
+	int rc;
+
+	m->failed = 0;
+	rc = par_run_threads(m->l, m->threads - 1, &ops, m, &re);
+	/* A read error, after every line before it is committed, or no
+	 * threads. */
+	if (rc != 0 && !m->failed)
+		*m->e = re;
+	return rc;
+}
+
+/* The merge-join of the sorted batch with the store: each store line
+ * pushed through join_step(), then the new records after the last. */
 static int
 join(struct merge *m)
 {
 	struct store_batch *b = m->b;
-	const struct nrec *w;
-	size_t i = 0;
-	int have, c, rc = 0;
+	int rc = 0;
 
-	if ((have = store_next(m)) < 0)
-		return m->e->status;
-	while (rc == 0 && (have > 0 || i < b->nwin)) {
-		w = i < b->nwin ? &b->r[b->win[i]] : NULL;
-		if (have == 0)
-			c = 1;
-		else if (w == NULL)
-			c = -1;
-		else
-			c = store_key_cmp(
-			    m->origin.data, m->id.data, w->origin, w->id);
-		if (c < 0) {
-			rc = keep_store(m);
-		} else if (c > 0) {
-			rc = put_new(m, w, 0);
-			i++;
-			continue;
-		} else {
-			rc = meet(m, w);
-			i++;
-		}
-		if (rc == 0 && (have = store_next(m)) < 0)
-			rc = m->e->status;
-	}
-	if (rc == 0 && !m->collect)
-		rc = flush_run(m);
+	m->next = 0;
+	/* A trusted store's key reader is quicker than handing lines to
+	 * threads. */
+	if (m->l != NULL)
+		rc = m->trusted || m->threads <= 1 ? join_serial(m)
+						   : join_parallel(m);
 	json_decref(m->srec);
 	m->srec = NULL;
+	while (rc == 0 && m->next < b->nwin)
+		rc = put_new(m, &b->r[b->win[m->next++]], 0);
+	if (rc == 0 && !m->collect)
+		rc = flush_run(m);
 	return rc;
 }
 
@@ -812,6 +952,16 @@ out:
 	return rc;
 }
 
+/* One worker beside the calling thread where there are two CPUs: the
+ * reading, the key order and the writing that stay in the calling thread
+ * are about as much work as the validation.  More workers would take a
+ * CPU from it. */
+static int
+default_threads(void)
+{
+	return sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 2 : 1;
+}
+
 int
 store_merge(struct store_batch *b, const char *path, const struct store_opts *o,
     struct store_stats *st, struct ierr *e)
@@ -826,6 +976,7 @@ store_merge(struct store_batch *b, const char *path, const struct store_opts *o,
 	m.o = o;
 	m.st = st;
 	m.e = e;
+	m.threads = o->threads > 0 ? o->threads : default_threads();
 	st->read = b->n;
 	batch_reduce(b, &m);
 	if (o->hits != NULL)

@@ -68,6 +68,12 @@ struct store_opts {
 	const char *hits;	 /* pseudonym hits to this file, or NULL */
 	int full;		 /* parse every store line with jansson, as
 				 * before the scanner (tests compare) */
+	int threads;		 /* threads reading a store a merge did
+				  * not write last: 1 for the caller's
+				  * alone, N > 1 for N - 1 validating
+				  * beside it, 0 for the default (2 with
+				  * 2 CPUs or more); the result never
+				  * depends on it */
 	store_report_fn *report; /* may be NULL */
 	void *report_arg;
 };
