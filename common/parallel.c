@@ -90,7 +90,6 @@ run_serial(
 		it.line = line;
 		it.len = len;
 		it.lineno = lines_lineno(l);
-		it.newline = lines_newline(l);
 		work_one(ops, w, &it);
 		if ((rc = ops->commit(arg, &it)) != 0)
 			break;
@@ -163,7 +162,6 @@ fill(struct lines *l, struct batch *b, struct ierr *e)
 		buf_addc(&b->text, '\0');
 		it->len = len;
 		it->lineno = lines_lineno(l);
-		it->newline = lines_newline(l);
 		it->name = lines_name(l);
 		b->n++;
 	}
@@ -259,21 +257,12 @@ int
 par_run(struct lines *l, int jobs, const struct par_ops *ops, void *arg,
     struct ierr *e)
 {
-	if (jobs <= 1)
-		return run_serial(l, ops, arg, e);
-	return par_run_threads(l, jobs, ops, arg, e);
-}
-
-int
-par_run_threads(struct lines *l, int jobs, const struct par_ops *ops, void *arg,
-    struct ierr *e)
-{
 	struct worker *wk;
 	struct engine en;
 	int n = 0, rc;
 
-	if (jobs < 1)
-		jobs = 1;
+	if (jobs <= 1)
+		return run_serial(l, ops, arg, e);
 	if (jobs > PAR_MAX_JOBS)
 		jobs = PAR_MAX_JOBS;
 	wk = xcalloc((size_t)jobs, sizeof *wk);

@@ -15,11 +15,9 @@
  * every jansson value it makes must be released before it returns.  A
  * worker thread releases its arena on its way out.
  *
- * Ownership: an item's line is the engine's, valid through work() and the
- * item's commit() (with N > 1 it lives in its batch, which is not read
- * again before all of it is committed; with N = 1 the reader keeps it
- * until the next line is read); its buffers and data are reused for later
- * lines: commit() must not keep pointers into any of them past its return.
+ * Ownership: an item's line is the engine's, valid during work() only;
+ * its buffers and data are reused for later lines: commit() must not keep
+ * pointers into them.
  */
 #ifndef INTEL_PARALLEL_H
 #define INTEL_PARALLEL_H
@@ -36,13 +34,12 @@ struct par_item {
 	const char *line; /* the line, NUL-terminated, no newline */
 	size_t len;
 	unsigned long lineno;
-	int newline;	  /* it ended with a newline (lines_newline()) */
-	int status;	  /* 0, or an exit status; err says why */
 	const char *name; /* the input's name for diagnostics */
-	void *data;	  /* ops->data_size bytes, zeroed before work */
 	struct buf out;	  /* for the main output */
 	struct buf side;  /* for a second output (withheld lines) */
-	struct ierr err;  /* last: work() that succeeds touches its start */
+	int status;	  /* 0, or an exit status; err says why */
+	struct ierr err;
+	void *data; /* ops->data_size bytes, zeroed before work */
 };
 
 struct par_ops {
@@ -65,10 +62,42 @@ struct par_ops {
 int par_run(struct lines *l, int jobs, const struct par_ops *ops, void *arg,
     struct ierr *e);
 
-/* The same with jobs worker threads (at least one) whatever jobs is: for a
- * caller whose commit() is about as much work as work(), so that one
- * worker beside the calling thread keeps two CPUs busy. */
-int par_run_threads(struct lines *l, int jobs, const struct par_ops *ops,
-    void *arg, struct ierr *e);
+/*
+ * Lines whose work is small, from a file: par_run_blocks() reads the file
+ * in blocks of whole lines, and a worker cuts each block into lines and
+ * does their work; the calling thread only reads (one copy) and commits.
+ * No item buffers, no error per line: work() leaves what it finds in the
+ * line's data, which is not zeroed (work() sets what commit() reads), and
+ * commit() decides.  The line (NUL-terminated, no newline) and its data
+ * are valid through commit(); lineno is set for commit() only.
+ */
+struct par_line {
+	const char *line;
+	size_t len;
+	unsigned long lineno;
+	int newline; /* it ended with a newline (every line but the last) */
+	void *data;  /* ops->data_size bytes */
+};
+
+struct par_line_ops {
+	size_t data_size;
+	/* In a worker thread, as par_ops.work (jansson arena and all); arg
+	 * is shared by all workers: read only. */
+	void (*work)(void *arg, struct par_line *pl);
+	/* In input order, in the calling thread; non-zero stops the run. */
+	int (*commit)(void *arg, struct par_line *pl);
+};
+
+/*
+ * Runs the lines of the file open as fd, from its offset, through ops
+ * with workers threads (at least one), name naming it in messages.  The
+ * lines, their numbers and the errors are lines_next()'s over the same
+ * file.  Returns 0 at the end of the file, commit's non-zero value, or,
+ * after every line before it is committed, EXIT_IOERR on a read error and
+ * EXIT_DATAERR on a line longer than LINES_MAX, e set.  Memory: a few
+ * blocks of 1 MiB, more only while a line is longer.
+ */
+int par_run_blocks(int fd, const char *name, int workers,
+    const struct par_line_ops *ops, void *arg, struct ierr *e);
 
 #endif

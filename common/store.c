@@ -39,7 +39,6 @@ struct merge {
 
 	struct lines *l; /* the store, or NULL */
 	int threads;	 /* validating the store's lines (par_run) */
-	int failed;	 /* a line's commit failed (m->e says why) */
 	size_t next;	 /* the batch's next winner to go out */
 	json_t *srec;	 /* current line parsed, or NULL */
 	const char *sline;
@@ -213,6 +212,7 @@ scan_facts(
 		return -1;
 	x = &r.m[SCAN_EXPIRES];
 	f->has_expires = 0;
+	f->expires = 0;
 	/* Only --expire looks at the time. */
 	if (x->member != NULL && o->expire) {
 		/* The scanner parsed it: plain, short, a time. */
@@ -702,66 +702,42 @@ join_serial(struct merge *m)
 	return n < 0 ? m->e->status : 0;
 }
 
-/* par_run()'s workers: the validating scan of a line, into the item (the
- * key in out and side), and nothing else. */
-static void *
-par_worker_new(void *arg, struct ierr *e)
-{
-	(void)e;
-	return arg;
-}
-
+/* par_run_blocks()'s work: the validating scan of a line, into its
+ * data, and nothing else. */
 static void
-par_worker_free(void *w)
+par_work(void *arg, struct par_line *pl)
 {
-	(void)w;
-}
+	const struct merge *m = arg; /* read only: m->o does not change */
+	struct sfacts *f = pl->data;
 
-static void
-par_work(void *w, struct par_item *it)
-{
-	const struct merge *m = w; /* read only: m->o does not change */
-	struct sfacts *f = it->data;
-
-	if (m->o->full || scan_facts(m->o, it->line, it->len, f) != 0)
+	if (m->o->full || scan_facts(m->o, pl->line, pl->len, f) != 0)
 		f->state = SF_REFUSED;
 }
 
 /* In input order, in this thread: the rest of the line's work, as
  * join_serial() does it. */
 static int
-par_commit(void *arg, struct par_item *it)
+par_commit(void *arg, struct par_line *pl)
 {
 	struct merge *m = arg;
-	const struct sfacts *f = it->data;
-	int rc;
 
-	if (store_line(m, it->line, it->len, it->lineno, it->newline, f) != 0)
-		rc = m->e->status;
-	else
-		rc = join_step(m);
-	m->failed = rc != 0;
-	return rc;
+	if (store_line(
+		m, pl->line, pl->len, pl->lineno, pl->newline, pl->data) != 0)
+		return m->e->status;
+	return join_step(m);
 }
 
-/* The store's lines validated by m->threads - 1 workers, the rest of the work
- * committed in order here: the same result, messages and statuses as
- * join_serial(), whatever the number of threads. */
+/* The store's lines validated by m->threads - 1 workers, the rest of the
+ * work committed in order here: the same result, messages and statuses
+ * as join_serial(), whatever the number of threads. */
 static int
 join_parallel(struct merge *m)
 {
-	static const struct par_ops ops = { sizeof(struct sfacts),
-		par_worker_new, par_worker_free, par_work, par_commit };
-	struct ierr re = IERR_INIT;
-	int rc;
+	static const struct par_line_ops ops = { sizeof(struct sfacts),
+		par_work, par_commit };
 
-	m->failed = 0;
-	rc = par_run_threads(m->l, m->threads - 1, &ops, m, &re);
-	/* A read error, after every line before it is committed, or no
-	 * threads. */
-	if (rc != 0 && !m->failed)
-		*m->e = re;
-	return rc;
+	return par_run_blocks(fileno(lines_stream(m->l)), lines_name(m->l),
+	    m->threads - 1, &ops, m, m->e);
 }
 
 /* The merge-join of the sorted batch with the store: each store line
