@@ -204,7 +204,9 @@ fill_block(struct reader *r, struct block *b)
 			return 1;
 		}
 		start = b->len;
-		b->cap *= 2;
+		/* Room for one byte more than the longest line, to tell. */
+		b->cap = b->cap < (LINES_MAX + 1) / 2 ? b->cap * 2
+						      : LINES_MAX + 1;
 		b->text = xrealloc(b->text, b->cap + 1);
 	}
 	if (nl == NULL || (r->eof && (size_t)(nl - b->text) + 1 < b->len)) {

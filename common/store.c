@@ -188,13 +188,16 @@ scan_relayed(const struct scan_record *r)
 /* What the merge needs of a store line beside its key, and how it was
  * found: by a worker of par_run() (in the item's data, the key in its out
  * and side), or not yet (SF_NONE: the commit reads the line). */
-enum { SF_NONE, SF_SCANNED, SF_REFUSED };
+enum { SF_NONE, SF_SCANNED, SF_KEYED, SF_REFUSED };
 
 struct sfacts {
 	int state;
 	int64_t version, expires;
 	int withdrawn, relayed, has_expires;
-	size_t oat, olen, idat, idlen; /* origin's and id's values */
+	/* origin's and id's values: SF_SCANNED, as written, quotes and
+	 * all; SF_KEYED, between the quotes, escaped if *esc */
+	size_t oat, olen, idat, idlen;
+	int oesc, idesc;
 };
 
 /* What the merge needs of a canonical line, from the scanner, into f.  -1
@@ -236,19 +239,36 @@ scan_facts(
 	return 0;
 }
 
-/* The facts of a line the scanner took, as the current line's. */
+/* A string the key reader found, unescaped if esc, into b. */
+static void
+key_string(struct buf *b, const char *s, size_t n, int esc)
+{
+	buf_reset(b);
+	buf_reserve(b, n);
+	b->len = esc ? scan_unescape(s, n, b->data)
+		     : (memcpy(b->data, s, n), n);
+	b->data[b->len] = '\0';
+}
+
+/* The facts of a line the scanner or the key reader took, as the current
+ * line's. */
 static void
 set_facts(struct merge *m, const char *line, const struct sfacts *f)
 {
-	slot_string(&m->origin, line, f->oat, f->olen);
-	slot_string(&m->id, line, f->idat, f->idlen);
+	if (f->state == SF_KEYED) {
+		key_string(&m->origin, line + f->oat, f->olen, f->oesc);
+		key_string(&m->id, line + f->idat, f->idlen, f->idesc);
+	} else {
+		slot_string(&m->origin, line, f->oat, f->olen);
+		slot_string(&m->id, line, f->idat, f->idlen);
+	}
 	m->version = f->version;
 	m->withdrawn = f->withdrawn;
 	m->relayed = f->relayed;
 	m->has_expires = f->has_expires;
 	m->expires = f->expires;
-	m->scanned = 1;
-	m->keyed = 0;
+	m->scanned = f->state == SF_SCANNED;
+	m->keyed = f->state == SF_KEYED;
 }
 
 /* What the merge needs of a canonical line, from the scanner.  -1 if the
@@ -265,44 +285,53 @@ scan_line(struct merge *m, const char *line, size_t len)
 }
 
 /* What the merge needs of a line of a trusted store, from the key reader
- * alone.  -1 if it cannot say (the line then goes to the scanner). */
+ * alone, into f.  -1 if it cannot say (the line then goes to the
+ * scanner).  Touches nothing else (par_run_blocks()'s workers call it). */
 static int
-key_line(struct merge *m, const char *line, size_t len)
+key_facts(
+    const struct store_opts *o, const char *line, size_t len, struct sfacts *f)
 {
 	struct store_key k;
 	char t[64];
 
 	if (store_scan_key(line, len, &k) != 0)
 		return -1;
-	m->has_expires = 0;
-	if (k.expires != NULL && m->o->expire) {
+	f->has_expires = 0;
+	f->expires = 0;
+	if (k.expires != NULL && o->expire) {
 		if (k.expires_esc || k.elen >= sizeof t)
 			return -1;
 		memcpy(t, k.expires, k.elen);
 		t[k.elen] = '\0';
-		if (timeutil_parse(t, &m->expires) != 0)
+		if (timeutil_parse(t, &f->expires) != 0)
 			return -1;
-		m->has_expires = 1;
+		f->has_expires = 1;
 	}
-	buf_reset(&m->origin);
-	buf_reserve(&m->origin, k.olen);
-	m->origin.len = k.origin_esc
-	    ? scan_unescape(k.origin, k.olen, m->origin.data)
-	    : (memcpy(m->origin.data, k.origin, k.olen), k.olen);
-	m->origin.data[m->origin.len] = '\0';
-	buf_reset(&m->id);
-	buf_reserve(&m->id, k.idlen);
-	m->id.len = k.id_esc ? scan_unescape(k.id, k.idlen, m->id.data)
-			     : (memcpy(m->id.data, k.id, k.idlen), k.idlen);
-	m->id.data[m->id.len] = '\0';
-	m->version = k.version;
-	m->withdrawn = k.withdrawn;
+	f->oat = (size_t)(k.origin - line);
+	f->olen = k.olen;
+	f->oesc = k.origin_esc;
+	f->idat = (size_t)(k.id - line);
+	f->idlen = k.idlen;
+	f->idesc = k.id_esc;
+	f->version = k.version;
+	f->withdrawn = k.withdrawn;
 	/* Canonical strings are the same string exactly when they are the
 	 * same bytes. */
-	m->relayed = k.from != NULL &&
+	f->relayed = k.from != NULL &&
 	    (k.flen != k.olen || memcmp(k.from, k.origin, k.olen) != 0);
-	m->scanned = 0;
-	m->keyed = 1;
+	f->state = SF_KEYED;
+	return 0;
+}
+
+/* The same into the current line's. */
+static int
+key_line(struct merge *m, const char *line, size_t len)
+{
+	struct sfacts f;
+
+	if (key_facts(m->o, line, len, &f) != 0)
+		return -1;
+	set_facts(m, line, &f);
 	return 0;
 }
 
@@ -381,7 +410,7 @@ store_line(struct merge *m, const char *line, size_t len, unsigned long lineno,
 	m->sline = line;
 	m->slen = len;
 	m->slineno = lineno;
-	if (f != NULL && f->state == SF_SCANNED)
+	if (f != NULL && (f->state == SF_SCANNED || f->state == SF_KEYED))
 		set_facts(m, line, f);
 	else if (f != NULL && f->state == SF_REFUSED) {
 		if (parse_line(m, line, len) != 0)
@@ -702,14 +731,18 @@ join_serial(struct merge *m)
 	return n < 0 ? m->e->status : 0;
 }
 
-/* par_run_blocks()'s work: the validating scan of a line, into its
- * data, and nothing else. */
+/* par_run_blocks()'s work: what store_line() would read of a line, into
+ * its data, and nothing else: the key reader's (trusted store), else the
+ * scanner's; SF_REFUSED leaves the line to jansson. */
 static void
 par_work(void *arg, struct par_line *pl)
 {
-	const struct merge *m = arg; /* read only: m->o does not change */
+	/* read only: m->o and m->trusted do not change */
+	const struct merge *m = arg;
 	struct sfacts *f = pl->data;
 
+	if (m->trusted && key_facts(m->o, pl->line, pl->len, f) == 0)
+		return;
 	if (m->o->full || scan_facts(m->o, pl->line, pl->len, f) != 0)
 		f->state = SF_REFUSED;
 }
@@ -749,11 +782,8 @@ join(struct merge *m)
 	int rc = 0;
 
 	m->next = 0;
-	/* A trusted store's key reader is quicker than handing lines to
-	 * threads. */
 	if (m->l != NULL)
-		rc = m->trusted || m->threads <= 1 ? join_serial(m)
-						   : join_parallel(m);
+		rc = m->threads <= 1 ? join_serial(m) : join_parallel(m);
 	json_decref(m->srec);
 	m->srec = NULL;
 	while (rc == 0 && m->next < b->nwin)
