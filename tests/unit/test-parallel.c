@@ -2,10 +2,14 @@
  * parallel.h: with N workers the output, the side output, the error and
  * its line number are exactly those of one job; commit() runs in input
  * order in the calling thread and stops the run; each worker has its own
- * context; an item's data is zeroed before every work().
+ * context; an item's data is zeroed before every work().  par_run_blocks():
+ * the lines, numbers, newlines and errors of lines_next() over the same
+ * file, with any number of workers, whatever the lines' lengths against
+ * its blocks; data from work() reaches commit(); a commit that stops.
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,6 +348,209 @@ test_worker_new_fails(void)
 	free(path);
 }
 
+/* ---- par_run_blocks() ---- */
+
+/* The lines as lines_next() reads them. */
+struct ref {
+	struct buf *lines;
+	int *newline;
+	size_t n;
+	int status;
+	char msg[ERR_MSG_MAX];
+};
+
+struct bdata {
+	size_t len;
+	unsigned sum;
+};
+
+struct brun {
+	const struct ref *ref;
+	unsigned long last, stop_at;
+	int bad, wrong_thread;
+	pthread_t main;
+};
+
+static unsigned
+sum_of(const char *p, size_t n)
+{
+	unsigned h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 16777619u;
+	return h;
+}
+
+static void
+bwork(void *arg, struct par_line *pl)
+{
+	struct bdata *d = pl->data;
+
+	(void)arg;
+	d->len = pl->len;
+	d->sum = sum_of(pl->line, pl->len);
+}
+
+static int
+bcommit(void *arg, struct par_line *pl)
+{
+	struct brun *r = arg;
+	const struct bdata *d = pl->data;
+	size_t i = pl->lineno - 1;
+
+	if (!pthread_equal(pthread_self(), r->main))
+		r->wrong_thread = 1;
+	if (pl->lineno != r->last + 1 || i >= r->ref->n ||
+	    pl->len != r->ref->lines[i].len ||
+	    memcmp(pl->line, r->ref->lines[i].data, pl->len) != 0 ||
+	    pl->line[pl->len] != '\0' || pl->newline != r->ref->newline[i] ||
+	    d->len != pl->len || d->sum != sum_of(pl->line, pl->len))
+		r->bad = 1;
+	r->last = pl->lineno;
+	return r->stop_at != 0 && pl->lineno == r->stop_at ? 42 : 0;
+}
+
+static const struct par_line_ops bops = { sizeof(struct bdata), bwork,
+	bcommit };
+
+static void
+ref_read(const char *path, struct ref *ref)
+{
+	struct ierr e = IERR_INIT;
+	struct lines *l;
+	char *line;
+	size_t len;
+	int r;
+
+	memset(ref, 0, sizeof *ref);
+	if (lines_open(path, &l, &e) != 0)
+		abort();
+	while ((r = lines_next(l, &line, &len, &e)) == 1) {
+		ref->lines = xrealloc(
+		    ref->lines, (ref->n + 1) * sizeof *ref->lines);
+		ref->newline = xrealloc(
+		    ref->newline, (ref->n + 1) * sizeof *ref->newline);
+		memset(&ref->lines[ref->n], 0, sizeof ref->lines[ref->n]);
+		buf_add(&ref->lines[ref->n], line, len);
+		ref->newline[ref->n++] = lines_newline(l);
+	}
+	ref->status = r < 0 ? e.status : 0;
+	snprintf(ref->msg, sizeof ref->msg, "%s", r < 0 ? e.msg : "");
+	lines_close(l);
+}
+
+static void
+ref_free(struct ref *ref)
+{
+	for (size_t i = 0; i < ref->n; i++)
+		buf_free(&ref->lines[i]);
+	free(ref->lines);
+	free(ref->newline);
+}
+
+/* par_run_blocks() over path against lines_next(), with 1 to maxw
+ * workers. */
+static void
+blocks_like_lines(
+    const char *what, const char *path, unsigned long stop_at, int maxw)
+{
+	struct ierr e = IERR_INIT;
+	struct brun r;
+	struct ref ref;
+	int fd, rc;
+
+	ref_read(path, &ref);
+	for (int w = 1; w <= maxw; w++) {
+		memset(&r, 0, sizeof r);
+		r.ref = &ref;
+		r.main = pthread_self();
+		r.stop_at = stop_at;
+		err_clear(&e);
+		if ((fd = open(path, O_RDONLY)) < 0)
+			abort();
+		rc = par_run_blocks(fd, path, w, &bops, &r, &e);
+		close(fd);
+		if (stop_at != 0) {
+			is_int(
+			    rc, 42, "%s, %d workers: commit's status", what, w);
+			is_int((long long)r.last, (long long)stop_at,
+			    "%s, %d workers: no commit after it", what, w);
+		} else {
+			is_int(rc, ref.status,
+			    "%s, %d workers: lines_next's status", what, w);
+			is_str(e.msg, ref.status ? ref.msg : "",
+			    "%s, %d workers: and message", what, w);
+			is_int((long long)r.last, (long long)ref.n,
+			    "%s, %d workers: every line", what, w);
+		}
+		ok(!r.bad,
+		    "%s, %d workers: each line, number, newline and data "
+		    "as lines_next() has it",
+		    what, w);
+		ok(!r.wrong_thread, "%s, %d workers: commits in this thread",
+		    what, w);
+	}
+	ref_free(&ref);
+}
+
+static void
+test_blocks(void)
+{
+	struct buf b = BUF_INIT;
+	char *path = util_path("blocks");
+	struct ierr e = IERR_INIT;
+	struct brun r;
+	int fd;
+
+	util_write_file(path, "", 0, 0600);
+	blocks_like_lines("an empty file", path, 0, 3);
+	util_write_str(path, "a\n", 0600);
+	blocks_like_lines("one line", path, 0, 3);
+	util_write_str(path, "a", 0600);
+	blocks_like_lines("one line without its newline", path, 0, 3);
+	util_write_str(path, "\n\n\n", 0600);
+	blocks_like_lines("empty lines", path, 0, 3);
+	util_write_file(path, "a\0b\nc\0\n\0", 7, 0600);
+	blocks_like_lines("NUL bytes", path, 0, 3);
+
+	/* Lines across, before and after the 1 MiB blocks, one of them
+	 * longer than three blocks, the last without its newline. */
+	for (int i = 0; i < 9000; i++) {
+		size_t n = (size_t)(i * 7919 % 601);
+
+		if (i == 4000)
+			n = 3 * 1024 * 1024 + 17;
+		for (size_t k = 0; k < n; k++)
+			buf_addc(&b, (char)('a' + (i + k) % 26));
+		buf_addc(&b, '\n');
+	}
+	buf_adds(&b, "the end");
+	util_write_file(path, b.data, b.len, 0600);
+	blocks_like_lines("lines of all lengths", path, 0, 3);
+	blocks_like_lines("a commit that stops", path, 4500, 3);
+
+	/* A line that ends the first block exactly. */
+	buf_reset(&b);
+	for (size_t k = 0; k < 1024 * 1024 - 1; k++)
+		buf_addc(&b, 'x');
+	buf_adds(&b, "\nnext\n");
+	util_write_file(path, b.data, b.len, 0600);
+	blocks_like_lines("a block of one line", path, 0, 3);
+	buf_free(&b);
+	free(path);
+
+	/* A line without end; a read error. */
+	blocks_like_lines("a line past LINES_MAX", "/dev/zero", 0, 1);
+	memset(&r, 0, sizeof r);
+	r.main = pthread_self();
+	if ((fd = open(util_tmp, O_RDONLY)) < 0)
+		abort();
+	is_int(par_run_blocks(fd, "DIR", 2, &bops, &r, &e), EXIT_IOERR,
+	    "a read error: EXIT_IOERR");
+	is_str(e.msg, "DIR: read error: Is a directory", "... and why");
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -352,5 +559,6 @@ main(void)
 	test_ordered();
 	test_errors();
 	test_worker_new_fails();
+	test_blocks();
 	return done_testing();
 }
