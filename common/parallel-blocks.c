@@ -181,7 +181,8 @@ fill_block(struct reader *r, struct block *b)
 		free(b->text);
 		b->text = xmalloc(b->cap + 1);
 	}
-	memcpy(b->text, r->carry.data, r->carry.len);
+	if (r->carry.len > 0)
+		memcpy(b->text, r->carry.data, r->carry.len);
 	b->len = r->carry.len;
 	buf_reset(&r->carry);
 	for (start = 0;;) {
