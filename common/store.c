@@ -38,7 +38,7 @@ struct merge {
 	int changed;
 
 	struct lines *l; /* the store, or NULL */
-	int threads;	 /* validating the store's lines (par_run) */
+	int threads;	 /* reading the store (store_opts.threads) */
 	size_t next;	 /* the batch's next winner to go out */
 	json_t *srec;	 /* current line parsed, or NULL */
 	const char *sline;
@@ -185,9 +185,10 @@ scan_relayed(const struct scan_record *r)
 	    memcmp(p, o->value, o->vlen) != 0;
 }
 
-/* What the merge needs of a store line beside its key, and how it was
- * found: by a worker of par_run() (in the item's data, the key in its out
- * and side), or not yet (SF_NONE: the commit reads the line). */
+/* What the merge needs of a store line, and how it was found: by the
+ * scanner, by the key reader, neither (SF_REFUSED: jansson reads it), or
+ * not yet (SF_NONE).  par_run_blocks()'s workers leave it in the line's
+ * data; the key as offsets into the line, which lives until its commit. */
 enum { SF_NONE, SF_SCANNED, SF_KEYED, SF_REFUSED };
 
 struct sfacts {
@@ -201,8 +202,8 @@ struct sfacts {
 };
 
 /* What the merge needs of a canonical line, from the scanner, into f.  -1
- * if the line is not canonical.  Touches nothing else (the workers of
- * par_run() call it). */
+ * if the line is not canonical.  Touches nothing else (par_run_blocks()'s
+ * workers call it). */
 static int
 scan_facts(
     const struct store_opts *o, const char *line, size_t len, struct sfacts *f)
@@ -395,10 +396,10 @@ srec_json(struct merge *m)
 
 /* Takes in the store line lineno (ending with a newline if newline is
  * set), valid until the next: checks it and its order.  f: what a worker
- * found of it, or NULL when nothing was (a trusted store's line is read
- * by the key reader, an untrusted one's by the scanner).  0, or -1 with
- * m->e set.  A canonical line is read by the scanner; any other by
- * jansson, as it always was (so its messages do not change). */
+ * found of it, or NULL when nothing was looked for (then a trusted
+ * store's line is read by the key reader, any other by the scanner, here).
+ * 0, or -1 with m->e set.  A canonical line is read by the scanner; any
+ * other by jansson, as it always was (so its messages do not change). */
 static int
 store_line(struct merge *m, const char *line, size_t len, unsigned long lineno,
     int newline, const struct sfacts *f)
