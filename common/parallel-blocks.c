@@ -52,6 +52,7 @@ struct bengine {
 	pthread_cond_t work_cv, done_cv;
 	unsigned long published, taken;
 	int quit;
+	int inline_work; /* no thread could be started: work here */
 };
 
 /* Cuts b into lines and does their work (a worker thread). */
@@ -293,8 +294,10 @@ bpump(struct bengine *en, struct reader *r, struct ierr *e)
 		if (committed == filled)
 			return 0;
 		b = &en->blocks[committed % en->nblocks];
+		if (en->inline_work)
+			cut(en->ops, en->arg, b);
 		pthread_mutex_lock(&en->mu);
-		while (b->state != B_DONE)
+		while (!en->inline_work && b->state != B_DONE)
 			pthread_cond_wait(&en->done_cv, &en->mu);
 		pthread_mutex_unlock(&en->mu);
 		rc = commit_block(en, r, b, &lineno, e);
@@ -314,8 +317,8 @@ par_run_blocks(int fd, const char *name, int workers,
 	pthread_t *tid;
 	int n = 0, rc;
 
-	if (workers < 1)
-		workers = 1;
+	if (workers < 0)
+		workers = 0;
 	if (workers > PAR_MAX_JOBS)
 		workers = PAR_MAX_JOBS;
 	memset(&r, 0, sizeof r);
@@ -324,20 +327,19 @@ par_run_blocks(int fd, const char *name, int workers,
 	memset(&en, 0, sizeof en);
 	en.ops = ops;
 	en.arg = arg;
-	en.nblocks = (size_t)workers * 2 + 1;
+	en.nblocks = workers > 0 ? (size_t)workers * 2 + 1 : 1;
 	en.blocks = xcalloc(en.nblocks, sizeof *en.blocks);
 	pthread_mutex_init(&en.mu, NULL);
 	pthread_cond_init(&en.work_cv, NULL);
 	pthread_cond_init(&en.done_cv, NULL);
-	tid = xcalloc((size_t)workers, sizeof *tid);
+	tid = xcalloc((size_t)workers + 1, sizeof *tid);
 	for (; n < workers; n++)
 		if (pthread_create(&tid[n], NULL, bworker_main, &en) != 0)
 			break;
-	if (n < workers)
-		rc = err_set(
-		    e, EXIT_IOERR, "cannot start %d worker threads", workers);
-	else
-		rc = bpump(&en, &r, e);
+	/* Fewer threads only take longer; none: the work is done here. */
+	if (n == 0)
+		en.inline_work = 1;
+	rc = bpump(&en, &r, e);
 	pthread_mutex_lock(&en.mu);
 	en.quit = 1;
 	pthread_cond_broadcast(&en.work_cv);

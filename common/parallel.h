@@ -90,7 +90,8 @@ struct par_line_ops {
 
 /*
  * Runs the lines of the file open as fd, from its offset, through ops
- * with workers threads (at least one), name naming it in messages.  The
+ * with workers threads (0, or should none start: the calling thread does
+ * the work, block by block), name naming it in messages.  The
  * lines, their numbers and the errors are lines_next()'s over the same
  * file.  Returns 0 at the end of the file, commit's non-zero value, or,
  * after every line before it is committed, EXIT_IOERR on a read error and

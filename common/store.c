@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -966,6 +967,10 @@ out:
 static int
 default_threads(void)
 {
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		return CPU_COUNT(&set) >= 2 ? 2 : 1;
 	return sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 2 : 1;
 }
 

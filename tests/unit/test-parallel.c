@@ -451,8 +451,8 @@ ref_free(struct ref *ref)
 	free(ref->newline);
 }
 
-/* par_run_blocks() over path against lines_next(), with 1 to maxw
- * workers. */
+/* par_run_blocks() over path against lines_next(), with 0 (the calling
+ * thread) to maxw workers. */
 static void
 blocks_like_lines(
     const char *what, const char *path, unsigned long stop_at, int maxw)
@@ -463,7 +463,7 @@ blocks_like_lines(
 	int fd, rc;
 
 	ref_read(path, &ref);
-	for (int w = 1; w <= maxw; w++) {
+	for (int w = 0; w <= maxw; w++) {
 		memset(&r, 0, sizeof r);
 		r.ref = &ref;
 		r.main = pthread_self();
