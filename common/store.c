@@ -405,10 +405,19 @@ static int
 store_line(struct merge *m, const char *line, size_t len, unsigned long lineno,
     int newline, const struct sfacts *f)
 {
+	struct buf t;
 	int c;
 
 	json_decref(m->srec);
 	m->srec = NULL;
+	/* The last line's key is the one before now (no copy: the buffers
+	 * change places). */
+	t = m->prev_origin;
+	m->prev_origin = m->origin;
+	m->origin = t;
+	t = m->prev_id;
+	m->prev_id = m->id;
+	m->id = t;
 	m->sline = line;
 	m->slen = len;
 	m->slineno = lineno;
@@ -431,10 +440,6 @@ store_line(struct merge *m, const char *line, size_t len, unsigned long lineno,
 			: "out of order: the store is sorted by origin, then id");
 		return -1;
 	}
-	buf_reset(&m->prev_origin);
-	buf_add(&m->prev_origin, m->origin.data, m->origin.len);
-	buf_reset(&m->prev_id);
-	buf_add(&m->prev_id, m->id.data, m->id.len);
 	m->have_prev = 1;
 	m->snewline = newline;
 	m->line_off = m->next_off;
