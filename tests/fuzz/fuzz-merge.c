@@ -18,8 +18,10 @@
  * disk, B is merged into it.  On failure the store must be byte for byte
  * what it was; on success it must be well formed as above.  Bit 1 adds
  * --expire, bit 2 --hits.  The same merge is made again with every store
- * line parsed by jansson (store_opts.full, the path before the scanner):
- * status, message, counts, store and hits must be the same.
+ * line parsed by jansson (store_opts.full, the path before the scanner)
+ * in one thread, where the first had a worker thread check the store's
+ * lines (store_opts.threads): status, message, counts, store and hits must
+ * be the same.
  *
  * After every merge no temporary file may be left in the folder.
  */
@@ -299,8 +301,10 @@ raw_full(const char *a, size_t alen, struct store_batch *bb,
 	fz_write("m.store", (const uint8_t *)a, alen);
 	unlink(ph);
 	o->full = 1;
+	o->threads = 1;
 	rc2 = store_merge(bb, p, o, &st2, &e);
 	o->full = 0;
+	o->threads = 2;
 	check_no_temp();
 	if (rc2 != rc || strcmp(e.msg, last_msg) != 0)
 		fz_fail("the scanner's path: %d '%s'; jansson's: %d '%s'", rc,
@@ -339,6 +343,7 @@ raw(const char *a, size_t alen, const char *bpart, size_t blen, int expire,
 	memset(&o, 0, sizeof o);
 	o.now = FZ_NOW;
 	o.expire = expire;
+	o.threads = 2; /* a worker validates, whatever the CPUs */
 	snprintf(ph, sizeof ph, "%s", fz_path("m.hits"));
 	if (hits)
 		o.hits = ph;
