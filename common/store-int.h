@@ -1,8 +1,9 @@
 /*
- * Private to store.c, store-batch.c and store-file.c: the batch of new
- * records (store-batch.c reads, checks and sorts them; store.c joins them
- * with the store) and the helpers around the store's files that the merge
- * in store.c calls (store-file.c).
+ * Private to store.c and its helpers: the batch of new records
+ * (store-batch.c reads, checks and sorts them; store.c joins them with the
+ * store), what a merge reads of a store line (store-line.c) and the
+ * helpers around the store's files that the merge in store.c calls
+ * (store-file.c).
  */
 #ifndef INTEL_STORE_INT_H
 #define INTEL_STORE_INT_H
@@ -51,6 +52,33 @@ struct store_key {
 	size_t elen;
 	int expires_esc;
 };
+
+/* What the merge needs of a store line, and how it was found: by the
+ * scanner, by the key reader, neither (SF_REFUSED: jansson reads it), or
+ * not yet (SF_NONE).  par_run_blocks()'s workers leave it in the line's
+ * data; the key as offsets into the line, which lives until its commit. */
+enum { SF_NONE, SF_SCANNED, SF_KEYED, SF_REFUSED };
+
+struct sfacts {
+	int state;
+	int64_t version, expires;
+	int withdrawn, relayed, has_expires;
+	/* origin's and id's values: SF_SCANNED, as written, quotes and
+	 * all; SF_KEYED, between the quotes, escaped if *esc */
+	size_t oat, olen, idat, idlen;
+	int oesc, idesc;
+};
+
+/* What the merge needs of a canonical line, from the scanner, into f.  -1
+ * if the line is not canonical (store-line.c). */
+int store_scan_facts(
+    const struct store_opts *o, const char *line, size_t len, struct sfacts *f);
+
+/* What the merge needs of a line of a trusted store, from the key reader
+ * alone, into f.  -1 if it cannot say (the line then goes to the
+ * scanner). */
+int store_key_facts(
+    const struct store_opts *o, const char *line, size_t len, struct sfacts *f);
 
 /* Reads the key members of a canonical store line without validating it
  * (store-scan.c): 0 and *k set, or -1 when the line is not what it
