@@ -297,8 +297,21 @@ bpump(struct bengine *en, struct reader *r, struct ierr *e)
 		if (en->inline_work)
 			cut(en->ops, en->arg, b);
 		pthread_mutex_lock(&en->mu);
-		while (!en->inline_work && b->state != B_DONE)
+		while (!en->inline_work && b->state != B_DONE) {
+			/* Rather than wait, cut the next block no worker has
+			 * taken: so this thread's spare time is used too. */
+			if (en->taken < en->published) {
+				struct block
+				    *w = &en->blocks[en->taken++ % en->nblocks];
+
+				pthread_mutex_unlock(&en->mu);
+				cut(en->ops, en->arg, w);
+				pthread_mutex_lock(&en->mu);
+				w->state = B_DONE;
+				continue;
+			}
 			pthread_cond_wait(&en->done_cv, &en->mu);
+		}
 		pthread_mutex_unlock(&en->mu);
 		rc = commit_block(en, r, b, &lineno, e);
 		b->state = B_EMPTY;
