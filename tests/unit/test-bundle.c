@@ -700,17 +700,6 @@ test_state(struct keys_secret *de)
 
 /* ---- a property: generated bundles ---- */
 
-static unsigned long long prng = 0x9e3779b97f4a7c15ULL;
-
-static unsigned
-rnd(unsigned n)
-{
-	prng ^= prng << 13;
-	prng ^= prng >> 7;
-	prng ^= prng << 17;
-	return (unsigned)(prng % n);
-}
-
 /* One record that complies with the DE-BKA -> FR-DGSI rule as it is. */
 static void
 gen_record(int i, struct buf *b)
@@ -720,10 +709,10 @@ gen_record(int i, struct buf *b)
 	char pn[33];
 
 	for (int k = 0; k < 32; k++)
-		pn[k] = "0123456789abcdef"[rnd(16)];
+		pn[k] = "0123456789abcdef"[util_rnd(16)];
 	pn[32] = '\0';
 	buf_reset(b);
-	if (rnd(2)) {
+	if (util_rnd(2)) {
 		buf_printf(b,
 		    "{\"classification\":\"%s\",\"created\":"
 		    "\"2026-11-0%uT10:00:00Z\",\"data\":{\"subject\":{\"dob\":"
@@ -731,8 +720,9 @@ gen_record(int i, struct buf *b)
 		    "\"phone\":\"********%04u\"}},\"id\":\"gen-%d\","
 		    "\"origin\":\"DE-BKA\",\"purposes\":[\"smuggling\"],"
 		    "\"type\":\"person\",\"version\":%u}",
-		    rnd(2) ? "RESTRICTED" : "CONFIDENTIAL", 1 + rnd(9),
-		    50 + rnd(50), names[rnd(5)], pn, rnd(10000), i, 1 + rnd(3));
+		    util_rnd(2) ? "RESTRICTED" : "CONFIDENTIAL",
+		    1 + util_rnd(9), 50 + util_rnd(50), names[util_rnd(5)], pn,
+		    util_rnd(10000), i, 1 + util_rnd(3));
 	} else {
 		buf_printf(b,
 		    "{\"classification\":\"RESTRICTED\",\"created\":"
@@ -741,7 +731,7 @@ gen_record(int i, struct buf *b)
 		    "\"pn:%s\"}]},\"id\":\"gen-%d\",\"origin\":\"DE-BKA\","
 		    "\"purposes\":[\"trafficking\"],\"type\":\"vehicle\","
 		    "\"version\":1}",
-		    10 + rnd(89), 10 + rnd(89), pn, i);
+		    10 + util_rnd(89), 10 + util_rnd(89), pn, i);
 	}
 }
 
@@ -766,7 +756,7 @@ gen_bundle(struct keys_secret *k, int n, struct buf *b, struct ierr *e)
 	if (rc == 0) {
 		out = open_memstream(&mem, &memlen);
 		rc = bundle_sign_write(
-		    s, 1 + (int64_t)rnd(1000), out, &info, e);
+		    s, 1 + (int64_t)util_rnd(1000), out, &info, e);
 		fclose(out);
 		buf_reset(b);
 		buf_add(b, mem, memlen);
@@ -834,7 +824,7 @@ test_property(struct keys_secret *de)
 		for (size_t i = round % step; i < b.len; i += step) {
 			buf_reset(&t);
 			buf_add(&t, b.data, b.len);
-			t.data[i] = (char)(t.data[i] ^ (1 << rnd(8)));
+			t.data[i] = (char)(t.data[i] ^ (1 << util_rnd(8)));
 			expect_refused(v, &t, &tried, &wrong);
 		}
 		n = split_lines(&b, st, 15);

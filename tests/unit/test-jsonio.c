@@ -12,6 +12,7 @@
 #include "exitcodes.h"
 #include "jsonio.h"
 #include "tap.h"
+#include "util.h"
 
 static double
 from_bits(uint64_t u)
@@ -29,17 +30,6 @@ to_bits(double d)
 
 	memcpy(&u, &d, sizeof u);
 	return u;
-}
-
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t
-next_rand(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
 }
 
 /* Canonical form of a text, or NULL; the caller frees. */
@@ -247,7 +237,7 @@ test_number_roundtrip(void)
 	double d, back;
 
 	for (i = 0; i < 100000; i++) {
-		d = from_bits(next_rand());
+		d = from_bits(util_rand());
 		if (!isfinite(d))
 			continue;
 		tried++;
@@ -278,8 +268,8 @@ test_number_roundtrip(void)
 		char t[64];
 
 		snprintf(t, sizeof t, "%llde%d",
-		    (long long)(next_rand() >> (11 + next_rand() % 53)),
-		    (int)(next_rand() % 40) - 30);
+		    (long long)(util_rand() >> (11 + util_rand() % 53)),
+		    (int)(util_rand() % 40) - 30);
 		d = strtod(t, NULL);
 		if (i % 3 == 1)
 			d = nextafter(d, INFINITY);
@@ -313,7 +303,7 @@ test_number_roundtrip(void)
 
 	bad = 0;
 	for (i = 0; i < 20000; i++) {
-		d = (double)(int64_t)(next_rand() >> (next_rand() % 64));
+		d = (double)(int64_t)(util_rand() >> (util_rand() % 64));
 		jsonio_number(d, out);
 		if (strtod(out, NULL) != d || strchr(out, '.') != NULL ||
 		    (fabs(d) < 1e21 && strchr(out, 'e') != NULL))
@@ -806,11 +796,11 @@ test_fixed_point(void)
 		buf_addc(&r, '[');
 		for (k = 0; k < 20; k++) {
 			do
-				d = from_bits(next_rand());
+				d = from_bits(util_rand());
 			while (!isfinite(d) || fabs(d) >= 0x1p63);
 			jsonio_number(d, num);
 			buf_printf(&r, "%s%s,%lld", k ? "," : "", num,
-			    (long long)next_rand());
+			    (long long)util_rand());
 		}
 		buf_addc(&r, ']');
 		c1 = canon_str(r.data);

@@ -719,17 +719,6 @@ test_edges(void)
  * fraction, leading zeros after the point and an exponent, each judged
  * by both paths (scan.c settles most reals without strtod).
  */
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static unsigned
-rnd(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
-}
-
 static void
 test_numbers(void)
 {
@@ -741,25 +730,25 @@ test_numbers(void)
 
 	for (int k = 0; k < tries; k++) {
 		n = 0;
-		if (rnd(2))
+		if (util_rnd(2))
 			t[n++] = '-';
-		if (rnd(3) == 0)
+		if (util_rnd(3) == 0)
 			t[n++] = '0';
 		else {
-			t[n++] = (char)('1' + rnd(9));
-			for (i = rnd(16); i > 0; i--)
-				t[n++] = (char)('0' + rnd(10));
+			t[n++] = (char)('1' + util_rnd(9));
+			for (i = util_rnd(16); i > 0; i--)
+				t[n++] = (char)('0' + util_rnd(10));
 		}
-		if (rnd(8) != 0) {
+		if (util_rnd(8) != 0) {
 			t[n++] = '.';
-			for (i = rnd(8); i > 0; i--)
+			for (i = util_rnd(8); i > 0; i--)
 				t[n++] = '0';
-			for (i = 1 + rnd(17); i > 0; i--)
-				t[n++] = (char)('0' + rnd(10));
+			for (i = 1 + util_rnd(17); i > 0; i--)
+				t[n++] = (char)('0' + util_rnd(10));
 		}
-		if (rnd(6) == 0)
+		if (util_rnd(6) == 0)
 			n += (size_t)snprintf(t + n, sizeof t - n, "e%s%u",
-			    rnd(2) ? "-" : "+", rnd(30));
+			    util_rnd(2) ? "-" : "+", util_rnd(30));
 		t[n] = '\0';
 		if (!same_json(t, n))
 			bad++;

@@ -25,17 +25,6 @@
 #include "util.h"
 
 static const char *dir;
-static uint64_t rng = 88172645463325252ULL;
-
-static unsigned
-rnd(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
-}
-
 /* A record as a partner might send it: members in any order, escaped
  * ids, received from the origin or another party, expires, tombstones. */
 static void
@@ -43,11 +32,12 @@ gen_record(struct buf *b, unsigned keys)
 {
 	static const char *const org[] = { "AT-BMI", "DE-BKA", "FR-DGSI",
 		"NL-\\\"K\\u0001" };
-	unsigned k = rnd(keys), v = 1 + rnd(3), st = rnd(3), o = k % 4;
-	int wd = rnd(10) == 0;
+	unsigned k = util_rnd(keys), v = 1 + util_rnd(3), st = util_rnd(3),
+		 o = k % 4;
+	int wd = util_rnd(10) == 0;
 
-	if (st == 2 && rnd(3) == 0)
-		v = 990 + rnd(10);
+	if (st == 2 && util_rnd(3) == 0)
+		v = 990 + util_rnd(10);
 	buf_printf(b, "{\"version\":%u,\"origin\":\"%s\",\"id\":", v, org[o]);
 	switch (k % 4) {
 	case 0:
@@ -62,11 +52,11 @@ gen_record(struct buf *b, unsigned keys)
 	}
 	buf_adds(
 	    b, ",\"type\":\"person\",\"created\":\"2026-01-01T00:00:00Z\"");
-	if (rnd(3) == 0)
+	if (util_rnd(3) == 0)
 		buf_adds(b, ",\"purposes\":[\"a\\\"],\",\"b\"]");
-	if (rnd(4) == 0)
+	if (util_rnd(4) == 0)
 		buf_adds(b, ",\"releasable_to\":[]");
-	if (rnd(3) == 0)
+	if (util_rnd(3) == 0)
 		buf_adds(b, ",\"classification\":\"R\\\\\"");
 	if (wd)
 		buf_adds(b, ",\"data\":{},\"withdrawn\":true");
@@ -74,16 +64,16 @@ gen_record(struct buf *b, unsigned keys)
 		buf_printf(b,
 		    ",\"data\":{\"id\":\"x\",\"n\":%u,\"v\":[{\"origin\":"
 		    "\"pn:%032x\"},[\"}\\\"\",{}]],\"version\":%u}",
-		    k, rnd(9), rnd(4));
+		    k, util_rnd(9), util_rnd(4));
 	if (st > 0)
 		buf_printf(b,
 		    ",\"received\":{\"from\":\"%s\",\"bundle\":"
 		    "\"b\\\"%u\",\"at\":\"2026-11-%02uT00:00:00Z\"}",
-		    org[st == 2 ? (o + 1 + rnd(3)) % 4 : o], rnd(3),
-		    1 + rnd(20));
-	if (rnd(10) < 3)
-		buf_printf(
-		    b, ",\"expires\":\"2027-%02u-01T00:00:00Z\"", 1 + rnd(12));
+		    org[st == 2 ? (o + 1 + util_rnd(3)) % 4 : o], util_rnd(3),
+		    1 + util_rnd(20));
+	if (util_rnd(10) < 3)
+		buf_printf(b, ",\"expires\":\"2027-%02u-01T00:00:00Z\"",
+		    1 + util_rnd(12));
 	buf_adds(b, "}");
 }
 
@@ -110,7 +100,7 @@ gen_merge(const char *store, int full, int expire, uint64_t seed, unsigned n,
 	o.now = 1811808000; /* 2027-06-01 */
 	o.report = log_report;
 	o.report_arg = log;
-	rng = seed;
+	util_rng = seed;
 	for (unsigned i = 0; i < n && rc == 0; i++) {
 		buf_reset(&line);
 		gen_record(&line, keys);
@@ -194,10 +184,10 @@ test_keys(void)
 			buf_reset(&sp);
 			buf_add(&sp, p, len);
 			if (i % 4 == 0)
-				sp.len = rnd((unsigned)len);
+				sp.len = util_rnd((unsigned)len);
 			else
-				sp.data[rnd((unsigned)len)] =
-				    bytes[rnd(sizeof bytes - 1)];
+				sp.data[util_rnd((unsigned)len)] =
+				    bytes[util_rnd(sizeof bytes - 1)];
 			/* Exactly the bytes, so that ASan sees a read past
 			 * them. */
 			char *exact = xmalloc(sp.len ? sp.len : 1);
@@ -297,6 +287,7 @@ test_trusted_merges(void)
 int
 main(void)
 {
+	util_rng = 88172645463325252ULL; /* the seed these ran with */
 	dir = util_tmpdir("test-store-scan");
 	umask(022);
 	test_keys();

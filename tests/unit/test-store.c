@@ -486,27 +486,17 @@ test_names(void)
  * non-canonical line now and then.  Both must give the same store bytes,
  * statistics, reports, hits and messages.
  */
-static uint64_t rng = 88172645463325252ULL;
-
-static unsigned
-rnd(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
-}
-
 static void
 gen_record(struct buf *b, unsigned keys)
 {
 	static const char *const org[] = { "AT-BMI", "DE-BKA", "FR-DGSI",
 		"NL-KMAR" };
-	unsigned k = rnd(keys), v = 1 + rnd(3), st = rnd(3), o = k % 4;
-	int wd = rnd(10) == 0;
+	unsigned k = util_rnd(keys), v = 1 + util_rnd(3), st = util_rnd(3),
+		 o = k % 4;
+	int wd = util_rnd(10) == 0;
 
-	if (st == 2 && rnd(3) == 0)
-		v = 990 + rnd(10);
+	if (st == 2 && util_rnd(3) == 0)
+		v = 990 + util_rnd(10);
 	buf_printf(b, "{\"version\":%u,\"origin\":\"%s\",\"id\":", v, org[o]);
 	/* Some ids need escapes; some are pseudonyms. */
 	switch (k % 5) {
@@ -529,16 +519,17 @@ gen_record(struct buf *b, unsigned keys)
 		    ",\"data\":{\"n\":%u,\"v\":[{\"plate\":"
 		    "\"pn:%032x\"},[\"pn:%032x\",{}]],\"s\":{\"p\\u0001\":"
 		    "\"pn:%032x\",\"e\":[]},\"var\":%u}",
-		    k, rnd(9), rnd(9), (k * 7) % 11, rnd(4) == 0);
+		    k, util_rnd(9), util_rnd(9), (k * 7) % 11,
+		    util_rnd(4) == 0);
 	if (st > 0)
 		buf_printf(b,
 		    ",\"received\":{\"from\":\"%s\",\"bundle\":"
 		    "\"b%u\",\"at\":\"2026-11-%02uT00:00:00Z\"}",
-		    org[st == 2 ? (o + 1 + rnd(3)) % 4 : o], rnd(3),
-		    1 + rnd(20));
-	if (rnd(10) < 3)
-		buf_printf(
-		    b, ",\"expires\":\"2027-%02u-01T00:00:00Z\"", 1 + rnd(12));
+		    org[st == 2 ? (o + 1 + util_rnd(3)) % 4 : o], util_rnd(3),
+		    1 + util_rnd(20));
+	if (util_rnd(10) < 3)
+		buf_printf(b, ",\"expires\":\"2027-%02u-01T00:00:00Z\"",
+		    1 + util_rnd(12));
 	buf_adds(b, "}");
 }
 
@@ -568,7 +559,7 @@ gen_merge(const char *store, const char *hits, int full, int expire,
 	o.hits = hits;
 	o.report = log_report;
 	o.report_arg = log;
-	rng = seed;
+	util_rng = seed;
 	for (unsigned i = 0; i < n && rc == 0; i++) {
 		buf_reset(&line);
 		gen_record(&line, keys);
@@ -744,6 +735,7 @@ test_not_canonical(void)
 int
 main(void)
 {
+	util_rng = 88172645463325252ULL; /* the seed these ran with */
 	dir = util_tmpdir("test-store");
 	umask(022);
 	test_keys();

@@ -6,7 +6,9 @@
  * util_tmpdir() makes the test's folder and removes it, with what is in
  * it, when the program exits; with INTEL_KEEP_TMP=1 in the environment
  * it is kept and its path printed as a TAP comment.  util_is_hex() is
- * is_str() on bytes written as lowercase hex.
+ * is_str() on bytes written as lowercase hex.  util_rand() is the
+ * tests' one pseudo-random generator (xorshift64, util_rng its state,
+ * which a test may seed), util_rnd(n) a number below n from it.
  */
 #ifndef INTEL_TEST_UTIL_H
 #define INTEL_TEST_UTIL_H
@@ -16,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +218,23 @@ util_is_hex(const void *p, size_t n, const char *want, const char *what)
 	pass = is_str(got, want, "%s", what);
 	free(got);
 	return pass;
+}
+
+static uint64_t util_rng = 0x9e3779b97f4a7c15ULL;
+
+__attribute__((unused)) static uint64_t
+util_rand(void)
+{
+	util_rng ^= util_rng << 13;
+	util_rng ^= util_rng >> 7;
+	util_rng ^= util_rng << 17;
+	return util_rng;
+}
+
+__attribute__((unused)) static unsigned
+util_rnd(unsigned n)
+{
+	return (unsigned)(util_rand() % n);
 }
 
 #endif
