@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include <gcrypt.h>
 
 #include "agreement.h"
 #include "base64.h"
@@ -27,7 +26,6 @@
 #include "jsonio.h"
 #include "keys.h"
 #include "policy.h"
-#include "secmem.h"
 #include "spool.h"
 #include "record.h"
 #include "timeutil.h"

@@ -13,13 +13,11 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <gcrypt.h>
 #include <jansson.h>
 
 #include "age.h"
@@ -36,7 +34,6 @@
 #include "parallel.h"
 #include "policy.h"
 #include "record.h"
-#include "secmem.h"
 #include "spool.h"
 #include "state.h"
 #include "timeutil.h"
