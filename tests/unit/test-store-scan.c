@@ -23,6 +23,7 @@
 #include "store-int.h"
 #include "tap.h"
 #include "util.h"
+#include "store-gen.h"
 
 static const char *dir;
 /* A record as a partner might send it: members in any order, escaped
@@ -75,42 +76,6 @@ gen_record(struct buf *b, unsigned keys)
 		buf_printf(b, ",\"expires\":\"2027-%02u-01T00:00:00Z\"",
 		    1 + util_rnd(12));
 	buf_adds(b, "}");
-}
-
-static void
-log_report(void *arg, enum store_event ev, const char *origin, const char *id,
-    int64_t version, const char *where)
-{
-	buf_printf(arg, "%d %s %s %lld %s\n", (int)ev, origin, id,
-	    (long long)version, where ? where : "-");
-}
-
-static int
-gen_merge(const char *store, int full, int expire, uint64_t seed, unsigned n,
-    unsigned keys, struct buf *log, struct store_stats *st, struct ierr *e)
-{
-	struct store_batch *b = store_batch_new();
-	struct store_opts o;
-	struct buf line = BUF_INIT;
-	int rc = 0;
-
-	memset(&o, 0, sizeof o);
-	o.full = full;
-	o.expire = expire;
-	o.now = 1811808000; /* 2027-06-01 */
-	o.report = log_report;
-	o.report_arg = log;
-	util_rng = seed;
-	for (unsigned i = 0; i < n && rc == 0; i++) {
-		buf_reset(&line);
-		gen_record(&line, keys);
-		rc = store_batch_add(b, line.data, line.len, "gen:1", e);
-	}
-	if (rc == 0)
-		rc = store_merge(b, store, &o, st, e);
-	store_batch_free(b);
-	buf_free(&line);
-	return rc;
 }
 
 static int
@@ -171,8 +136,9 @@ test_keys(void)
 	size_t len;
 
 	snprintf(store, sizeof store, "%s/keys", dir);
-	is_int(gen_merge(store, 0, 0, 1, 600, 400, &log, &st, &e), 0,
-	    "a generated store");
+	is_int(store_gen_merge(
+		   gen_record, store, NULL, 0, 0, 1, 600, 400, &log, &st, &e),
+	    0, "a generated store");
 	text = util_read_file(store, NULL);
 	for (p = text; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
 		len = (size_t)(nl - p);
@@ -246,18 +212,18 @@ test_trusted_merges(void)
 	for (int r = 0; r < rounds; r++) {
 		unlink(sa);
 		unlink(sb);
-		gen_merge(
-		    sa, 0, 0, 100 + (uint64_t)r, 300, 200, &la, &sta, &ea);
-		gen_merge(
-		    sb, 1, 0, 100 + (uint64_t)r, 300, 200, &lb, &stb, &eb);
+		store_gen_merge(gen_record, sa, NULL, 0, 0, 100 + (uint64_t)r,
+		    300, 200, &la, &sta, &ea);
+		store_gen_merge(gen_record, sb, NULL, 1, 0, 100 + (uint64_t)r,
+		    300, 200, &lb, &stb, &eb);
 		if (!trusted(sa))
 			untrusted++;
 		buf_reset(&la);
 		buf_reset(&lb);
-		ra = gen_merge(
-		    sa, 0, r % 2, 900 + (uint64_t)r, 60, 260, &la, &sta, &ea);
-		rb = gen_merge(
-		    sb, 1, r % 2, 900 + (uint64_t)r, 60, 260, &lb, &stb, &eb);
+		ra = store_gen_merge(gen_record, sa, NULL, 0, r % 2,
+		    900 + (uint64_t)r, 60, 260, &la, &sta, &ea);
+		rb = store_gen_merge(gen_record, sb, NULL, 1, r % 2,
+		    900 + (uint64_t)r, 60, 260, &lb, &stb, &eb);
 		ga = util_read_file(sa, NULL);
 		gb = util_read_file(sb, NULL);
 		if (ra != 0 || rb != 0 || strcmp(ga, gb) != 0 ||
@@ -276,7 +242,8 @@ test_trusted_merges(void)
 	ok(trusted(sa), "the last store is trusted");
 	utimensat(AT_FDCWD, sa, ts, 0);
 	ok(!trusted(sa), "touched: no longer");
-	ra = gen_merge(sa, 0, 0, 5, 10, 260, &la, &sta, &ea);
+	ra = store_gen_merge(
+	    gen_record, sa, NULL, 0, 0, 5, 10, 260, &la, &sta, &ea);
 	ok(ra == 0 && trusted(sa), "the next merge's store is trusted again");
 	chmod(sa, 0640);
 	ok(!trusted(sa), "chmod: no longer");

@@ -22,6 +22,7 @@
 #include "store.h"
 #include "tap.h"
 #include "util.h"
+#include "store-gen.h"
 
 static const char *dir;
 
@@ -533,45 +534,7 @@ gen_record(struct buf *b, unsigned keys)
 	buf_adds(b, "}");
 }
 
-static void
-log_report(void *arg, enum store_event ev, const char *origin, const char *id,
-    int64_t version, const char *where)
-{
-	buf_printf(arg, "%d %s %s %lld %s\n", (int)ev, origin, id,
-	    (long long)version, where ? where : "-");
-}
-
 /* Merges n generated records into store, the one way or the other. */
-static int
-gen_merge(const char *store, const char *hits, int full, int expire,
-    uint64_t seed, unsigned n, unsigned keys, struct buf *log,
-    struct store_stats *st, struct ierr *e)
-{
-	struct store_batch *b = store_batch_new();
-	struct store_opts o;
-	struct buf line = BUF_INIT;
-	int rc = 0;
-
-	memset(&o, 0, sizeof o);
-	o.full = full;
-	o.expire = expire;
-	o.now = 1811808000; /* 2027-06-01 */
-	o.hits = hits;
-	o.report = log_report;
-	o.report_arg = log;
-	util_rng = seed;
-	for (unsigned i = 0; i < n && rc == 0; i++) {
-		buf_reset(&line);
-		gen_record(&line, keys);
-		rc = store_batch_add(b, line.data, line.len, "gen:1", e);
-	}
-	if (rc == 0)
-		rc = store_merge(b, store, &o, st, e);
-	store_batch_free(b);
-	buf_free(&line);
-	return rc;
-}
-
 /* Spoils line k of the store's text into a form the scanner refuses but
  * jansson reads: a space after the opening brace. */
 static char *
@@ -610,8 +573,8 @@ test_fast_full(void)
 	snprintf(hb, sizeof hb, "%s/hitsb", dir);
 	for (int r = 0; r < rounds; r++) {
 		unlink(s0);
-		gen_merge(s0, NULL, 1, 0, 1000 + (uint64_t)r, 300, 200, &la,
-		    &sta, &ea);
+		store_gen_merge(gen_record, s0, NULL, 1, 0, 1000 + (uint64_t)r,
+		    300, 200, &la, &sta, &ea);
 		base = util_read_file(s0, NULL);
 		spoilt = r % 3 == 0 ? respace(base, (unsigned)r)
 				    : xstrdup(base);
@@ -621,10 +584,10 @@ test_fast_full(void)
 		buf_reset(&lb);
 		err_clear(&ea);
 		err_clear(&eb);
-		ra = gen_merge(sa, r % 2 ? ha : NULL, 0, r % 4 < 2,
-		    7000 + (uint64_t)r, 60, 260, &la, &sta, &ea);
-		rb = gen_merge(sb, r % 2 ? hb : NULL, 1, r % 4 < 2,
-		    7000 + (uint64_t)r, 60, 260, &lb, &stb, &eb);
+		ra = store_gen_merge(gen_record, sa, r % 2 ? ha : NULL, 0,
+		    r % 4 < 2, 7000 + (uint64_t)r, 60, 260, &la, &sta, &ea);
+		rb = store_gen_merge(gen_record, sb, r % 2 ? hb : NULL, 1,
+		    r % 4 < 2, 7000 + (uint64_t)r, 60, 260, &lb, &stb, &eb);
 		ga = util_read_file(sa, NULL);
 		gb = util_read_file(sb, NULL);
 		if (ra != rb || ra != 0 || strcmp(ga, gb) != 0 ||
