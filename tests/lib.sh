@@ -129,6 +129,12 @@ bail_out() {
 	exit 99
 }
 
+# names DIR: the names in DIR, dot-names too, on one line as ls -A sorts
+# them (what a test compares before and after a run that must make none).
+names() {
+	(cd "$1" && ls -A) | tr '\n' ' '
+}
+
 # need_tools [TOOL...]: skips the whole script unless every TOOL (by
 # default all five) is built.
 need_tools() {

@@ -32,9 +32,6 @@ rec() {
 	printf '{"classification":"RESTRICTED","created":"2026-11-26T04:00:00Z","data":{"subject":{"name":"P %d"}},"id":"de-o-%04d","origin":"DE-BKA","purposes":["smuggling"],"type":"person","version":1}\n' \
 	    "$nrec" "$nrec" >"$1"
 }
-bundles() {
-	(cd "$1" && ls -A) | tr '\n' ' '
-}
 b=de-fr-border-2026.DE-BKA.FR-DGSI
 xrun() {
 	run timeout 120 sh "$xout" "$@"
@@ -52,9 +49,9 @@ partner FR-DGSI ../etc/b/agreement.yaml ../outbox2
 EOF
 xrun "$tmp/de/two.conf"
 is "8: two agreements, both agreement.yaml: exit 0" "$status" 0
-is "8: ... the first is served" "$(bundles "$tmp/outbox")" \
+is "8: ... the first is served" "$(names "$tmp/outbox")" \
     "$b.00000000000000000001.bundle "
-is "8: ... and the second" "$(bundles "$tmp/outbox2")" \
+is "8: ... and the second" "$(names "$tmp/outbox2")" \
     "de-fr-other-2026.DE-BKA.FR-DGSI.00000000000000000001.bundle "
 xrun "$tmp/de/two.conf"
 is "8: the next run: nothing new for either" \
@@ -146,7 +143,7 @@ chmod +x "$tmp/crash/intel-sign"
 rec "$tmp/de/outgoing/r6.ndjson"
 PATH=$tmp/crash:$PATH run sh "$xout" "$tmp/de/out.conf"
 is "killed after signing: the run died" "$status" 137
-is "... nothing in the outbox" "$(bundles "$tmp/outbox")" ""
+is "... nothing in the outbox" "$(names "$tmp/outbox")" ""
 xrun "$tmp/de/out.conf"
 is "... the next run: exit 0" "$status" 0
 has "... places the signed bundle" "$tmp/err" "signed by an earlier run"
@@ -166,7 +163,7 @@ PATH=$tmp/crash:$PATH xrun "$tmp/de/slow.conf"
 t1=$(date +%s)
 is "a stuck intel-sign: exit 1" "$status" 1
 ok "... killed after the timeout" test $((t1 - t0)) -lt 30
-is "... nothing in the outbox" "$(bundles "$tmp/outbox")" ""
+is "... nothing in the outbox" "$(names "$tmp/outbox")" ""
 xrun "$tmp/de/out.conf"
 is "... the next run sends it" "$status" 0
 has "... placed" "$tmp/err" "records: 1"
@@ -197,6 +194,6 @@ done >"$state/intel-exchange-out/FR-DGSI,agreement.yaml.sent"
 xrun "$tmp/de/out.conf"
 is "upgrade: the old ledger is taken over: exit 0" "$status" 0
 has "upgrade: ... nothing sent again" "$tmp/err" "nothing new to send"
-is "upgrade: ... the outbox stays empty" "$(bundles "$tmp/outbox")" ""
+is "upgrade: ... the outbox stays empty" "$(names "$tmp/outbox")" ""
 
 done_testing

@@ -24,7 +24,6 @@ cleanup() {
 trap cleanup EXIT
 
 # The names in a folder, hidden ones included, on one line.
-names() { (cd "$1" && ls -A | tr '\n' ' '); }
 now() { date +%s.%N; }
 skip() {
 	tap_n=$((tap_n + 1))

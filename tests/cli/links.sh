@@ -8,7 +8,6 @@
 command -v intel-merge >/dev/null 2>&1 || skip_all "intel-merge not built"
 command -v intel-pack >/dev/null 2>&1 || skip_all "intel-pack not built"
 fx=$fixtures/merge
-names() { (cd "$1" && ls -A | tr '\n' ' '); }
 
 ## Links of the user are followed: the target is replaced, the link stays.
 mkdir "$tmp/own"

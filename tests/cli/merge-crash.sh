@@ -11,7 +11,6 @@ wd=$tmp/w
 mkdir "$wd"
 
 # The names in a folder, hidden ones included, on one line.
-names() { (cd "$1" && ls -A | tr '\n' ' '); }
 # Seconds since the epoch with a fraction.
 now() { date +%s.%N; }
 

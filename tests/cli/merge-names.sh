@@ -11,7 +11,6 @@ fx=$fixtures/merge
 gen="$top_srcdir/tests/merge-gen.sh"
 wd=$tmp/w
 mkdir "$wd"
-names() { (cd "$1" && ls -A | tr '\n' ' '); }
 
 cd "$wd" || exit 1
 cp "$fx/day1.ndjson" "$fx/day2.ndjson" .

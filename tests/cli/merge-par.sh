@@ -16,8 +16,6 @@ mkdir "$wd"
 INTEL_NOW=2026-11-26T05:00:00Z
 export INTEL_NOW
 
-names() { (cd "$1" && ls -A | tr '\n' ' '); }
-
 # same WHAT STATUS STORE [OPTION...]: merges $wd/new into a fresh copy of
 # STORE (checked in full: a copy is not trusted) with 1, 2 and 3 threads;
 # each exits STATUS, and the stores, messages (the folder's name aside)

@@ -13,8 +13,6 @@ mkdir "$wd"
 INTEL_NOW=2026-11-26T05:00:00Z
 export INTEL_NOW
 
-names() { (cd "$1" && ls -A | tr '\n' ' '); }
-
 # spoil FILE N: puts a raw control character into the data of line N, or
 # of the first line after it that has a name, in place (the same file, the
 # same size): only a full check sees it.  Prints the line's number.

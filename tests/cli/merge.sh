@@ -11,7 +11,6 @@ wd=$tmp/w
 mkdir "$wd"
 
 # The names in a folder, hidden ones included, on one line.
-names() { (cd "$1" && ls -A | tr '\n' ' '); }
 
 rec() {	# origin id version data [more members]
 	printf '{"created":"2026-01-01T00:00:00Z","data":%s,"id":"%s","origin":"%s","type":"person","version":%s%s}\n' \

@@ -7,7 +7,6 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 . "$top_srcdir/tests/cli/lib-bundle.sh"
 
-names() { (cd "$1" && ls -A | tr '\n' ' '); }
 sign --seq 1 "$recs" >"$tmp/bundle"
 
 # A state problem at the replay check is named as one in --report.

@@ -10,8 +10,7 @@ bd=$tmp/d
 mkdir "$bd"
 sign --seq 1 "$recs" >"$bd/B"
 cp "$bd/B" "$tmp/B.orig"
-names() { (cd "$bd" && ls -A | tr '\n' ' '); }
-before=$(names)
+before=$(names "$bd")
 
 # same DESC: 64, the message names the output and the input, nothing changed.
 same() {
@@ -19,7 +18,7 @@ same() {
 	has "$1: the message says so" "$tmp/err" \
 	    "^intel-verify: $2 is the same file as the input $3$"
 	ok "$1: the bundle untouched" cmp -s "$bd/B" "$tmp/B.orig"
-	is "$1: nothing made beside it" "$(names)" "$before"
+	is "$1: nothing made beside it" "$(names "$bd")" "$before"
 	empty "$1: nothing on stdout" "$tmp/out"
 }
 run intel-verify -a "$ag" --to FR-DGSI -o "$bd/B" "$bd/B"
@@ -31,7 +30,7 @@ same "-o B - < B" "$bd/B" "<stdin>"
 run intel-verify -a "$ag" --to FR-DGSI --audit "$bd/B" <"$bd/B"
 same "--audit B < B" "$bd/B" "<stdin>"
 ln -s B "$bd/L"
-before=$(names)
+before=$(names "$bd")
 run intel-verify -a "$ag" --to FR-DGSI -o "$bd/L" <"$bd/B"
 same "-o LINK-TO-B < B" "$bd/L" "<stdin>"
 # Standard output appended to the bundle it reads.
